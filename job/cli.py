@@ -1,0 +1,128 @@
+"""Command line. The only place that maps verdicts and errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from job import __version__
+from job.errors import AnalysisError, InputError
+from job.logs import configure
+from job.model import LLMConfig, Verdict
+
+EXIT_PASS = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_INCONCLUSIVE = 3
+EXIT_NOT_ANALYSED = 4
+
+EXIT_BY_VERDICT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "inconclusive": EXIT_INCONCLUSIVE}
+
+log = logging.getLogger("job.cli")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"rollouts-ai-job: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="rollouts-ai-job")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    envvar="ROLLOUTS_AI_LOG_LEVEL",
+    show_default=True,
+    help="Level of the tool's own JSON logs on stderr.",
+)
+def main(log_level: str) -> None:
+    """Judge an Argo Rollouts canary against its stable version."""
+    configure(log_level)
+
+
+def llm_options(func):  # type: ignore[no-untyped-def]
+    """LLM flags shared by `analyze` and `serve`."""
+    options = [
+        click.option("--ollama-host", envvar="OLLAMA_HOST", default="http://localhost:11434",
+                     show_default=True, help="Ollama server URL."),
+        click.option("--llm-api", type=click.Choice(["ollama", "openai"]), default="ollama",
+                     show_default=True, help="Model API: Ollama, or any OpenAI-compatible server."),
+        click.option("--llm-url", default=None,
+                     help="Base URL of the OpenAI-compatible server (with --llm-api openai)."),
+        click.option("--model", envvar="ROLLOUTS_AI_MODEL", default=LLMConfig.model, show_default=True,
+                     help="Model name."),
+        click.option("--llm-timeout", type=float, default=LLMConfig.timeout_seconds, show_default=True,
+                     help="Seconds to wait for the model."),
+        click.option("--no-llm", is_flag=True, help="Evidence-only verdict; do not call a model."),
+        click.option("--extra-prompt", default="", help="Operator context for the model."),
+        click.option("--on-llm-error", type=click.Choice(["evidence", "fail", "inconclusive"]),
+                     default="evidence", show_default=True,
+                     help="What the verdict becomes when the model cannot answer."),
+        click.option("--prompt-token-budget", type=click.IntRange(min=500), default=3000,
+                     show_default=True, help="Upper bound on prompt tokens, whatever the log volume."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_llm_config(**kw: object) -> LLMConfig:
+    return LLMConfig(
+        enabled=not kw["no_llm"],
+        api=kw["llm_api"],  # type: ignore[arg-type]
+        host=str(kw["ollama_host"]),
+        url=kw["llm_url"],  # type: ignore[arg-type]
+        model=str(kw["model"]),
+        timeout_seconds=float(kw["llm_timeout"]),  # type: ignore[arg-type]
+        extra_prompt=str(kw["extra_prompt"]),
+        on_error=kw["on_llm_error"],  # type: ignore[arg-type]
+        prompt_token_budget=int(kw["prompt_token_budget"]),  # type: ignore[arg-type]
+    )
+
+
+@main.command()
+@click.option("--stable-logs", multiple=True, metavar="PATH", help="Stable log file (repeatable).")
+@click.option("--canary-logs", multiple=True, metavar="PATH", help="Canary log file (repeatable).")
+@click.option("--namespace", "-n", default=None, help="Namespace (default: the service account's).")
+@click.option("--stable-selector", default=None, help="Label selector of stable pods.")
+@click.option("--canary-selector", default=None, help="Label selector of canary pods.")
+@click.option("--stable-hash", default=None, help="rollouts-pod-template-hash of the stable pods.")
+@click.option("--canary-hash", default=None, help="rollouts-pod-template-hash of the canary pods.")
+@click.option("--selector", default=None, help="Extra label selector narrowing both sides.")
+@click.option("--container", default=None, help="Only this container (default: all but sidecars).")
+@click.option("--since", default=None, help="Look back at most this long, e.g. 10m.")
+@click.option("--max-pods", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Pods read per side, sampled fairly.")
+@llm_options
+@click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
+def analyze(output: str, **kw: object) -> None:
+    """Compare canary and stable logs and print a verdict.
+
+    Exit codes: 0 pass, 1 fail, 2 usage error, 3 inconclusive, 4 could not analyse.
+    """
+    from job.options import build_request
+    from job.pipeline import analyze as run_analysis
+    from job.report import render
+
+    try:
+        request = build_request(kw, build_llm_config(**kw))
+    except InputError as error:
+        _fail(str(error), EXIT_USAGE)
+    try:
+        verdict: Verdict = run_analysis(request)
+    except InputError as error:
+        _fail(str(error), EXIT_USAGE)
+    except AnalysisError as error:
+        _fail(f"could not analyse: {error}", EXIT_NOT_ANALYSED)
+    except Exception as error:  # a defect must still never look like a verdict
+        log.exception("unexpected error")
+        _fail(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
+    click.echo(render(verdict, output))
+    sys.exit(EXIT_BY_VERDICT[verdict.verdict])
+
+
+if __name__ == "__main__":
+    main()

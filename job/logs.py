@@ -1,0 +1,31 @@
+"""The tool's own logs: one JSON object per line on stderr, quiet (warnings) by default."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+
+class _JSONFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure(level: str = "warning") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JSONFormatter())
+    root = logging.getLogger("job")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False

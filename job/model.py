@@ -1,0 +1,201 @@
+"""Plain data types passed between the stages: collect -> evidence -> judge -> outputs.
+
+Stages talk only through these types. Extend them by adding fields with defaults;
+never rename or remove a field (the JSON result document is built from them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Side = Literal["stable", "canary"]
+FindingSide = Literal["canary", "stable", "both"]
+Severity = Literal["critical", "major", "minor", "info"]
+VerdictValue = Literal["pass", "fail", "inconclusive"]
+OnLLMError = Literal["evidence", "fail", "inconclusive"]
+
+SEVERITY_ORDER: dict[str, int] = {"critical": 3, "major": 2, "minor": 1, "info": 0}
+
+
+# ---------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """Log files on disk, several per side (one per pod, say)."""
+
+    stable_paths: tuple[str, ...]
+    canary_paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClusterSource:
+    """Pods in a Kubernetes namespace, chosen by selectors or rollouts-pod-template-hash."""
+
+    namespace: str | None = None
+    stable_selector: str | None = None
+    canary_selector: str | None = None
+    stable_hash: str | None = None
+    canary_hash: str | None = None
+    selector: str | None = None
+    container: str | None = None
+    since_seconds: int | None = None
+    max_pods: int = 10
+
+
+Source = FileSource | ClusterSource
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    enabled: bool = True
+    api: Literal["ollama", "openai"] = "ollama"
+    host: str = "http://localhost:11434"
+    url: str | None = None
+    model: str = "qwen2.5:1.5b-instruct"
+    timeout_seconds: float = 60.0
+    extra_prompt: str = ""
+    on_error: OnLLMError = "evidence"
+    prompt_token_budget: int = 3000
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    source: Source
+    llm: LLMConfig = field(default_factory=LLMConfig)
+
+
+# ---------------------------------------------------------------- collect -> Snapshot
+
+
+@dataclass(frozen=True)
+class LogStream:
+    """One stream of log text (a file, or one container of one pod).
+
+    `open` is called once by the evidence stage and yields raw byte chunks split
+    anywhere; it is lazy so a 2 GB file or a long HTTP log stream never sits in memory.
+    """
+
+    name: str
+    open: Callable[[], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class PodSignal:
+    """Something the platform says about a pod, independent of its logs."""
+
+    pod: str
+    kind: str  # restart | oomkilled | crashloopbackoff | imagepullbackoff | not_ready | warning_event | ...
+    count: int = 1
+    message: str = ""
+
+
+@dataclass
+class SideSnapshot:
+    streams: list[LogStream] = field(default_factory=list)
+    pods: list[str] = field(default_factory=list)
+    signals: list[PodSignal] = field(default_factory=list)
+    window_seconds: float | None = None
+
+
+@dataclass
+class Snapshot:
+    stable: SideSnapshot
+    canary: SideSnapshot
+    source: str = "files"  # files | kubernetes | prometheus
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- evidence -> Evidence
+
+
+@dataclass
+class DurationStats:
+    count: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+
+
+@dataclass
+class SideStats:
+    streams: int = 0
+    lines: int = 0
+    events: int = 0
+    bytes: int = 0
+    levels: dict[str, int] = field(default_factory=dict)
+    http_status: dict[str, int] = field(default_factory=dict)
+    durations: DurationStats | None = None
+    crashes: int = 0
+    crash_examples: list[str] = field(default_factory=list)
+    pods: list[str] = field(default_factory=list)
+    signals: list[PodSignal] = field(default_factory=list)
+
+
+@dataclass
+class TemplateStat:
+    """One log template (a line shape with variable parts masked) and its counts per side."""
+
+    id: str
+    template: str
+    level: str
+    stable: int
+    canary: int
+    p_value: float | None = None  # one-sided test that the canary's rate is higher
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Evidence:
+    stable: SideStats
+    canary: SideStats
+    templates: list[TemplateStat] = field(default_factory=list)
+    template_total: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- judge -> Verdict
+
+
+@dataclass
+class Finding:
+    kind: str
+    severity: Severity
+    side: FindingSide
+    message: str
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LLMResult:
+    used: bool = False
+    model: str | None = None
+    verdict: VerdictValue | None = None
+    confidence: float | None = None
+    reasoning: str | None = None
+    error: str | None = None
+    prompt_tokens: int | None = None
+    duration_ms: int | None = None
+
+
+@dataclass
+class Verdict:
+    verdict: VerdictValue
+    score: float
+    confidence: float
+    summary: str
+    findings: list[Finding] = field(default_factory=list)
+    evidence: Evidence | None = None
+    llm: LLMResult = field(default_factory=LLMResult)
+    mode: str = "evidence-only"  # evidence-only | evidence+llm
+
+    def to_dict(self) -> dict[str, Any]:
+        from job import __version__
+
+        document = asdict(self)
+        document["version"] = __version__
+        return document
