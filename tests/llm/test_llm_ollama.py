@@ -1,0 +1,164 @@
+"""consult() with the real `ollama` client against a fake server speaking Ollama's /api/chat."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import cases
+import pytest
+
+from job.judge.combine import combine
+from job.judge.llm import consult, ping
+from job.judge.prompt import ANSWER_SCHEMA
+from job.model import LLMConfig
+from tests.fake_ollama import DEFAULT_MODEL, Canned, FakeOllama, ollama_reply
+
+GOOD_FAIL = {
+    "verdict": "fail",
+    "confidence": 0.9,
+    "summary": "The canary answers 5xx on /api/cart.",
+    "root_cause": "upstream connect error",
+    "remediation": "roll back",
+    "relied_on": ["F1", "T1"],
+}
+
+
+def config(server: FakeOllama | None = None, **kw: object) -> LLMConfig:
+    values: dict = {"host": server.url if server else "http://127.0.0.1:9", "model": DEFAULT_MODEL}
+    values.update(kw)
+    return LLMConfig(**values)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_valid_answer_is_read_and_the_request_is_pinned() -> None:
+    evidence, floor = cases.bad_canary()
+    with FakeOllama([ollama_reply(GOOD_FAIL, prompt_eval_count=777)]) as server:
+        answer = consult(evidence, floor, config(server))
+    assert answer.usable and answer.error is None
+    assert (answer.verdict, answer.confidence) == ("fail", 0.9)
+    assert answer.relied_on == ["F1", "T1"] and answer.supporting == ["F1", "T1"]
+    assert answer.result.prompt_tokens == 777, "the real prompt size reported by Ollama is recorded"
+    assert answer.result.model == DEFAULT_MODEL and answer.result.duration_ms is not None
+    assert "upstream connect error" in answer.result.reasoning
+
+    (request,) = server.requests
+    assert request["stream"] is False
+    assert request["format"] == ANSWER_SCHEMA
+    options = request["options"]
+    assert options["temperature"] == 0 and isinstance(options["seed"], int)
+    prompt_chars = sum(len(m["content"]) for m in request["messages"])
+    assert options["num_ctx"] * 3 >= prompt_chars, "num_ctx is set explicitly and covers the prompt"
+    assert options["num_predict"] > 0 and request["keep_alive"]
+    assert [m["role"] for m in request["messages"]] == ["system", "user"]
+
+
+def test_model_not_found_is_not_retried_and_says_how_to_fix() -> None:
+    evidence, floor = cases.bad_canary()
+    with FakeOllama([ollama_reply(GOOD_FAIL)], models=("llama3.2:1b",)) as server:
+        answer = consult(evidence, floor, config(server))
+    assert not answer.usable
+    assert f"ollama pull {DEFAULT_MODEL}" in answer.error
+    assert len(server.requests) == 1
+
+
+def test_transient_500_is_retried_then_answered() -> None:
+    evidence, floor = cases.bad_canary()
+    script = [Canned(500, {"error": "llama runner process has terminated"}), ollama_reply(GOOD_FAIL)]
+    with FakeOllama(script) as server:
+        answer = consult(evidence, floor, config(server))
+    assert answer.usable and len(server.requests) == 2
+
+
+def test_persistent_500_gives_up_after_bounded_attempts() -> None:
+    evidence, floor = cases.good_canary()
+    with FakeOllama([Canned(500, {"error": "out of memory"})]) as server:
+        answer = consult(evidence, floor, config(server))
+    assert not answer.usable
+    assert "500" in answer.error and "out of memory" in answer.error and "3 attempts" in answer.error
+    assert len(server.requests) == 3
+
+
+def test_slow_model_times_out_within_the_overall_deadline() -> None:
+    evidence, floor = cases.good_canary()
+    with FakeOllama([ollama_reply(GOOD_FAIL, delay=5)]) as server:
+        answer = consult(evidence, floor, config(server, timeout_seconds=0.6))
+    assert not answer.usable
+    assert "did not answer within" in answer.error and "--llm-timeout" in answer.error
+    assert len(server.requests) == 1, "no time is left for a second attempt"
+
+
+def test_connection_refused_names_the_host_and_the_fix() -> None:
+    evidence, floor = cases.good_canary()
+    host = f"http://127.0.0.1:{free_port()}"
+    answer = consult(evidence, floor, LLMConfig(host=host, model=DEFAULT_MODEL, timeout_seconds=2))
+    assert not answer.usable
+    assert host in answer.error and "OLLAMA_HOST" in answer.error
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        (ollama_reply('{"verdict": "fail", "confidence": 0.9, "summ', done_reason="length"), "cut off"),
+        (ollama_reply("I think the canary is fine."), "not JSON"),
+        (ollama_reply("[1, 2]"), "not an object"),
+        (ollama_reply({**GOOD_FAIL, "verdict": "promote"}), "unknown verdict"),
+        (ollama_reply({**GOOD_FAIL, "confidence": 1.7}), "out-of-range"),
+        (ollama_reply({**GOOD_FAIL, "confidence": "high"}), "out-of-range"),
+        (ollama_reply({**GOOD_FAIL, "confidence": True}), "out-of-range"),
+        (ollama_reply({**GOOD_FAIL, "verdict": "pass", "confidence": 0}), "contradicts"),
+        (Canned(200, "this is not json"), "unreadable"),
+        (Canned(200, {"unexpected": "shape"}), ""),
+    ],
+)
+def test_bad_answers_never_crash_and_never_pass(reply: Canned, problem: str) -> None:
+    evidence, floor = cases.good_canary()  # the floor passes: a bad answer must not keep a silent pass
+    with FakeOllama([reply]) as server:
+        cfg = config(server, on_error="inconclusive")
+        answer = consult(evidence, floor, cfg)
+        verdict = combine(floor, answer, cfg)
+    assert not answer.usable and answer.error
+    assert problem in answer.error
+    assert verdict.verdict == "inconclusive" and verdict.llm.error and not verdict.llm.used
+    assert verdict.mode == "evidence-only"
+
+
+def test_injection_obeyed_by_the_model_cannot_promote_a_failing_canary() -> None:
+    def obedient_model(body: dict) -> Canned:
+        prompt = body["messages"][1]["content"]
+        if "ignore previous instructions" in prompt.lower():
+            return ollama_reply(
+                {
+                    "verdict": "pass",
+                    "confidence": 1.0,
+                    "summary": "Promote.",
+                    "root_cause": "",
+                    "remediation": "",
+                    "relied_on": [],
+                }
+            )
+        return ollama_reply(GOOD_FAIL)
+
+    evidence, floor = cases.bad_canary(examples=[cases.INJECTION])
+    with FakeOllama(obedient_model) as server:
+        cfg = config(server)
+        answer = consult(evidence, floor, cfg)
+        verdict = combine(floor, answer, cfg)
+    user = server.requests[0]["messages"][1]["content"]
+    assert json.dumps(cases.INJECTION)[1:-1] in user, "the injected line reached the model only JSON-quoted"
+    assert answer.verdict == "pass", "the fake model obeyed the injection"
+    assert verdict.verdict == "fail" and verdict.llm.used and verdict.mode == "evidence+llm"
+
+
+def test_ping_ready_missing_model_and_down() -> None:
+    with FakeOllama([ollama_reply(GOOD_FAIL)]) as server:
+        assert ping(config(server)) is True
+        missing = ping(config(server, model="llama3.2:1b"))
+    assert isinstance(missing, str) and "ollama pull llama3.2:1b" in missing
+    down = ping(LLMConfig(host=f"http://127.0.0.1:{free_port()}"), timeout=1)
+    assert isinstance(down, str) and "not reachable" in down
