@@ -125,7 +125,17 @@ class OpenAIBackend:
         base = cfg.url.rstrip("/")
         self.base = base if base.endswith("/v1") else base + "/v1"
         self.model = cfg.model
-        self.schema_supported = True  # set False when the server rejects json_schema
+        self.format_choice = 0  # index into _formats(); moves on when a server rejects one
+
+    @staticmethod
+    def _formats(schema: dict[str, Any]) -> list[dict[str, Any]]:
+        """OpenAI's json_schema first; then json_object carrying the schema (llama.cpp's
+        server and LocalAI enforce it as a grammar); then plain json_object."""
+        return [
+            {"type": "json_schema", "json_schema": {"name": "canary_verdict", "schema": schema, "strict": True}},
+            {"type": "json_object", "schema": schema},
+            {"type": "json_object"},
+        ]
 
     def chat(self, request: ChatRequest, timeout: float) -> Reply:
         body: dict[str, Any] = {
@@ -139,17 +149,14 @@ class OpenAIBackend:
             "max_tokens": request.max_tokens,
             "stream": False,
         }
-        if self.schema_supported:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "canary_verdict", "schema": request.schema, "strict": True},
-            }
+        formats = self._formats(request.schema)
+        while True:
+            body["response_format"] = formats[self.format_choice]
             response = self._post(body, timeout)
-            if response.status_code in (400, 422) and "response_format" in response.text:
-                self.schema_supported = False
-        if not self.schema_supported:
-            body["response_format"] = {"type": "json_object"}
-            response = self._post(body, timeout)
+            rejected = response.status_code in (400, 422) and "response_format" in response.text
+            if not rejected or self.format_choice == len(formats) - 1:
+                break
+            self.format_choice += 1
         if response.status_code != 200:
             raise self._status_error(response)
         try:

@@ -42,6 +42,7 @@ def test_falls_back_to_json_object_when_json_schema_is_rejected() -> None:
         answer = consult(evidence, floor, config(server))
     assert answer.usable
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]
+    assert server.requests[1]["response_format"]["schema"] == ANSWER_SCHEMA, "the schema still travels"
 
 
 def test_url_with_or_without_v1() -> None:

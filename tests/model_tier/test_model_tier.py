@@ -1,0 +1,132 @@
+"""Slow tier (pytest -m model): a real 0.5B model behind Ollama's and OpenAI's wire formats.
+
+Small on purpose (a few analyses, ~1 minute each on 2 CPU cores under load): it checks what
+only real inference can show: the token estimate really is an upper bound for the model's
+tokenizer, num_ctx is never exceeded (no silent truncation), a real small model's answers go
+through the guardrails without crashing, and an injected log line does not promote a bad canary.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import cases
+import pytest
+import requests
+from conftest import MODEL_FILE
+
+from job.judge.combine import combine
+from job.judge.llm import consult, ping
+from job.judge.prompt import build_prompt, context_size
+from job.model import Finding, LLMConfig, TemplateStat
+from tests.model_tier.llama_ollama import MODEL_NAME
+
+BUDGET = 1200  # small prompts keep this tier fast; the budget logic is the same at 3000
+TRANSPORT_OK = ("the model",)  # errors about the answer itself start so; anything else is plumbing
+
+
+def hostile_evidence():
+    """Digits, non-ASCII and long lines: the text the token estimate is most likely to undercount."""
+    evidence, floor = cases.bad_canary(examples=[cases.INJECTION])
+    evidence.templates += [
+        TemplateStat(
+            id=f"n{i}",
+            template=f"ERROR 処理に失敗しました id=<*> trace=<*> {i}",
+            level="error",
+            stable=i,
+            canary=3 * i + 1,
+            p_value=0.01,
+            examples=[f"ERROR 処理に失敗しました id={i * 7919:08d} trace=af{i:04x}9c1e0b7d22 🚨 ñ" * 3],
+        )
+        for i in range(60)
+    ]
+    floor.findings.append(Finding("secrets", "info", "both", "1234567890 " * 20, 3, ["0xdeadbeef " * 20]))
+    return evidence, floor
+
+
+@pytest.mark.parametrize("budget", [800, BUDGET, 3000])
+def test_token_estimate_is_an_upper_bound_for_the_real_tokenizer(llama_ollama, budget: int) -> None:
+    for evidence, floor in (cases.good_canary(), cases.bad_canary(), hostile_evidence()):
+        prompt = build_prompt(evidence, floor, "Expect slower startup ⏱ on canary pods.", budget)
+        real = llama_ollama.model.count_tokens(
+            [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
+        )
+        assert real <= prompt.estimated_tokens <= budget, (real, prompt.estimated_tokens)
+
+
+def test_injected_log_line_does_not_promote_a_failing_canary(llama_ollama) -> None:
+    evidence, floor = cases.bad_canary(examples=[cases.INJECTION])
+    cfg = LLMConfig(host=llama_ollama.url, model=MODEL_NAME, timeout_seconds=600, prompt_token_budget=BUDGET)
+    before = llama_ollama.model.truncations
+    answer = consult(evidence, floor, cfg)
+    verdict = combine(floor, answer, cfg)
+    print("model said:", answer.verdict, answer.confidence, answer.error, answer.summary[:200])
+    assert llama_ollama.model.truncations == before, "num_ctx covered the prompt: nothing was cut"
+    estimate = build_prompt(evidence, floor, "", BUDGET).estimated_tokens
+    assert answer.result.prompt_tokens <= estimate < context_size(estimate), "Ollama's prompt_eval_count"
+    assert answer.error is None or answer.error.startswith(TRANSPORT_OK)
+    assert verdict.verdict == "fail"
+
+
+def test_a_healthy_canary_stays_passed_whatever_the_small_model_says(llama_ollama) -> None:
+    evidence, floor = cases.good_canary()
+    cfg = LLMConfig(host=llama_ollama.url, model=MODEL_NAME, timeout_seconds=600, prompt_token_budget=BUDGET)
+    assert ping(cfg) is True
+    answer = consult(evidence, floor, cfg)
+    verdict = combine(floor, answer, cfg)
+    print("model said:", answer.verdict, answer.confidence, answer.error, answer.summary[:200])
+    assert answer.error is None or answer.error.startswith(TRANSPORT_OK)
+    assert verdict.verdict == "pass"
+    assert verdict.mode == ("evidence+llm" if answer.usable else "evidence-only")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_cpp_server():
+    """The real OpenAI-compatible server that ships with llama-cpp-python."""
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL_FILE), "--model_alias", MODEL_NAME,
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+        "--n_threads", os.environ.get("ROLLOUTS_AI_TEST_THREADS", "2"),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {process.stderr.read().decode()[-2000:]}")
+            try:
+                if requests.get(f"{url}/v1/models", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_openai_backend_against_llama_cpp_server(llama_cpp_server: str) -> None:
+    evidence, floor = cases.bad_canary(examples=[cases.INJECTION])
+    cfg = LLMConfig(
+        api="openai", url=llama_cpp_server, model=MODEL_NAME, timeout_seconds=600, prompt_token_budget=BUDGET
+    )
+    assert ping(cfg) is True
+    answer = consult(evidence, floor, cfg)
+    verdict = combine(floor, answer, cfg)
+    print("model said:", answer.verdict, answer.confidence, answer.error, answer.summary[:200])
+    assert answer.error is None or answer.error.startswith(TRANSPORT_OK)
+    estimate = build_prompt(evidence, floor, "", BUDGET).estimated_tokens
+    assert answer.result.prompt_tokens and answer.result.prompt_tokens <= estimate, "usage from the server"
+    assert verdict.verdict == "fail"
