@@ -189,9 +189,16 @@ class FakeOllama(_FakeServer):
 
 
 class FakeOpenAI(_FakeServer):
-    def __init__(self, script: Script, models: tuple[str, ...] = (DEFAULT_MODEL,), json_schema: bool = True):
+    def __init__(
+        self,
+        script: Script,
+        models: tuple[str, ...] = (DEFAULT_MODEL,),
+        json_schema: bool = True,
+        reject_status: int = 400,
+    ) -> None:
         super().__init__(script, models)
         self.json_schema = json_schema  # False: reject response_format json_schema, like older servers
+        self.reject_status = reject_status  # llama-cpp-python's server rejects with a 500
 
     def route(self, method: str, path: str, body: dict[str, Any] | None) -> Canned:
         if path == "/v1/models":

@@ -132,7 +132,10 @@ class OpenAIBackend:
         """OpenAI's json_schema first; then json_object carrying the schema (llama.cpp's
         server and LocalAI enforce it as a grammar); then plain json_object."""
         return [
-            {"type": "json_schema", "json_schema": {"name": "canary_verdict", "schema": schema, "strict": True}},
+            {
+                "type": "json_schema",
+                "json_schema": {"name": "canary_verdict", "schema": schema, "strict": True},
+            },
             {"type": "json_object", "schema": schema},
             {"type": "json_object"},
         ]
@@ -153,7 +156,8 @@ class OpenAIBackend:
         while True:
             body["response_format"] = formats[self.format_choice]
             response = self._post(body, timeout)
-            rejected = response.status_code in (400, 422) and "response_format" in response.text
+            # llama.cpp's Python server answers 500 (not 400/422) when it rejects a format.
+            rejected = response.status_code >= 400 and "response_format" in response.text
             if not rejected or self.format_choice == len(formats) - 1:
                 break
             self.format_choice += 1

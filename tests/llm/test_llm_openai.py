@@ -36,9 +36,10 @@ def test_json_schema_request_and_answer() -> None:
     assert request["temperature"] == 0 and isinstance(request["seed"], int) and request["max_tokens"] > 0
 
 
-def test_falls_back_to_json_object_when_json_schema_is_rejected() -> None:
+@pytest.mark.parametrize("status", [400, 422, 500])
+def test_falls_back_to_json_object_when_json_schema_is_rejected(status: int) -> None:
     evidence, floor = cases.bad_canary()
-    with FakeOpenAI([openai_reply(GOOD_FAIL)], json_schema=False) as server:
+    with FakeOpenAI([openai_reply(GOOD_FAIL)], json_schema=False, reject_status=status) as server:
         answer = consult(evidence, floor, config(server))
     assert answer.usable
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]

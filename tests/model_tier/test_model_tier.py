@@ -91,7 +91,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_cpp_server():
+def llama_cpp_server(tmp_path_factory: pytest.TempPathFactory):
     """The real OpenAI-compatible server that ships with llama-cpp-python."""
     port = _free_port()
     command = [
@@ -99,18 +99,22 @@ def llama_cpp_server():
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
         "--n_threads", os.environ.get("ROLLOUTS_AI_TEST_THREADS", "2"),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # A file, not a pipe: the server prints the model's metadata, which would fill a pipe and block it.
+    log = tmp_path_factory.mktemp("llama-cpp-server") / "server.log"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {process.stderr.read().decode()[-2000:]}")
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
             try:
                 if requests.get(f"{url}/v1/models", timeout=1).status_code == 200:
                     break
             except requests.RequestException:
                 time.sleep(0.5)
+        else:
+            pytest.fail(f"llama_cpp.server did not start within 120 s: {log.read_text()[-2000:]}")
         yield url
     finally:
         process.terminate()
