@@ -36,6 +36,8 @@ from job.model import FileSource, LLMConfig  # noqa: E402
 SIZES = {"10KB": 10_000, "100KB": 100_000, "1MB": 1_000_000, "10MB": 10_000_000, "100MB": 100_000_000}
 QUICK_SIZES = ("10KB", "100KB")
 MODEL_NAME = "qwen2.5-coder:0.5b-instruct"
+OURS_KEYS = ("prompt_tokens", "evidence_s", "model_s", "model_said", "verdict")
+NAIVE_KEYS = ("would_be_tokens", "prompt_tokens", "seen_share", "seconds", "model_said")
 NAIVE_SYSTEM = (
     "You are an expert SRE. Compare the logs of the stable and canary versions of a service and "
     'answer in JSON: {"verdict": "pass" or "fail", "confidence": 0..1, "summary": "..."}.'
@@ -107,7 +109,9 @@ def ours(stable: Path, canary: Path, cfg: LLMConfig) -> dict[str, object]:
     }
 
 
-def naive(stable: Path, canary: Path, cfg: LLMConfig) -> dict[str, object]:
+def naive(stable: Path, canary: Path, cfg: LLMConfig, served: object = None) -> dict[str, object]:
+    """`served`: the in-process LlamaOllama, when the bench serves the model; it knows the real
+    token count of the whole prompt, which Ollama does not report."""
     started = time.perf_counter()
     stable_text = stable.read_text(errors="replace")
     canary_text = canary.read_text(errors="replace")
@@ -124,6 +128,9 @@ def naive(stable: Path, canary: Path, cfg: LLMConfig) -> dict[str, object]:
             options={"temperature": 0, "seed": 42},  # no num_ctx: Ollama's default context
         )
         seen = response.prompt_eval_count or 0
+        if served is not None:
+            would_be = served.last_prompt_tokens
+            result["would_be_tokens"] = would_be
         result.update(
             prompt_tokens=seen,
             seen_share=f"{min(1.0, seen / would_be):.1%}",
@@ -151,7 +158,7 @@ def _verdict_of(content: str) -> str:
 # ------------------------------------------------------------------ accuracy on the corpus
 
 
-def accuracy(cfg: LLMConfig, only: list[str]) -> int:
+def accuracy(cfg: LLMConfig, only: list[str], served: object = None) -> int:
     """Evidence-only vs evidence+model vs the worst-case model vs naive, on tests/corpus/."""
     from bench.accuracy import load_scenarios
 
@@ -184,7 +191,7 @@ def accuracy(cfg: LLMConfig, only: list[str]) -> int:
             "evidence+model": combine(floor, answer, cfg).verdict,
             "worst-case model": combine(floor, worst, cfg).verdict,
             "model alone": answer.verdict or "error",
-            "naive": str(naive(stable, canary, cfg)["model_said"]),
+            "naive": str(naive(stable, canary, cfg, served)["model_said"]),
         }
         for column, verdict in row.items():
             right[column] += verdict == scenario.expect
@@ -200,16 +207,16 @@ def accuracy(cfg: LLMConfig, only: list[str]) -> int:
 
 
 @contextlib.contextmanager
-def model_server(host: str | None, model_file: Path, threads: int) -> Iterator[str]:
+def model_server(host: str | None, model_file: Path, threads: int) -> Iterator[tuple[str, object]]:
     if host:
-        yield host
+        yield host, None
         return
     from tests.model_tier.llama_ollama import LlamaOllama, OllamaWireServer
 
     if not model_file.is_file():
         sys.exit(f"llm_bench: no model at {model_file}: run scripts/get-test-model.sh, or pass --ollama-host")
     with OllamaWireServer(LlamaOllama(model_file, MODEL_NAME, threads)) as server:
-        yield server.url
+        yield server.url, server.model
 
 
 def main() -> int:
@@ -218,6 +225,7 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="10 KB and 100 KB only")
     parser.add_argument("--sizes", nargs="*", choices=list(SIZES), help="log volumes per side")
+    parser.add_argument("--approach", choices=["both", "ours", "naive"], default="both")
     parser.add_argument("--accuracy", action="store_true", help="accuracy on tests/corpus/ instead")
     parser.add_argument("--only", nargs="*", default=[], help="with --accuracy: these scenarios")
     parser.add_argument(
@@ -232,25 +240,29 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=3000, help="prompt token budget (ours)")
     args = parser.parse_args()
 
-    with model_server(args.ollama_host, args.model_file, args.threads) as host:
+    with model_server(args.ollama_host, args.model_file, args.threads) as (host, served):
         cfg = LLMConfig(
             host=host, model=args.model, timeout_seconds=args.timeout, prompt_token_budget=args.budget
         )
         if args.accuracy:
-            return accuracy(cfg, args.only)
+            return accuracy(cfg, args.only, served)
         sizes = args.sizes or (QUICK_SIZES if args.quick else tuple(SIZES))
         print(
             f"model {args.model}, prompt budget {args.budget} tokens (ours), Ollama default context (naive)\n"
         )
         print(
             "| logs per side | ours: prompt tokens | ours: evidence s | ours: model s | ours: verdict "
-            "| naive: tokens needed | naive: tokens seen | naive: share seen | naive: s | naive: model said |"
+            "| naive: prompt tokens | naive: tokens seen | naive: share seen | naive: s | naive: model said |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|")
         for name in sizes:
             with log_pair(SIZES[name]) as (stable, canary):
-                a = ours(stable, canary, cfg)
-                b = naive(stable, canary, cfg)
+                a = ours(stable, canary, cfg) if args.approach != "naive" else dict.fromkeys(OURS_KEYS, "-")
+                b = (
+                    naive(stable, canary, cfg, served)
+                    if args.approach != "ours"
+                    else dict.fromkeys(NAIVE_KEYS, "-")
+                )
             print(
                 f"| {name} | {a['prompt_tokens']} | {a['evidence_s']} | {a['model_s']} | {a['verdict']} "
                 f"(model: {a['model_said']}) | {b['would_be_tokens']} | {b['prompt_tokens']} | "

@@ -44,6 +44,7 @@ class LlamaOllama:
         self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
         self.lock = threading.Lock()
         self.truncations = 0  # how many prompts were cut to fit num_ctx, like Ollama does silently
+        self.last_prompt_tokens = 0  # the whole prompt's size before any cut (Ollama does not report it)
 
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
         prompt = self.formatter(messages=messages).prompt
@@ -67,6 +68,7 @@ class LlamaOllama:
         started = time.monotonic_ns()
         prompt = self.formatter(messages=body.get("messages") or []).prompt
         tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        self.last_prompt_tokens = len(tokens)
         room = num_ctx - min(num_predict, num_ctx // 2)
         if len(tokens) > room:  # Ollama keeps the end of an over-long prompt and says nothing
             tokens = tokens[-room:]
