@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,17 +51,32 @@ EXTRA_PROMPT_SHARE = 0.2  # operator text may use at most this share of the budg
 _SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 
 
+_PIECES = re.compile(r"[A-Za-z0-9]+|[!-/:-@\[-`{-~]+|\n|[^\x00-\x7f]")
+
+
 def estimate_tokens(text: str) -> int:
     """A deliberately high token count for `text`, with no tokenizer to ship.
 
-    Qwen-style BPE tokenizers give English and JSON about 4 characters per token but split
-    digits one per token, and non-ASCII text can take a token or more per character, so
-    digits and non-ASCII characters count 1 and 2, everything else a third.
+    Byte-level BPE tokenizers (Qwen's, checked by the slow test tier) give English words about
+    one token each but split digits one per token, and random-looking identifiers (hex ids,
+    base64, trace ids), punctuation and non-ASCII text into a token every one or two
+    characters. So: a plain word counts a third of its length (at least one), a word with
+    digits or odd capitalisation one per character, a run of punctuation two thirds of its
+    length (JSON's `":"` and `},"` are single tokens), a newline one, non-ASCII two.
     """
-    digits = sum(c.isdigit() and c.isascii() for c in text)
-    non_ascii = sum(not c.isascii() for c in text)
-    other = len(text) - digits - non_ascii
-    return math.ceil(other / 3) + digits + 2 * non_ascii
+    total = 0
+    for piece in _PIECES.findall(text):
+        if not piece.isascii():
+            total += 2
+        elif piece.isalpha() and (
+            piece.islower() or piece.istitle() or (piece.isupper() and len(piece) <= 6)
+        ):
+            total += -(-len(piece) // 3)
+        elif piece.isalnum() or piece == "\n":
+            total += len(piece)
+        else:
+            total += -(-2 * len(piece) // 3)
+    return total
 
 
 def context_size(prompt_tokens: int) -> int:
@@ -107,7 +123,6 @@ relied_on."""
 
 def build_prompt(evidence: Evidence, floor: Verdict, extra_prompt: str = "", budget: int = 3000) -> Prompt:
     """Build the system and user messages for `evidence` within `budget` estimated tokens."""
-    extra = _clip(extra_prompt.strip(), int(budget * EXTRA_PROMPT_SHARE) * 3)
     references: dict[str, Reference] = {}
     data: dict[str, Any] = {
         "totals": {"stable": _side(evidence.stable), "canary": _side(evidence.canary)},
@@ -140,9 +155,14 @@ def build_prompt(evidence: Evidence, floor: Verdict, extra_prompt: str = "", bud
     for n in range(MAX_EXAMPLES):
         candidates += [("example", item, examples[n]) for item, examples in sources if len(examples) > n]
 
+    # The prompt with no items and no note, measured as it will be sent (omitted counts included).
+    placeholder = {"findings": 99999, "templates": 99999, "examples": 99999}
+    empty = _render(_header(floor, ""), {**data, "omitted_for_size": placeholder}, {}).estimated_tokens
+    # The operator's note gets at most its share of the budget, and never more than what is left.
+    label = estimate_tokens(_header(floor, "x")) - estimate_tokens(_header(floor, ""))
+    extra = _clip_tokens(extra_prompt.strip(), min(int(budget * EXTRA_PROMPT_SHARE), budget - empty - label))
     header = _header(floor, extra)
-    spent = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(header) + CHAT_TEMPLATE_TOKENS + 30
-    spent += estimate_tokens(_dump(data))
+    spent = empty + estimate_tokens(header) - estimate_tokens(_header(floor, ""))
     omitted = {"findings": 0, "templates": 0, "examples": 0}
     included: set[int] = set()
     added: list[tuple[str, dict[str, Any]]] = []
@@ -294,6 +314,22 @@ def _differing(evidence: Evidence) -> list[TemplateStat]:
 
     differing = [t for t in evidence.templates if rate_change(t) > 0]
     return sorted(differing, key=importance)
+
+
+def _clip_tokens(text: str, max_tokens: int) -> str:
+    """The longest prefix of `text` (cut at a character) whose estimate fits `max_tokens`."""
+    if max_tokens <= 0:
+        return ""
+    if estimate_tokens(text) <= max_tokens:
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if estimate_tokens(text[:middle]) + 1 <= max_tokens:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "…" if low else ""
 
 
 def _clip(text: str, limit: int) -> str:

@@ -38,7 +38,7 @@ def huge_evidence(n_templates: int, example_chars: int) -> tuple[Evidence, objec
     return evidence, floor
 
 
-@pytest.mark.parametrize("budget", [800, 1000, 3000, 8000])
+@pytest.mark.parametrize("budget", [1000, 1500, 3000, 8000])
 def test_budget_holds_whatever_the_evidence_size(budget: int) -> None:
     small = build_prompt(*cases.bad_canary(), budget=budget)
     huge = build_prompt(*huge_evidence(50_000, 5_000), budget=budget)
@@ -48,12 +48,13 @@ def test_budget_holds_whatever_the_evidence_size(budget: int) -> None:
 
 
 def test_budget_below_the_fixed_part_gives_the_minimal_prompt() -> None:
-    # Instructions and side totals always go in (about 600 tokens); nothing else fits in 500.
+    # Instructions and side totals always go in (about 900 estimated tokens, 560 real ones);
+    # nothing else fits in 500.
     prompt = build_prompt(*huge_evidence(1_000, 5_000), budget=500)
     data = data_block(prompt.user)
     assert data["findings"] == [] and data["templates"] == []
     assert data["totals"]["canary"]["events"] == 9000
-    assert prompt.estimated_tokens < 700
+    assert prompt.estimated_tokens < 950
 
 
 def test_prompt_is_built_from_evidence_not_raw_logs() -> None:
@@ -105,8 +106,10 @@ def test_operator_extra_prompt_is_included_and_bounded() -> None:
     evidence, floor = cases.good_canary()
     prompt = build_prompt(evidence, floor, extra_prompt="Expect a new WARN about feature flags.", budget=1000)
     assert "Expect a new WARN about feature flags." in prompt.user
-    long = build_prompt(evidence, floor, extra_prompt="word " * 5000, budget=1000)
-    assert long.estimated_tokens <= 1000
+    for budget in (1000, 3000):
+        long = build_prompt(evidence, floor, extra_prompt="word " * 5000, budget=budget)
+        assert long.estimated_tokens <= budget
+        assert "word word" in long.user, "a long note is clipped, not dropped"
 
 
 def test_only_items_in_the_prompt_can_be_cited() -> None:
@@ -118,10 +121,14 @@ def test_only_items_in_the_prompt_can_be_cited() -> None:
     assert set(tight.references) == listed
 
 
-def test_token_estimate_is_conservative_for_digits_and_non_ascii() -> None:
-    assert estimate_tokens("abcdef") == 2
+def test_token_estimate_is_conservative_for_ids_digits_and_non_ascii() -> None:
+    # Plain words compress well; ids, digits, punctuation and non-ASCII do not (see the slow tier).
+    assert estimate_tokens("canary") == 2
     assert estimate_tokens("1234567890") == 10
-    assert estimate_tokens("日本語") == 6
+    assert estimate_tokens("3fa9c1e0b7d2") == 12
+    assert estimate_tokens("aGVsbG8gd29ybGQ") == 15
+    assert estimate_tokens("{}") == 2
+    assert estimate_tokens("日本語ñ") == 8
 
 
 def test_context_leaves_room_for_the_answer() -> None:

@@ -9,7 +9,9 @@ through the guardrails without crashing, and an injected log line does not promo
 from __future__ import annotations
 
 import os
+import random
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -48,9 +50,22 @@ def hostile_evidence():
     return evidence, floor
 
 
-@pytest.mark.parametrize("budget", [800, BUDGET, 3000])
+def id_heavy_evidence():
+    """Examples made of hex ids, base64 and punctuation: a few characters per token."""
+    rng = random.Random(7)
+    evidence, floor = cases.bad_canary()
+    for t in evidence.templates:
+        t.examples = [
+            " ".join(f"{rng.getrandbits(64):016x}" for _ in range(12)),
+            "".join(rng.choice(string.ascii_letters + string.digits + "+/") for _ in range(230)),
+            "".join(rng.choice(string.punctuation) for _ in range(230)),
+        ]
+    return evidence, floor
+
+
+@pytest.mark.parametrize("budget", [1000, BUDGET, 3000])
 def test_token_estimate_is_an_upper_bound_for_the_real_tokenizer(llama_ollama, budget: int) -> None:
-    for evidence, floor in (cases.good_canary(), cases.bad_canary(), hostile_evidence()):
+    for evidence, floor in (cases.good_canary(), cases.bad_canary(), hostile_evidence(), id_heavy_evidence()):
         prompt = build_prompt(evidence, floor, "Expect slower startup ⏱ on canary pods.", budget)
         real = llama_ollama.model.count_tokens(
             [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
