@@ -133,7 +133,7 @@ def naive(stable: Path, canary: Path, cfg: LLMConfig, served: object = None) -> 
             result["would_be_tokens"] = would_be
         result.update(
             prompt_tokens=seen,
-            seen_share=f"{min(1.0, seen / would_be):.1%}",
+            seen_share=f"{100 * min(1.0, seen / would_be):.2g}%",
             model_said=_verdict_of(response.message.content or ""),
         )
     except (ollama.ResponseError, ConnectionError, OSError) as error:
