@@ -98,30 +98,50 @@ def build_llm_config(**kw: object) -> LLMConfig:
               help="Pods read per side, sampled fairly.")
 @llm_options
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
-def analyze(output: str, **kw: object) -> None:
+@click.option(
+    "--termination-log",
+    default=None,
+    metavar="PATH",
+    help="Write the verdict summary here [default: /dev/termination-log when writable].",
+)
+@click.option(
+    "--event/--no-event",
+    default=True,
+    show_default=True,
+    help="Record the verdict as a Kubernetes Event on the AnalysisRun (in a pod only).",
+)
+def analyze(output: str, termination_log: str | None, event: bool, **kw: object) -> None:
     """Compare canary and stable logs and print a verdict.
 
     Exit codes: 0 pass, 1 fail, 2 usage error, 3 inconclusive, 4 could not analyse.
     """
     from job.options import build_request
     from job.pipeline import analyze as run_analysis
-    from job.report import render
+    from job.publish import Outcome, publish
+
+    def stop(message: str, code: int) -> None:
+        publish(Outcome.from_error(message, code), termination_log=termination_log, event=event)
+        _fail(message, code)
 
     try:
         request = build_request(kw, build_llm_config(**kw))
     except InputError as error:
-        _fail(str(error), EXIT_USAGE)
+        stop(str(error), EXIT_USAGE)
     try:
         verdict: Verdict = run_analysis(request)
     except InputError as error:
-        _fail(str(error), EXIT_USAGE)
+        stop(str(error), EXIT_USAGE)
     except AnalysisError as error:
-        _fail(f"could not analyse: {error}", EXIT_NOT_ANALYSED)
+        stop(f"could not analyse: {error}", EXIT_NOT_ANALYSED)
     except Exception as error:  # a defect must still never look like a verdict
         log.exception("unexpected error")
-        _fail(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
+        stop(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
+    from job.report import render
+
+    code = EXIT_BY_VERDICT[verdict.verdict]
     click.echo(render(verdict, output))
-    sys.exit(EXIT_BY_VERDICT[verdict.verdict])
+    publish(Outcome.from_verdict(verdict, code), termination_log=termination_log, event=event)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
