@@ -1,0 +1,128 @@
+"""Validate Kubernetes manifests against real schemas, for every test that ships one.
+
+* Argo Rollouts kinds against the CRDs of the Argo Rollouts release we target (read from
+  `../shared/crds/`, never copied into the project), with unknown fields refused as
+  `kubectl apply --validate=strict` would refuse them.
+* Core kinds (Job, Role, ServiceAccount, Deployment, ...) with the `kubernetes-validate` package,
+  strict, against the oldest Kubernetes version we support.
+
+    from tests.schemas import validate_manifest, load_documents
+    for doc in load_documents(Path("templates/analysistemplate-job.yaml")):
+        validate_manifest(doc)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+KUBERNETES_VERSION = "1.30.0"  # the oldest cluster the templates must apply to
+
+CRD_FILES = {
+    "AnalysisTemplate": "analysis-template-crd.yaml",
+    "ClusterAnalysisTemplate": "cluster-analysis-template-crd.yaml",
+    "Rollout": "rollout-crd.yaml",
+}
+
+
+def crds_dir() -> Path:
+    """`../shared/crds` next to the project root (a worktree sits one level deeper; env may say)."""
+    candidates = [
+        Path(os.environ["ROLLOUTS_AI_CRDS"]) if os.environ.get("ROLLOUTS_AI_CRDS") else None,
+        PROJECT_ROOT / ".." / "shared" / "crds",
+        PROJECT_ROOT / ".." / ".." / "shared" / "crds",
+    ]
+    for candidate in candidates:
+        if candidate is not None and (candidate / CRD_FILES["Rollout"]).exists():
+            return candidate.resolve()
+    raise FileNotFoundError(
+        "Argo Rollouts CRDs not found in ../shared/crds: set ROLLOUTS_AI_CRDS to the directory holding "
+        + ", ".join(sorted(CRD_FILES.values()))
+    )
+
+
+def _closed(schema: Any) -> Any:
+    """Refuse unknown fields wherever the CRD lists its fields and does not say to keep unknown ones."""
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    closed = {
+        key: {name: _closed(sub) for name, sub in value.items()} if key == "properties" else _closed(value)
+        for key, value in schema.items()
+    }  # property names are data, not keywords: only their schemas are rewritten
+    if (
+        "properties" in schema
+        and "additionalProperties" not in schema
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        closed["additionalProperties"] = False
+    return closed
+
+
+@functools.cache
+def crd_schema(crd_file: str) -> dict[str, Any]:
+    crd = yaml.safe_load((crds_dir() / crd_file).read_text())
+    return _closed(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+
+
+def _errors(validator: jsonschema.protocols.Validator, doc: dict[str, Any]) -> list[str]:
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
+        for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def validate_against_crd(doc: dict[str, Any], crd_file: str) -> None:
+    """Raise AssertionError listing every place where `doc` breaks the CRD's schema."""
+    schema = crd_schema(crd_file)
+    errors = _errors(jsonschema.Draft7Validator(schema), doc)
+    if errors:
+        raise AssertionError(
+            f"{doc.get('kind')} {doc.get('metadata', {}).get('name')} breaks {crd_file}:\n  "
+            + "\n  ".join(errors)
+        )
+
+
+def validate_core(doc: dict[str, Any], version: str = KUBERNETES_VERSION) -> None:
+    """Validate a built-in kind strictly; raise AssertionError with the schema's complaint."""
+    import kubernetes_validate
+
+    try:
+        kubernetes_validate.validate(doc, version, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        where = "/".join(str(p) for p in error.path)
+        raise AssertionError(
+            f"{doc.get('kind')} {doc.get('metadata', {}).get('name')}: {where}: {error.message}"
+        ) from None
+
+
+def validate_manifest(doc: dict[str, Any]) -> None:
+    """Argo kinds against the CRDs, everything else as a core kind."""
+    if str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
+        if doc.get("kind") not in CRD_FILES:
+            raise AssertionError(f"no CRD here for {doc.get('kind')}: add it to CRD_FILES")
+        validate_against_crd(doc, CRD_FILES[doc["kind"]])
+    else:
+        validate_core(doc)
+
+
+def load_documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def job_from_metric(metric: dict[str, Any], name: str = "analysis-job") -> dict[str, Any]:
+    """The batch/v1 Job Argo Rollouts would create from a Job metric, to validate it as a core kind."""
+    job = metric["provider"]["job"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, **job.get("metadata", {})},
+        "spec": job["spec"],
+    }
