@@ -118,7 +118,10 @@ class Kube:
                 "service account token or kubeconfig user is missing or expired"
             )
         if error.status == 404:
-            return NotFound(f"{message} (while {doing})")
+            return NotFound(
+                f"{message} (404 from {self.host} while {doing}; if nothing was deleted, check that the "
+                "kubeconfig points at a Kubernetes API server)"
+            )
         if error.status == 400:
             return BadRequest(f"{message} (while {doing})")
         return AnalysisError(

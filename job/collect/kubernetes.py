@@ -235,9 +235,10 @@ def _read_log(
         notes.append(f"no {which}: {error}")
         return
     try:
-        for chunk in response.stream(CHUNK_BYTES, decode_content=True):
-            kube.check_deadline(f"reading {which}")
+        # read1 returns whatever has arrived, so a server that drips bytes cannot hold us past the deadline
+        while chunk := response.read1(CHUNK_BYTES, decode_content=True):
             yield chunk
+            kube.check_deadline(f"reading {which}")
     except urllib3.exceptions.HTTPError as error:
         raise kube.unreachable(error, f"reading {which}") from None
     finally:

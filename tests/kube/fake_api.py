@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -123,6 +124,7 @@ class FakeCluster:
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     user: str = "system:serviceaccount:shop:rollouts-ai-job"
     url: str = ""  # set when served
+    drip_seconds: float = 0.0  # send log bodies a few bytes at a time, this long apart (a slow server)
 
     def add_pod(self, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
@@ -269,6 +271,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if content_type == "text/plain" and self.cluster.drip_seconds:
+            for start in range(0, len(data), 4):
+                self.wfile.write(data[start : start + 4])
+                self.wfile.flush()
+                time.sleep(self.cluster.drip_seconds)
+            return
         self.wfile.write(data)
 
     def _status(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> None:

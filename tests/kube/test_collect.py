@@ -308,3 +308,20 @@ def test_the_deadline_bounds_the_whole_collection(
     monkeypatch.setenv("ROLLOUTS_AI_KUBE_DEADLINE", "1")
     with pytest.raises(AnalysisError, match="cannot reach the Kubernetes API"):
         collect(by_hash())
+
+
+def test_a_server_dripping_log_bytes_is_cut_at_the_deadline(
+    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.add_pod(rollout_pod("s-a", "s1"))
+    cluster.add_pod(rollout_pod("c-a", "c1"))
+    cluster.add_logs(NS, "c-a", "app", [f"line {i:03d}" for i in range(40)])  # 360 bytes, 4 per 50 ms
+    cluster.drip_seconds = 0.05
+    monkeypatch.setenv("ROLLOUTS_AI_KUBE_DEADLINE", "1")
+    snapshot = collect(by_hash())
+    [stream] = snapshot.canary.streams
+    received = []
+    with pytest.raises(AnalysisError, match=r"did not finish reading logs of c-a/app before the deadline"):
+        for chunk in stream.open():
+            received.append(chunk)
+    assert 0 < len(b"".join(received)) < 360
