@@ -56,8 +56,16 @@ SIDECARS = frozenset(
     }
 )
 
-_IMAGE_PULL = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
-_CONTAINER_ERROR = {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
+# Reasons a container waits that say the canary is broken, and the signal each becomes.
+_WAITING_KINDS = {
+    "CrashLoopBackOff": "crashloopbackoff",
+    **dict.fromkeys(
+        ["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"], "imagepullbackoff"
+    ),
+    **dict.fromkeys(
+        ["CreateContainerConfigError", "CreateContainerError", "RunContainerError"], "container_error"
+    ),
+}
 
 
 def _log_limit_bytes() -> int:
@@ -155,15 +163,7 @@ def pod_signals(pod: Any, window_start: datetime | None, warnings: list[Any]) ->
                 break
         waiting = status.state.waiting if status.state else None
         reason = waiting.reason if waiting else None
-        kind = (
-            "crashloopbackoff"
-            if reason == "CrashLoopBackOff"
-            else "imagepullbackoff"
-            if reason in _IMAGE_PULL
-            else "container_error"
-            if reason in _CONTAINER_ERROR
-            else None
-        )
+        kind = _WAITING_KINDS.get(reason or "")
         if kind:
             signals.append(
                 PodSignal(
@@ -318,10 +318,10 @@ def _side(
     pods: list[Any],
     source: ClusterSource,
     window: int | None,
+    window_start: datetime | None,
     warnings: dict[str, list[Any]],
     notes: list[str],
 ) -> SideSnapshot:
-    window_start = datetime.now(UTC) - timedelta(seconds=window) if window else None
     sample = fair_sample(pods, source.max_pods)
     if len(sample) < len(pods):
         notes.append(
@@ -363,11 +363,13 @@ def collect(source: ClusterSource) -> Snapshot:
         )
     for note in notes:
         log.warning(note)
-    window = _window(canary, source.since_seconds, datetime.now(UTC))
+    now = datetime.now(UTC)
+    window = _window(canary, source.since_seconds, now)
+    window_start = now - timedelta(seconds=window) if window else None
     warnings = _warning_events(kube) if stable or canary else {}
     snapshot = Snapshot(
-        stable=_side(kube, "stable", stable, source, window, warnings, notes),
-        canary=_side(kube, "canary", canary, source, window, warnings, notes),
+        stable=_side(kube, "stable", stable, source, window, window_start, warnings, notes),
+        canary=_side(kube, "canary", canary, source, window, window_start, warnings, notes),
         source="kubernetes",
         notes=notes,
     )
