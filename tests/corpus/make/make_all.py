@@ -17,6 +17,7 @@ story of the rollout; they are never changed to match what the tool says.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -73,17 +74,15 @@ def pod_log(root: Path, side: str, pod: str) -> Path:
 
 
 def write_yaml(root: Path, sc: Scenario) -> None:
-    how = f"tests/corpus/make/make_all.py {sc.name}: {sc.story}"
-    lines = [
-        f"expect: {sc.expect}",
-        f"category: {sc.category}",
-        f"app: {sc.app}",
-        f"format: {sc.format}",
-        "how_made: >-",
-        f"  {how}",
-        "",
-    ]
-    (root / "scenario.yaml").write_text("\n".join(lines))
+    """scenario.yaml; every value is a JSON string, which is also valid YAML (no PyYAML needed here)."""
+    fields = {
+        "expect": sc.expect,
+        "category": sc.category,
+        "app": sc.app,
+        "format": sc.format,
+        "how_made": f"tests/corpus/make/make_all.py {sc.name}: {sc.story}",
+    }
+    (root / "scenario.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items()))
 
 
 # ------------------------------------------------------------------ traffic plans
@@ -312,6 +311,24 @@ def _rd_crash(root: Path) -> None:
         harness.stop(process, handle)
 
 
+@scenario(
+    "rd-graceful-restart",
+    "pass",
+    "restart",
+    "argoproj/rollouts-demo",
+    RD_FMT,
+    "canary pod was rescheduled once mid-analysis: SIGTERM, 'Signal terminated caught', 'Server stopped', "
+    "then a clean start; every request before and after is 200",
+    RD,
+)
+def _rd_graceful(root: Path) -> None:
+    for i in (1, 2):
+        rd_pod(pod_log(root, "stable", f"rollouts-demo-blue-{i}"), "blue", 300)
+        log = pod_log(root, "canary", f"rollouts-demo-yellow-{i}")
+        rd_pod(log, "yellow", 150)
+        rd_pod(log, "yellow", 150)
+
+
 # ------------------------------------------------------------------ Python stdlib http.server
 
 PYWEB_FMT = "python http.server access log (common log format on stderr) + tracebacks"
@@ -520,6 +537,22 @@ def _gu_injection(root: Path) -> None:
     for i in (1, 2):
         gunicorn_pod(pod_log(root, "stable", f"catalogue-a-{i}"), "good", 250)
         gunicorn_pod(pod_log(root, "canary", f"catalogue-b-{i}"), "error", 250, extra=extra)
+
+
+@scenario(
+    "gunicorn-slow-items",
+    "fail",
+    "latency",
+    "gunicorn WSGI catalogue",
+    GUNICORN_FMT,
+    "canary adds a 250 ms synchronous price lookup to every /items call: the access log's request time "
+    "goes from ~0-1 ms to ~250 ms, no errors",
+    ("gunicorn",),
+)
+def _gu_slowish(root: Path) -> None:
+    for i in (1, 2):
+        gunicorn_pod(pod_log(root, "stable", f"catalogue-a-{i}"), "good", 200)
+        gunicorn_pod(pod_log(root, "canary", f"catalogue-b-{i}"), "slowish", 120)
 
 
 # ------------------------------------------------------------------ structlog JSON lines
@@ -774,6 +807,22 @@ def _node_few(root: Path) -> None:
     for i in (1, 2):
         node_pod(pod_log(root, "stable", f"session-310-{i}"), "good", 300)
     node_pod(pod_log(root, "canary", "session-320-1"), "good", 3, "3.2.0")
+
+
+@scenario(
+    "node-benign-deprecation",
+    "pass",
+    "warning",
+    "Node.js session service",
+    NODE_FMT,
+    "canary 3.3.0 uses the deprecated Buffer() constructor once at start: node prints one [DEP0005] "
+    "DeprecationWarning per pod; requests are as healthy as stable's",
+    ("node",),
+)
+def _node_deprecation(root: Path) -> None:
+    for i in (1, 2):
+        node_pod(pod_log(root, "stable", f"session-310-{i}"), "good", 300)
+        node_pod(pod_log(root, "canary", f"session-330-{i}"), "good", 300, "3.3.0")
 
 
 # ------------------------------------------------------------------ nginx in front of an upstream
@@ -1143,6 +1192,26 @@ def _encoding(root: Path) -> None:
         )
 
 
+# ------------------------------------------------------------------ bundled sample logs
+
+EXAMPLES = HERE.parents[2] / "examples" / "rollouts-demo"
+
+
+def make_examples() -> None:
+    """The four sample logs `make demo` reads: one rollouts-demo pod per build."""
+    EXAMPLES.mkdir(parents=True, exist_ok=True)
+    for name, kwargs in (
+        ("stable", {"color": "blue", "n": 400}),
+        ("canary-good", {"color": "yellow", "n": 400}),
+        ("canary-bad", {"color": "yellow", "n": 400, "error_rate": "15"}),
+        ("canary-slow", {"color": "yellow", "n": 80, "latency": "2", "concurrency": 16}),
+    ):
+        log = EXAMPLES / f"{name}.log"
+        log.unlink(missing_ok=True)
+        counts = rd_pod(log, **kwargs)
+        print(f"made examples/rollouts-demo/{name}.log {counts}", flush=True)
+
+
 # ------------------------------------------------------------------ driver
 
 
@@ -1166,16 +1235,29 @@ def main() -> int:
     )
     parser.add_argument("names", nargs="*", help="scenarios to make (default: all)")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--labels", action="store_true", help="only rewrite scenario.yaml of made scenarios")
+    parser.add_argument("--examples", action="store_true", help="make examples/rollouts-demo/*.log instead")
     args = parser.parse_args()
     chosen = [sc for sc in SCENARIOS if not args.names or sc.name in args.names]
     if args.list:
         for sc in SCENARIOS:
             print(f"{sc.name:32} {sc.expect:13} {sc.category}")
         return 0
+    if args.examples:
+        if not Path(RD_BIN).exists():
+            print(f"needs ROLLOUTS_DEMO_BIN={RD_BIN} (see examples/README.md)", file=sys.stderr)
+            return 2
+        make_examples()
+        return 0
     unknown = set(args.names) - {sc.name for sc in SCENARIOS}
     if unknown:
         print(f"unknown scenarios: {sorted(unknown)} (see --list)", file=sys.stderr)
         return 2
+    if args.labels:
+        for sc in chosen:
+            if (CORPUS / sc.name).is_dir():
+                write_yaml(CORPUS / sc.name, sc)
+        return 0
     CACHE.mkdir(parents=True, exist_ok=True)
     for sc in chosen:
         missing = available(sc)

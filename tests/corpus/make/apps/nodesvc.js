@@ -46,6 +46,10 @@ const server = http.createServer((req, res) => {
   }
 });
 
+// v3.3 sizes its token buffer with the deprecated Buffer() constructor: node warns once, harmlessly.
+const tokenBuffer = version.startsWith('3.3') ? new Buffer(16) : Buffer.alloc(16);
+tokenBuffer.fill(0);
+
 server.listen(port, '127.0.0.1', () => logfmt('info', 'session service listening', { port, version }));
 process.on('SIGTERM', () => {
   logfmt('info', 'shutting down', { signal: 'SIGTERM' });

@@ -1,8 +1,9 @@
 """A WSGI catalogue service served by gunicorn, used to make real gunicorn logs.
 
-APP_MODE: good | error (the v2 price formatter divides by a zero stock count) |
-slow (a new report query blocks longer than gunicorn's --timeout) | boot (import of a
-missing module at boot: gunicorn reports the worker failed to boot).
+APP_MODE: good | slowish (v2 adds a 250 ms synchronous price lookup to every /items call) |
+error (the v2 price formatter divides by a zero stock count) | slow (a new report query
+blocks longer than gunicorn's --timeout) | boot (import of a missing module at boot:
+gunicorn reports the worker failed to boot).
 """
 
 import json
@@ -29,6 +30,8 @@ def app(environ, start_response):
     if path.startswith("/items/"):
         item = path.rsplit("/", 1)[-1]
         stock = 0 if item.isdigit() and int(item) % 4 == 0 else 7
+        if MODE == "slowish":
+            time.sleep(0.25)
         payload = {"item": item, "unit": price_per_unit(70, stock)}
     elif path.startswith("/report"):
         if MODE == "slow":
