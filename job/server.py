@@ -326,9 +326,15 @@ class App:
             )
         except DeadlineExceeded as error:
             self.metrics.errors.labels("deadline").inc()
+            log.warning("analysis deadline passed", extra={"fields": {"deadline_s": deadline}})
             return error_response(504, f"{error}; it goes on, and a retry will join it or read its result")
         except AnalysisFailed as failed:
             self.metrics.errors.labels(failed.reason).inc()
+            if failed.status >= 500:
+                log.warning(
+                    "analysis could not run",
+                    extra={"fields": {"status": failed.status, "error": str(failed)}},
+                )
             return error_response(failed.status, str(failed))
         self.metrics.answers.labels(answer.how).inc()
         return Response(200, answer.value.body, JSON_TYPE, {"X-Rollouts-AI-Answer": answer.how})

@@ -311,7 +311,7 @@ def test_slow_client_is_cut_off_and_others_are_served(service_factory: Any) -> N
             except TimeoutError:
                 pass
     assert closed_after is not None, "the service kept a dribbling client for ever"
-    assert closed_after < 3
+    assert closed_after < 4
 
 
 def test_too_many_connections_get_503_json(service_factory: Any) -> None:
@@ -368,15 +368,15 @@ def test_saturated_service_answers_503_with_retry_after(service_factory: Any) ->
 def test_deadline_is_504_and_the_retry_reads_the_result(service_factory: Any) -> None:
     service = service_factory("--no-llm", "--analysis-deadline", "0.5", "--cache-seconds", "30")
     started = time.monotonic()
-    late = analyse(service, "sleep1.5-fail")
-    assert late.status_code == 504 and time.monotonic() - started < 1.2
-    retry = analyse(service, "sleep1.5-fail")  # still running: joins, and also times out
+    late = analyse(service, "sleep3-fail")
+    assert late.status_code == 504 and time.monotonic() - started < 2.5
+    retry = analyse(service, "sleep3-fail")  # still running: joins it, and also times out
     assert retry.status_code == 504
-    time.sleep(1.0)
-    done = analyse(service, "sleep1.5-fail")
+    while (done := analyse(service, "sleep3-fail")).status_code == 504:
+        assert time.monotonic() - started < 15
     assert done.status_code == 200 and done.json()["verdict"] == "fail"
-    assert done.headers["X-Rollouts-AI-Answer"] == "cached"
-    assert service.analyses() == ["sleep1.5-fail"]
+    assert done.headers["X-Rollouts-AI-Answer"] in ("cached", "joined")
+    assert service.analyses() == ["sleep3-fail"]
 
 
 # ---------------------------------------------------------------- health, readiness, metrics
