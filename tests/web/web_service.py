@@ -47,7 +47,11 @@ class Service:
 
 
 def start_service(
-    tmp: Path, *flags: str, log_level: str = "info", env: dict[str, str] | None = None
+    tmp: Path,
+    *flags: str,
+    log_level: str = "info",
+    env: dict[str, str] | None = None,
+    real: bool = False,
 ) -> Service:
     stderr_path = tmp / f"serve-{time.monotonic_ns()}.err"
     analyses_path = tmp / f"analyses-{time.monotonic_ns()}.log"
@@ -62,7 +66,9 @@ def start_service(
     verbose = log_level in ("info", "debug")
     port = 0 if verbose else _free_port()
     command = [sys.executable, "-m", "job", "--log-level", log_level, "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--analysis-function", "fake_analysis:analyze", *flags]
+    command += ["--port", str(port), *flags]
+    if not real:
+        command += ["--analysis-function", "fake_analysis:analyze"]
     with open(stderr_path, "wb") as stderr:
         proc = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 20
