@@ -167,7 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         try:
             super().handle_one_request()
-        except TimeoutError:
+        except (TimeoutError, ConnectionError):  # the client went away or stalled: nothing to answer
             self.close_connection = True
         finally:
             self._log_access()

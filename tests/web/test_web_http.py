@@ -274,6 +274,27 @@ def test_missing_token_file_stops_the_start(tmp_path: Path) -> None:
     assert "cannot read token file" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_port_in_use_is_a_usage_error(service: Service) -> None:
+    command = [sys.executable, "-m", "job", "serve", "--host", "127.0.0.1", "--port", str(service.port)]
+    command += ["--no-llm", "--analysis-function", "fake_analysis:analyze"]
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{HERE}"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "cannot listen on 127.0.0.1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_client_hanging_up_early_leaves_no_traceback(service: Service) -> None:
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock:
+            sock.sendall(
+                b"GET /analyze?namespace=shop&stableHash=a&canaryHash=sleep0.3-pass HTTP/1.1\r\n\r\n"
+            )
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    time.sleep(1)
+    assert analyse(service, "pass").status_code == 200
+    assert "Traceback" not in service.stderr()
+
+
 def test_request_may_choose_the_model_only_when_allowed(service_factory: Any) -> None:
     service = service_factory(
         "--allow-request-model", "--ollama-host", "http://127.0.0.1:9", "--model", "small"
