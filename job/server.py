@@ -283,7 +283,7 @@ class App:
             return self._ready()
         if path == "/metrics":
             return Response(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST)
-        return self._analyse(method, query, headers, content_length, read_body)
+        return self._analyse(query, headers, content_length, read_body)
 
     def _ready(self) -> Response:
         if self.stopping.is_set():
@@ -295,7 +295,6 @@ class App:
 
     def _analyse(
         self,
-        method: str,
         query: str,
         headers: Mapping[str, str],
         content_length: int | None,
@@ -309,7 +308,7 @@ class App:
                     "missing or wrong bearer token: send 'Authorization: Bearer <token>'",
                     {"WWW-Authenticate": 'Bearer realm="rollouts-ai-job"'},
                 )
-            request = self._request(method, query, headers, content_length, read_body)
+            request = self._request(query, headers, content_length, read_body)
         except RequestRejected as rejected:
             self.metrics.errors.labels("bad_request").inc()
             return error_response(rejected.status, str(rejected))
@@ -341,7 +340,6 @@ class App:
 
     def _request(
         self,
-        method: str,
         query: str,
         headers: Mapping[str, str],
         content_length: int | None,
