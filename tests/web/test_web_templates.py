@@ -208,6 +208,9 @@ def test_container_args_are_accepted_by_the_real_cli() -> None:
     params = command.make_context(name, rest, parent=context).params
     assert params["allow_namespaces"] == (service_objects()["Deployment"]["metadata"]["namespace"],)
     assert params["no_llm"] is False
+    # Every environment variable the Deployment sets is one the command reads.
+    read = {p.envvar for p in command.params if getattr(p, "envvar", None)}
+    assert {e["name"] for e in container["env"]} <= read
 
 
 def test_deployment_is_hardened() -> None:
