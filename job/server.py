@@ -353,6 +353,8 @@ class App:
                 f"body of {content_length} bytes is larger than the limit of {self.config.max_body_bytes}",
             )
         body = read_body() if content_length else b""
+        if content_length and len(body) < content_length:
+            raise RequestRejected(400, f"body ended after {len(body)} of its {content_length} bytes")
         params = parse_query(query)
         if body.strip():
             if params:

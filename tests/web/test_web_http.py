@@ -200,6 +200,17 @@ def test_huge_body_is_413_and_the_client_reads_the_answer(service_factory: Any) 
     assert service.analyses() == ["pass"]
 
 
+def test_body_shorter_than_its_content_length_is_refused(service: Service) -> None:
+    body = json.dumps({**Q, "canaryHash": "pass"}).encode()
+    head = f"POST /analyze HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body) + 10}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
+        sock.sendall(head + body)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.0 400") and b"body ended after" in answer
+    assert service.analyses() == []
+
+
 def test_chunked_body_is_411(service: Service) -> None:
     data = b"POST /analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
     status, document = raw(service, data)
