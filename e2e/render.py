@@ -28,6 +28,12 @@ JOB_RBAC = TEMPLATES / "rbac-job.yaml"
 WEB_TEMPLATE = TEMPLATES / "analysistemplate-web.yaml"
 WEB_SERVICE = TEMPLATES / "web-service.yaml"
 
+
+def provider_files(provider: str) -> tuple[Path, Path]:
+    """The AnalysisTemplate of a provider and what it needs beside it (RBAC, or the service)."""
+    return (JOB_TEMPLATE, JOB_RBAC) if provider == "job" else (WEB_TEMPLATE, WEB_SERVICE)
+
+
 OLLAMA_NAMESPACE = "ollama"
 OLLAMA_URL = f"http://ollama.{OLLAMA_NAMESPACE}.svc.cluster.local:11434"
 DEMO_SELECTOR = "app=rollouts-demo"

@@ -218,11 +218,8 @@ class Stack:
 
     def install_ollama(self) -> None:
         self.kube.namespace(render.OLLAMA_NAMESPACE)
-        docs = render.load_manifest("ollama.yaml")
+        docs = render.load_manifest("ollama.yaml", {"OLLAMA_MODEL_IMAGE": self.settings.ollama_model_image})
         docs = render.set_pull_policy(docs, self.settings.pull_policy)
-        for doc in docs:
-            for container in render.containers(doc):
-                container["image"] = self.settings.ollama_model_image
         say(f"starting Ollama with {self.settings.model} baked in")
         self.kube.apply(docs, render.OLLAMA_NAMESPACE)
         self.kube("-n", render.OLLAMA_NAMESPACE, "rollout", "status", "deployment/ollama", "--timeout=600s")
@@ -287,19 +284,12 @@ class Stack:
 
     # ------------------------------------------------------------ providers
 
-    def template_paths(self, provider: str) -> tuple[Path, Path]:
-        return (
-            (render.JOB_TEMPLATE, render.JOB_RBAC)
-            if provider == "job"
-            else (render.WEB_TEMPLATE, render.WEB_SERVICE)
-        )
-
     def ensure_provider(self, provider: str) -> Doc:
         """Install one provider's template and a fresh rollouts-demo on the stable colour."""
         if provider in self.ready_providers:
             return self.ready_providers[provider]
         namespace = f"demo-{provider}"
-        template_path, companion_path = self.template_paths(provider)
+        template_path, companion_path = render.provider_files(provider)
         env = {"OLLAMA_HOST": render.OLLAMA_URL, "ROLLOUTS_AI_MODEL": self.settings.model}
 
         def prepared(path: Path, into: str) -> list[Doc]:

@@ -26,11 +26,11 @@ def test_analysis_namespaces_have_no_route_out(demo: stack.Stack) -> None:
 
 
 @pytest.mark.parametrize("scenario", scenarios.SCENARIOS, ids=lambda s: s.id)
-def test_scenario(demo: stack.Stack, scenario: scenarios.Scenario) -> None:
-    template, companion = demo.template_paths(scenario.provider)
-    for path in (template, companion):
+def test_scenario(request: pytest.FixtureRequest, scenario: scenarios.Scenario) -> None:
+    for path in render.provider_files(scenario.provider):
         if not path.exists():
             pytest.skip(f"{path.relative_to(render.ROOT)} is not in this checkout yet")
+    demo: stack.Stack = request.getfixturevalue("demo")  # set up only when there is something to run
     try:
         outcome, problems, lines = demo.run_scenario(scenario)
     except Exception:

@@ -1,0 +1,832 @@
+"""Everything about the kind demo that can be checked without Docker or a cluster.
+
+Manifests against the real Argo Rollouts v1.9.1 CRDs, pinned images, our CLI flags, and the
+scenario logic (outcome from Rollout status, AnalysisRun judgement, timeouts) on recorded
+status objects.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import click
+import jsonschema
+import pytest
+import yaml
+
+from e2e import pins, preflight, render, scenarios, summary
+from e2e.scenarios import RunJudgement, Scenario
+from e2e.stack import Settings
+from job import cli
+
+# ../shared/crds/ from the project root; from a worktree under wt/ it is one level further up.
+CRDS = next(
+    (p / "shared" / "crds" for p in render.ROOT.parents if (p / "shared" / "crds").is_dir()),
+    render.ROOT.parent / "shared" / "crds",
+)
+CTX = render.ArgContext(model="qwen2.5:1.5b-instruct")
+
+
+# TODO(dedupe): use tests/schemas.py (from the "k8s" helper) once it is merged into main.
+@cache
+def crd_schema(filename: str) -> dict[str, Any]:
+    path = CRDS / filename
+    if not path.exists():
+        pytest.skip(f"{path} is missing (the Argo Rollouts CRDs live in ../shared/crds/)")
+    crd = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+
+
+def crd_errors(doc: dict[str, Any], filename: str) -> list[str]:
+    validator = jsonschema.Draft7Validator(crd_schema(filename))
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+# A template shaped like ours (names of the arguments Argo can supply for a Job metric).
+SAMPLE_JOB_TEMPLATE: dict[str, Any] = {
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "AnalysisTemplate",
+    "metadata": {"name": "rollouts-ai-job"},
+    "spec": {
+        "args": [
+            {"name": "stable-hash"},
+            {"name": "canary-hash"},
+            {"name": "namespace"},
+            {"name": "extra-prompt", "value": ""},
+        ],
+        "metrics": [
+            {
+                "name": "rollouts-ai-job",
+                "interval": "60s",
+                "failureLimit": 0,
+                "provider": {
+                    "job": {
+                        "spec": {
+                            "backoffLimit": 0,
+                            "template": {
+                                "spec": {
+                                    "restartPolicy": "Never",
+                                    "containers": [
+                                        {
+                                            "name": "analyze",
+                                            "image": "ghcr.io/example/rollouts-ai-job:0.1.0",
+                                            "args": [
+                                                "analyze",
+                                                "--namespace",
+                                                "{{args.namespace}}",
+                                                "--stable-hash",
+                                                "{{args.stable-hash}}",
+                                                "--canary-hash",
+                                                "{{args.canary-hash}}",
+                                            ],
+                                        }
+                                    ],
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        ],
+    },
+}
+
+SAMPLE_WEB_TEMPLATE: dict[str, Any] = {
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "AnalysisTemplate",
+    "metadata": {"name": "rollouts-ai-web"},
+    "spec": {
+        "args": [{"name": "stable-hash"}, {"name": "latest-hash"}, {"name": "namespace"}],
+        "metrics": [
+            {
+                "name": "rollouts-ai-web",
+                "interval": "60s",
+                "successCondition": "result.verdict == 'pass'",
+                "failureCondition": "result.verdict == 'fail'",
+                "provider": {
+                    "web": {
+                        "url": "http://rollouts-ai-job.analysis.svc.cluster.local:8080/analyze"
+                        "?namespace={{args.namespace}}",
+                        "timeoutSeconds": 30,
+                        "jsonPath": "{$}",
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+# ---------------------------------------------------------------- manifests and CRDs
+
+
+MODEL_IMAGE = Settings(airgap=False, model="qwen2.5:1.5b-instruct").ollama_model_image
+MANIFEST_VALUES = {
+    "TEMPLATE_NAME": "rollouts-ai-job",
+    "INTERNET_URLS": "https://1.1.1.1",
+    "OLLAMA_URL": "x",
+    "OLLAMA_MODEL_IMAGE": MODEL_IMAGE,
+}
+
+
+@pytest.mark.parametrize("path", sorted(render.MANIFESTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_manifest_parses_into_named_kubernetes_objects(path: Path) -> None:
+    docs = render.load_manifest(path.name, MANIFEST_VALUES)
+    assert docs
+    for doc in docs:
+        assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"]
+        for container in render.containers(doc):
+            assert container["name"] and container["image"], container
+
+
+def test_fill_refuses_a_placeholder_without_value() -> None:
+    with pytest.raises(render.RenderError, match="@@MISSING@@"):
+        render.fill("image: @@MISSING@@", {})
+
+
+@pytest.mark.parametrize("template", [SAMPLE_JOB_TEMPLATE, SAMPLE_WEB_TEMPLATE], ids=["job", "web"])
+def test_rendered_rollout_validates_against_the_real_crd(template: dict[str, Any]) -> None:
+    rollout = render.render_rollout(template, CTX)
+    assert crd_errors(rollout, "rollout-crd.yaml") == []
+    analysis = rollout["spec"]["strategy"]["canary"]["analysis"]
+    assert analysis["templates"] == [{"templateName": template["metadata"]["name"]}]
+    # background analysis (not a step), starting once the canary has had traffic
+    assert all("analysis" not in step for step in rollout["spec"]["strategy"]["canary"]["steps"])
+    assert analysis["startingStep"] >= 1
+
+
+def test_crd_validation_is_not_vacuous() -> None:
+    rollout = render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX)
+    broken = copy.deepcopy(rollout)
+    broken["spec"]["strategy"]["canary"]["steps"][0] = {"setWeight": "twenty"}
+    del broken["spec"]["template"]["spec"]["containers"][0]["name"]
+    errors = crd_errors(broken, "rollout-crd.yaml")
+    assert any("setWeight" in e for e in errors), errors
+    assert any("'name' is a required property" in e for e in errors), errors
+
+
+def test_sample_templates_validate_against_the_real_crd() -> None:
+    for template in (SAMPLE_JOB_TEMPLATE, SAMPLE_WEB_TEMPLATE):
+        assert crd_errors(template, "analysis-template-crd.yaml") == []
+
+
+def project_templates() -> list[Path]:
+    return [p for p in (render.JOB_TEMPLATE, render.WEB_TEMPLATE) if p.exists()]
+
+
+def test_project_templates_fit_the_demo_rollout() -> None:
+    """The templates other parts of the project ship: valid, and every argument they require
+    is one the demo Rollout supplies (else Argo rejects the AnalysisRun at rollout time)."""
+    paths = project_templates()
+    if not paths:
+        pytest.skip("templates/analysistemplate-*.yaml are not in this checkout yet")
+    for path in paths:
+        template = render.the_template(render.load_docs(path))
+        assert crd_errors(template, "analysis-template-crd.yaml") == [], path
+        rollout = render.render_rollout(template, CTX)
+        assert crd_errors(rollout, "rollout-crd.yaml") == [], path
+        supplied = {a["name"] for a in rollout["spec"]["strategy"]["canary"]["analysis"].get("args", [])}
+        required = {
+            a["name"] for a in template["spec"].get("args", []) if "value" not in a and "valueFrom" not in a
+        }
+        assert required <= supplied, f"{path.name}: the demo does not supply {sorted(required - supplied)}"
+
+
+# ---------------------------------------------------------------- images
+
+
+def manifest_images() -> set[str]:
+    images: set[str] = set()
+    for path in render.MANIFESTS.glob("*.yaml"):
+        docs = render.load_manifest(path.name, MANIFEST_VALUES)
+        images |= render.images(docs)
+    return images
+
+
+def test_every_image_the_demo_runs_is_pinned() -> None:
+    used = manifest_images() - {MODEL_IMAGE}  # built on the host from the pinned Ollama image
+    used |= {s.image for s in scenarios.SCENARIOS} | {pins.ROLLOUTS_DEMO_STABLE}
+    assert used <= pins.pinned_images(), sorted(used - pins.pinned_images())
+    for image in pins.pinned_images():
+        name, _, tag = image.rpartition(":")
+        assert name and "/" not in tag and tag != "latest", image
+
+
+def test_the_rollout_starts_on_the_pinned_stable_image() -> None:
+    [rollout] = render.load_manifest("rollout.yaml", MANIFEST_VALUES)
+    assert scenarios.rollout_image(rollout) == pins.ROLLOUTS_DEMO_STABLE
+
+
+def test_scenario_tags_are_published_rollouts_demo_tags() -> None:
+    tags = {s.tag for s in scenarios.SCENARIOS}
+    assert tags <= pins.rollouts_demo_tags()
+    assert {"yellow", "bad-yellow", "slow-yellow"} == tags
+
+
+def test_model_image_name_is_a_valid_local_tag() -> None:
+    image = Settings(airgap=True, model="qwen2.5:1.5b-instruct").ollama_model_image
+    assert image == "rollouts-ai-job-e2e/ollama:0.12.10-qwen2.5-1.5b-instruct"
+    assert Settings(airgap=True).pull_policy == "Never"
+    assert Settings(airgap=False).pull_policy == "IfNotPresent"
+
+
+def test_install_manifest_must_match_the_pinned_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    content = f"kind: Deployment\nimage: {pins.ARGO_ROLLOUTS_UNPINNED_IMAGE}\n".encode()
+    with pytest.raises(render.RenderError, match="sha256"):
+        render.verify_install_manifest(content)
+    monkeypatch.setattr(pins, "ARGO_ROLLOUTS_INSTALL_SHA256", hashlib.sha256(content).hexdigest())
+    text = render.verify_install_manifest(content)
+    assert pins.ARGO_ROLLOUTS_IMAGE in text and ":latest" not in text
+
+
+def test_install_manifest_pin_is_the_release_tag() -> None:
+    assert pins.ARGO_ROLLOUTS_VERSION in pins.ARGO_ROLLOUTS_INSTALL_URL
+    assert pins.ARGO_ROLLOUTS_IMAGE.endswith(":" + pins.ARGO_ROLLOUTS_VERSION)
+    assert len(pins.ARGO_ROLLOUTS_INSTALL_SHA256) == 64
+    crd = (CRDS / "README.md").read_text(encoding="utf-8") if (CRDS / "README.md").exists() else ""
+    if crd:  # the shared CRDs used for validation come from the same release
+        assert pins.ARGO_ROLLOUTS_VERSION in crd
+
+
+# ---------------------------------------------------------------- our CLI
+
+
+def click_command(name: str | None) -> click.Command:
+    if name is None:
+        return cli.main
+    command = cli.main.commands.get(name)  # type: ignore[attr-defined]
+    assert command is not None, f"rollouts-ai-job has no `{name}` command"
+    return command
+
+
+def long_flags(command: click.Command) -> set[str]:
+    return {opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")} | {
+        "--help"
+    }
+
+
+def env_vars(command: click.Command) -> set[str]:
+    return {param.envvar for param in command.params if isinstance(getattr(param, "envvar", None), str)}
+
+
+def our_containers() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in [*render.MANIFESTS.glob("*.yaml"), *render.TEMPLATES.glob("*.yaml")]:
+        text = path.read_text(encoding="utf-8")
+        docs = [
+            d for d in yaml.safe_load_all(render.fill(text, MANIFEST_VALUES) if "@@" in text else text) if d
+        ]
+        for doc in docs:
+            for container in render.containers(doc):
+                if render.is_our_image(container.get("image", "")):
+                    found.append((path.name, container))
+    return found
+
+
+def test_invocation_reads_subcommand_and_flags() -> None:
+    container = {"args": ["--log-level", "info", "analyze", "--namespace=x", "--no-llm", "-o", "json"]}
+    got = render.invocation(container)
+    assert got == render.Invocation("analyze", ("--log-level",), ("--namespace", "--no-llm"))
+    shell = {"command": ["/bin/sh", "-c"], "args": ["exec rollouts-ai-job serve --port 8080 --host 0.0.0.0"]}
+    assert render.invocation(shell) == render.Invocation("serve", (), ("--port", "--host"))
+
+
+def test_flag_check_catches_an_unknown_flag() -> None:
+    bogus = render.invocation({"args": ["analyze", "--stable-hashes", "x"]})
+    assert not set(bogus.flags) <= long_flags(click_command("analyze"))
+
+
+def test_flags_given_to_our_image_are_real_cli_flags() -> None:
+    containers = our_containers()
+    if not containers:
+        pytest.skip("no manifest or template in this checkout runs the rollouts-ai-job image yet")
+    for source, container in containers:
+        call = render.invocation(container)
+        assert set(call.group_flags) <= long_flags(cli.main), (source, call)
+        if call.subcommand:
+            flags = long_flags(click_command(call.subcommand))
+            assert set(call.flags) <= flags, f"{source}: unknown flags {sorted(set(call.flags) - flags)}"
+
+
+def test_env_the_demo_injects_is_read_by_the_cli() -> None:
+    env = {"OLLAMA_HOST", "ROLLOUTS_AI_MODEL"}
+    assert env <= env_vars(click_command("analyze"))
+    if "serve" in cli.main.commands:  # type: ignore[attr-defined]
+        assert env <= env_vars(click_command("serve"))
+
+
+def test_use_our_image_rewrites_only_our_containers() -> None:
+    docs = [copy.deepcopy(SAMPLE_JOB_TEMPLATE), *render.load_manifest("traffic.yaml")]
+    out = render.use_our_image(docs, "rollouts-ai-job:e2e", {"OLLAMA_HOST": "http://o:11434"})
+    [ours] = list(render.containers(out[0]))
+    assert ours["image"] == "rollouts-ai-job:e2e"
+    assert {"name": "OLLAMA_HOST", "value": "http://o:11434"} in ours["env"]
+    [traffic] = list(render.containers(out[1]))
+    assert traffic["image"] == pins.CURL_IMAGE and "env" not in traffic
+    assert docs[0] == SAMPLE_JOB_TEMPLATE  # input untouched
+
+
+@pytest.mark.parametrize(
+    ("image", "ours"),
+    [
+        ("rollouts-ai-job:e2e", True),
+        ("ghcr.io/x/rollouts-ai-job:0.1.0", True),
+        ("localhost:5000/rollouts-ai-job@sha256:abc", True),
+        ("rollouts-ai-job-e2e/ollama:0.12.10-qwen", False),
+        ("curlimages/curl:8.11.1", False),
+    ],
+)
+def test_is_our_image(image: str, ours: bool) -> None:
+    assert render.is_our_image(image) is ours
+
+
+def test_pull_policy_and_namespace_reach_every_pod_spec() -> None:
+    docs = [
+        copy.deepcopy(SAMPLE_JOB_TEMPLATE),
+        *render.load_manifest("ollama.yaml", {"OLLAMA_MODEL_IMAGE": "m"}),
+    ]
+    never = render.set_pull_policy(docs, "Never")
+    assert {c["imagePullPolicy"] for d in never for c in render.containers(d)} == {"Never"}
+    binding = {
+        "kind": "RoleBinding",
+        "metadata": {"name": "b"},
+        "subjects": [{"kind": "ServiceAccount", "name": "s"}],
+    }
+    placed = render.into_namespace([binding, {"kind": "ClusterRole", "metadata": {"name": "r"}}], "demo-job")
+    assert placed[0]["metadata"]["namespace"] == "demo-job"
+    assert placed[0]["subjects"][0]["namespace"] == "demo-job"
+    assert "namespace" not in placed[1]["metadata"]
+    kept = render.into_namespace(
+        [{"kind": "Service", "metadata": {"name": "s", "namespace": "x"}}], "demo-job"
+    )
+    assert kept[0]["metadata"]["namespace"] == "x"
+
+
+# ---------------------------------------------------------------- Rollout args from the template
+
+
+def test_analysis_args_map_hashes_and_namespace() -> None:
+    args = {a["name"]: a for a in render.analysis_args(SAMPLE_WEB_TEMPLATE, CTX)}
+    assert args["stable-hash"]["valueFrom"] == {"podTemplateHashValue": "Stable"}
+    assert args["latest-hash"]["valueFrom"] == {"podTemplateHashValue": "Latest"}
+    assert args["namespace"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+
+
+def test_analysis_args_pass_model_and_ollama_only_when_declared() -> None:
+    template = copy.deepcopy(SAMPLE_JOB_TEMPLATE)
+    assert {a["name"] for a in render.analysis_args(template, CTX)} == {
+        "stable-hash",
+        "canary-hash",
+        "namespace",
+    }
+    template["spec"]["args"] += [{"name": "model", "value": "x"}, {"name": "ollama-host", "value": "y"}]
+    args = {a["name"]: a for a in render.analysis_args(template, CTX)}
+    assert args["model"] == {"name": "model", "value": CTX.model}
+    assert args["ollama-host"] == {"name": "ollama-host", "value": render.OLLAMA_URL}
+
+
+def test_analysis_args_refuse_a_required_argument_the_demo_cannot_supply() -> None:
+    template = copy.deepcopy(SAMPLE_JOB_TEMPLATE)
+    template["spec"]["args"].append({"name": "api-token"})
+    with pytest.raises(render.RenderError, match="'api-token'"):
+        render.analysis_args(template, CTX)
+    template["spec"]["args"][-1]["value"] = "default"
+    assert "api-token" not in {a["name"] for a in render.analysis_args(template, CTX)}
+
+
+def test_web_service_namespace_follows_the_template_url() -> None:
+    assert render.web_service_namespace(SAMPLE_WEB_TEMPLATE, "demo-web") == "analysis"
+    local = copy.deepcopy(SAMPLE_WEB_TEMPLATE)
+    local["spec"]["metrics"][0]["provider"]["web"]["url"] = "http://rollouts-ai-job:8080/analyze"
+    assert render.web_service_namespace(local, "demo-web") == "demo-web"
+    assert render.web_service_namespace(SAMPLE_JOB_TEMPLATE, "demo-job") == "demo-job"
+
+
+# ---------------------------------------------------------------- Rollout status -> outcome
+
+
+def recorded_rollout(image: str, generation: int, status: dict[str, Any]) -> dict[str, Any]:
+    """A Rollout as `kubectl get rollout -o json` shows it (fields as Argo Rollouts v1.9 writes them)."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "rollouts-demo", "namespace": "demo-job", "generation": generation},
+        "spec": {"template": {"spec": {"containers": [{"name": "rollouts-demo", "image": image}]}}},
+        "status": status,
+    }
+
+
+YELLOW = pins.rollouts_demo_image("yellow")
+BAD = pins.rollouts_demo_image("bad-yellow")
+STABLE_HASH = "687d76d795"
+CANARY_HASH = "5b9f8c7c64"
+
+HEALTHY_BEFORE = {
+    "observedGeneration": "1",
+    "phase": "Healthy",
+    "stableRS": STABLE_HASH,
+    "currentPodHash": STABLE_HASH,
+    "replicas": 5,
+    "updatedReplicas": 5,
+    "availableReplicas": 5,
+}
+STEPPING = {
+    "observedGeneration": "2",
+    "phase": "Paused",
+    "message": "CanaryPauseStep",
+    "stableRS": STABLE_HASH,
+    "currentPodHash": CANARY_HASH,
+    "currentStepIndex": 1,
+    "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-11-26T07:00:00Z"}],
+    "canary": {
+        "currentBackgroundAnalysisRunStatus": {"name": f"rollouts-demo-{CANARY_HASH}-2", "status": "Running"}
+    },
+}
+ABORTED = {
+    "observedGeneration": "2",
+    "abort": True,
+    "abortedAt": "2026-11-26T07:03:10Z",
+    "phase": "Degraded",
+    "message": "RolloutAborted: Rollout aborted update to revision 2: "
+    "Background analysis phase error/failed: "
+    'Metric "rollouts-ai-job" assessed Failed due to failed (1) > failureLimit (0)',
+    "stableRS": STABLE_HASH,
+    "currentPodHash": CANARY_HASH,
+    "currentStepIndex": 0,
+    "canary": {
+        "currentBackgroundAnalysisRunStatus": {"name": f"rollouts-demo-{CANARY_HASH}-2", "status": "Failed"}
+    },
+}
+INCONCLUSIVE = {
+    **STEPPING,
+    "message": "InconclusiveAnalysisRun",
+    "pauseConditions": [{"reason": "InconclusiveAnalysisRun", "startTime": "2026-11-26T07:02:00Z"}],
+}
+TIMED_OUT = {
+    **STEPPING,
+    "phase": "Degraded",
+    "message": 'ProgressDeadlineExceeded: ReplicaSet "rollouts-demo-5b9f8c7c64" has timed out progressing.',
+    "pauseConditions": [],
+}
+PROMOTED = {
+    "observedGeneration": "2",
+    "phase": "Healthy",
+    "stableRS": CANARY_HASH,
+    "currentPodHash": CANARY_HASH,
+    "currentStepIndex": 8,
+    "replicas": 5,
+    "updatedReplicas": 5,
+    "availableReplicas": 5,
+}
+
+
+@pytest.mark.parametrize(
+    ("rollout", "target", "expected"),
+    [
+        # the patch has not reached the object yet
+        (recorded_rollout(pins.ROLLOUTS_DEMO_STABLE, 1, HEALTHY_BEFORE), YELLOW, "pending"),
+        # the spec changed but the controller has not reconciled it: status still says Healthy
+        (recorded_rollout(YELLOW, 2, HEALTHY_BEFORE), YELLOW, "pending"),
+        (recorded_rollout(YELLOW, 2, {**HEALTHY_BEFORE, "observedGeneration": "2"}), YELLOW, "pending"),
+        (recorded_rollout(YELLOW, 2, STEPPING), YELLOW, "progressing"),
+        (recorded_rollout(BAD, 2, ABORTED), BAD, "aborted"),
+        (recorded_rollout(BAD, 2, {**ABORTED, "abort": False}), BAD, "aborted"),
+        (recorded_rollout(YELLOW, 2, INCONCLUSIVE), YELLOW, "inconclusive"),
+        (recorded_rollout(YELLOW, 2, TIMED_OUT), YELLOW, "degraded"),
+        (recorded_rollout(YELLOW, 2, PROMOTED), YELLOW, "promoted"),
+        (recorded_rollout(YELLOW, 2, {**PROMOTED, "phase": "Progressing"}), YELLOW, "progressing"),
+    ],
+    ids=[
+        "not-patched",
+        "not-reconciled",
+        "old-stable-still-healthy",
+        "stepping",
+        "aborted",
+        "aborted-by-message",
+        "inconclusive",
+        "timed-out",
+        "promoted",
+        "promoted-not-ready",
+    ],
+)
+def test_rollout_outcome(rollout: dict[str, Any], target: str, expected: str) -> None:
+    assert scenarios.rollout_outcome(rollout, target, STABLE_HASH) == expected
+
+
+def test_background_run_name_comes_from_canary_status() -> None:
+    assert (
+        scenarios.background_run_name(recorded_rollout(BAD, 2, ABORTED)) == f"rollouts-demo-{CANARY_HASH}-2"
+    )
+    assert scenarios.background_run_name(recorded_rollout(YELLOW, 2, PROMOTED)) is None
+
+
+# ---------------------------------------------------------------- AnalysisRun -> judgement
+
+
+def recorded_run(phase: str, measurements: list[dict[str, Any]], message: str = "") -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for m in measurements:
+        counts[m["phase"].lower()] = counts.get(m["phase"].lower(), 0) + 1
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisRun",
+        "metadata": {
+            "name": f"rollouts-demo-{CANARY_HASH}-2",
+            "labels": {"rollout-type": "Background", "rollouts-pod-template-hash": CANARY_HASH},
+        },
+        "status": {
+            "phase": phase,
+            "message": message,
+            "metricResults": [
+                {
+                    "name": "rollouts-ai-job",
+                    "phase": phase,
+                    "count": len(measurements),
+                    **counts,
+                    "measurements": measurements,
+                }
+            ],
+        },
+    }
+
+
+def job_measurement(phase: str, job: str) -> dict[str, Any]:
+    return {
+        "phase": phase,
+        "startedAt": "2026-11-26T07:01:00Z",
+        "finishedAt": "2026-11-26T07:01:40Z",
+        "metadata": {"job-name": job, "job-namespace": "demo-job"},
+    }
+
+
+FAILED_RUN = recorded_run(
+    "Failed",
+    [job_measurement("Failed", "abc.rollouts-ai-job.1")],
+    'Metric "rollouts-ai-job" assessed Failed due to failed (1) > failureLimit (0)',
+)
+GOOD_RUN = recorded_run("Successful", [job_measurement("Successful", "abc.rollouts-ai-job.1")])
+ERROR_RUN = recorded_run(
+    "Error",
+    [{**job_measurement("Error", "abc.rollouts-ai-job.1"), "message": "jobs.batch is forbidden"}] * 5,
+    'Metric "rollouts-ai-job" assessed Error due to consecutiveErrors (5) > consecutiveErrorLimit (4)',
+)
+
+
+def scenario(provider: str, expect: str) -> Scenario:
+    return next(s for s in scenarios.SCENARIOS if s.provider == provider and s.expect == expect)
+
+
+def test_judge_run_counts_measurements() -> None:
+    judged = scenarios.judge_run(ERROR_RUN)
+    assert judged.phase == "Error" and judged.count("Error") == 5 and judged.count("Successful") == 0
+
+
+def test_check_scenario_accepts_an_abort_by_a_fail_verdict() -> None:
+    assert (
+        scenarios.check_scenario(scenario("job", "aborted"), "aborted", scenarios.judge_run(FAILED_RUN), [1])
+        == []
+    )
+    assert (
+        scenarios.check_scenario(scenario("web", "aborted"), "aborted", scenarios.judge_run(FAILED_RUN)) == []
+    )
+
+
+def test_check_scenario_rejects_an_abort_the_verdict_did_not_cause() -> None:
+    errored = scenarios.check_scenario(
+        scenario("job", "aborted"), "aborted", scenarios.judge_run(ERROR_RUN), []
+    )
+    assert any("Error measurement" in p for p in errored)
+    assert any("expected Failed" in p for p in errored)
+    # a Job that exits 4 (could not analyse) also fails the metric: that is not a caught canary
+    not_analysed = scenarios.check_scenario(
+        scenario("job", "aborted"), "aborted", scenarios.judge_run(FAILED_RUN), [4]
+    )
+    assert any("none is 1" in p for p in not_analysed)
+
+
+def test_check_scenario_rejects_a_promotion_without_a_healthy_measurement() -> None:
+    unjudged = RunJudgement(name="r", phase="Successful", message="Run Terminated", counts={})
+    problems = scenarios.check_scenario(scenario("web", "promoted"), "promoted", unjudged)
+    assert any("never measured" in p for p in problems)
+    assert (
+        scenarios.check_scenario(scenario("job", "promoted"), "promoted", scenarios.judge_run(GOOD_RUN), [0])
+        == []
+    )
+
+
+def test_check_scenario_reports_the_wrong_outcome_and_a_missing_run() -> None:
+    problems = scenarios.check_scenario(scenario("job", "aborted"), "promoted", None)
+    assert problems[0] == "expected the Rollout to be aborted, it ended promoted"
+    assert "no background AnalysisRun" in problems[1]
+
+
+def test_scenarios_cover_both_providers_in_order() -> None:
+    ids = [s.id for s in scenarios.SCENARIOS]
+    assert ids == ["job-new-colour", "job-bad", "job-slow", "web-new-colour", "web-bad", "web-slow"]
+    assert [s.expect for s in scenarios.SCENARIOS[:3]] == ["promoted", "aborted", "aborted"]
+    assert {s.namespace for s in scenarios.SCENARIOS} == {"demo-job", "demo-web"}
+
+
+# ---------------------------------------------------------------- timing
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(30, 30), ("30", 30), ("45s", 45), ("5m", 300), ("1h", 3600)])
+def test_pause_seconds(value: int | str, seconds: int) -> None:
+    assert scenarios.pause_seconds(value) == seconds
+
+
+def test_pause_seconds_rejects_what_argo_would_not_parse_the_same_way() -> None:
+    with pytest.raises(ValueError, match="1m30s"):
+        scenarios.pause_seconds("1m30s")
+
+
+def test_scenario_timeout_follows_the_rollout_steps() -> None:
+    steps = render.rollout_steps(render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX))
+    timing = scenarios.Timing(per_step_slack_seconds=10, analysis_seconds=100)
+    assert scenarios.steps_seconds(steps) == 60 + 60 + 45 + 45
+    assert scenarios.scenario_timeout(steps, timing) == 210 + 10 * len(steps) + 100
+    with pytest.raises(ValueError, match="indefinite pause"):
+        scenarios.steps_seconds([{"setWeight": 20}, {"pause": {}}])
+
+
+def test_analysis_starts_while_the_canary_still_has_steps_to_run() -> None:
+    """Background analysis must get a measurement in before the last step promotes the canary."""
+    rollout = render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX)
+    steps = render.rollout_steps(rollout)
+    start = rollout["spec"]["strategy"]["canary"]["analysis"]["startingStep"]
+    assert scenarios.steps_seconds(steps[start:]) >= 120
+
+
+# ---------------------------------------------------------------- air-gapped egress
+
+
+ENDPOINTS = [("172.18.0.2", 6443)]
+
+
+def test_airgap_policy_allows_only_in_cluster_destinations() -> None:
+    docs = render.airgap_policies("10.96.0.1", ENDPOINTS)
+    assert {d["metadata"]["name"] for d in docs} == {"analysis-egress-airgap", "ollama-no-egress"}
+    for doc in docs:
+        assert render.egress_problems(doc) == []
+    analysis = docs[0]
+    blocks = [p["ipBlock"]["cidr"] for r in analysis["spec"]["egress"] for p in r["to"] if "ipBlock" in p]
+    assert blocks == ["10.96.0.1/32", "172.18.0.2/32"]
+    ports = [r["ports"] for r in analysis["spec"]["egress"] if any("ipBlock" in p for p in r["to"])]
+    assert ports == [[{"protocol": "TCP", "port": 443}], [{"protocol": "TCP", "port": 6443}]]
+
+
+def test_airgap_policy_needs_the_apiserver_endpoints() -> None:
+    with pytest.raises(render.RenderError, match="no endpoints"):
+        render.airgap_policies("10.96.0.1", [])
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ({"ports": [{"port": 443}]}, "no `to`"),
+        ({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}, "range 0.0.0.0/0"),
+        ({"to": [{"ipBlock": {"cidr": "172.18.0.0/16"}}]}, "range 172.18.0.0/16"),
+        ({"to": [{"namespaceSelector": {}}]}, "every namespace"),
+    ],
+)
+def test_egress_problems_catch_open_rules(rule: dict[str, Any], problem: str) -> None:
+    policy = {"metadata": {"name": "p"}, "spec": {"policyTypes": ["Egress"], "egress": [rule]}}
+    assert any(problem in p for p in render.egress_problems(policy))
+
+
+def test_egress_problems_catch_an_ingress_only_policy() -> None:
+    policy = {"metadata": {"name": "p"}, "spec": {"policyTypes": ["Ingress"]}}
+    assert any("lacks Egress" in p for p in render.egress_problems(policy))
+
+
+def test_probe_pod_targets_the_internet_and_ollama() -> None:
+    [pod] = render.egress_probe("demo-job")
+    script = pod["spec"]["containers"][0]["args"][0]
+    assert pod["metadata"]["namespace"] == "demo-job"
+    assert all(url in script for url in render.INTERNET_URLS) and render.OLLAMA_URL in script
+    assert "@@" not in script
+
+
+def test_parse_probe_blocked_and_reachable() -> None:
+    out = (
+        "internet https://1.1.1.1 exit=28 http=000\n"
+        "internet http://example.com exit=6 http=000\n"
+        f"ollama {render.OLLAMA_URL} exit=0 http=200\n"
+    )
+    result = render.parse_probe(out)
+    assert result.internet_blocked and result.ollama_reachable
+
+
+def test_parse_probe_open_internet_is_not_blocked() -> None:
+    out = (
+        "internet https://1.1.1.1 exit=0 http=301\n"
+        "internet http://example.com exit=28 http=000\n"
+        "ollama u exit=7 http=000"
+    )
+    result = render.parse_probe(out)
+    assert not result.internet_blocked and not result.ollama_reachable
+
+
+def test_parse_probe_refuses_partial_output() -> None:
+    with pytest.raises(render.RenderError, match="no complete result"):
+        render.parse_probe("internet https://1.1.1.1 exit=28 http=000\n")
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def test_analysis_run_summary_shows_phase_message_and_jobs() -> None:
+    lines = summary.analysis_run_lines(FAILED_RUN)
+    assert lines[0].startswith(f"AnalysisRun rollouts-demo-{CANARY_HASH}-2: Failed - Metric")
+    assert "metric rollouts-ai-job: Failed (failed 1)" in lines[1]
+    assert "job=abc.rollouts-ai-job.1" in lines[2]
+    assert summary.job_names(ERROR_RUN) == ["abc.rollouts-ai-job.1"]
+
+
+def test_web_measurement_value_is_read_as_our_result_document() -> None:
+    value = '{"verdict": "fail", "score": 0.1, "confidence": 0.9, "summary": "canary answers HTTP 500"}'
+    run = recorded_run("Failed", [{"phase": "Failed", "value": value}])
+    line = summary.analysis_run_lines(run)[2]
+    assert "verdict=fail score=0.10 confidence=0.90 summary='canary answers HTTP 500'" in line
+    assert summary.describe_value("x" * 1000).endswith("…")
+
+
+def test_termination_messages_and_our_events() -> None:
+    pod = {
+        "metadata": {"name": "abc-xyz"},
+        "status": {
+            "containerStatuses": [
+                {
+                    "name": "analyze",
+                    "state": {"terminated": {"exitCode": 1, "message": '{"verdict": "fail"}'}},
+                },
+                {"name": "sidecar", "state": {"running": {}}},
+            ]
+        },
+    }
+    assert list(summary.terminated_containers(pod)) == [("analyze", 1, '{"verdict": "fail"}')]
+    assert summary.termination_lines(pod) == ["  pod abc-xyz/analyze: exit 1: verdict=fail"]
+    events = [
+        {
+            "reason": "CanaryFailed",
+            "type": "Warning",
+            "message": "fail: 85% HTTP 500",
+            "reportingComponent": "rollouts-ai-job",
+            "involvedObject": {"kind": "Rollout", "name": "rollouts-demo"},
+        },
+        {"reason": "Scheduled", "source": {"component": "default-scheduler"}, "message": "x"},
+        {
+            "reason": "Verdict",
+            "source": {"component": "rollouts-ai-job"},
+            "message": "pass",
+            "involvedObject": {"kind": "Job", "name": "j"},
+        },
+    ]
+    assert [e["reason"] for e in summary.our_events(events)] == ["CanaryFailed", "Verdict"]
+    assert (
+        summary.event_lines(events)[0]
+        == "  event Warning CanaryFailed on Rollout/rollouts-demo: fail: 85% HTTP 500"
+    )
+
+
+# ---------------------------------------------------------------- preflight
+
+
+def fake_run(outputs: dict[str, tuple[int, str]]):  # type: ignore[no-untyped-def]
+    def run(argv):  # type: ignore[no-untyped-def]
+        return outputs[Path(argv[0]).name]
+
+    return run
+
+
+def test_preflight_names_every_missing_tool() -> None:
+    problems, tools = preflight.missing(which=lambda name: None, run=fake_run({}))
+    assert tools is None
+    assert [p.split(" ")[0] for p in problems] == ["docker", "kind", "kubectl"]
+
+
+def test_preflight_reports_an_unreachable_daemon_and_an_old_kind() -> None:
+    outputs = {
+        "docker": (1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock"),
+        "kind": (0, "kind v0.20.0 go1.20.4 linux/amd64"),
+    }
+    problems, tools = preflight.missing(which=lambda name: f"/usr/bin/{name}", run=fake_run(outputs))
+    assert tools is None
+    assert "docker daemon is not reachable (Cannot connect" in problems[0]
+    assert "kind 0.20.0 is older than 0.24.0" in problems[1]
+
+
+def test_preflight_passes_with_everything_in_place() -> None:
+    outputs = {"docker": (0, "27.3.1"), "kind": (0, "kind v0.27.0 go1.23.6 linux/amd64")}
+    problems, tools = preflight.missing(which=lambda name: f"/usr/bin/{name}", run=fake_run(outputs))
+    assert problems == []
+    assert tools == preflight.Tools("/usr/bin/docker", "/usr/bin/kind", "/usr/bin/kubectl")
+
+
+def test_kind_version() -> None:
+    assert preflight.kind_version("kind v0.24.0 go1.22.6 linux/amd64") == (0, 24, 0)
+    assert preflight.kind_version("garbage") is None
