@@ -1,4 +1,4 @@
-"""`python -m e2e [--airgap] [pytest args]`: say what the demo needs, then run it."""
+"""`python -m e2e [--airgap] [--keep-cluster] [pytest args]`: say what the demo needs, then run it."""
 
 from __future__ import annotations
 
@@ -8,16 +8,24 @@ import pytest
 
 from e2e import preflight
 
+CLUSTER_NAME = "rollouts-ai-job-e2e"
+
 
 def main(argv: list[str]) -> int:
     problems, _ = preflight.missing()
+    try:
+        import pytest_kind  # noqa: F401
+    except ImportError:
+        problems.append("pytest-kind is not installed: pip install -e '.[test]' (make install)")
     if problems:
         print(preflight.NEEDS, file=sys.stderr)
         print("\nMissing here:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    return pytest.main(["e2e", "-v", "-s", "-p", "no:cacheprovider", "--rootdir", ".", *argv])
+    if not any(arg.startswith("--cluster-name") for arg in argv):
+        argv = ["--cluster-name", CLUSTER_NAME, *argv]
+    return pytest.main(["e2e", "-v", "-s", "-p", "no:cacheprovider", *argv])
 
 
 if __name__ == "__main__":

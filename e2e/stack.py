@@ -224,7 +224,8 @@ class Stack:
         self.kube.apply(docs, render.OLLAMA_NAMESPACE)
         self.kube("-n", render.OLLAMA_NAMESPACE, "rollout", "status", "deployment/ollama", "--timeout=600s")
         listed = self.kube("-n", render.OLLAMA_NAMESPACE, "exec", "deploy/ollama", "--", "ollama", "list")
-        if self.settings.model.split(":")[0] not in listed:
+        model = self.settings.model if ":" in self.settings.model else f"{self.settings.model}:latest"
+        if model not in listed.split():
             raise E2EError(f"the in-cluster Ollama does not list {self.settings.model}: {listed}")
 
     def setup(self) -> None:

@@ -830,3 +830,15 @@ def test_preflight_passes_with_everything_in_place() -> None:
 def test_kind_version() -> None:
     assert preflight.kind_version("kind v0.24.0 go1.22.6 linux/amd64") == (0, 24, 0)
     assert preflight.kind_version("garbage") is None
+
+
+def test_entry_point_prints_the_needs_and_fails_when_something_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from e2e import __main__ as entry
+
+    monkeypatch.setattr(preflight, "missing", lambda: (["kind is not installed: see X"], None))
+    assert entry.main([]) == 2
+    err = capsys.readouterr().err
+    assert "Docker with a running daemon" in err and "kind >= 0.24.0" in err
+    assert "  - kind is not installed: see X" in err
