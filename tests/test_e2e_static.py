@@ -196,6 +196,53 @@ def test_project_templates_fit_the_demo_rollout() -> None:
         assert required <= supplied, f"{path.name}: the demo does not supply {sorted(required - supplied)}"
 
 
+# Core objects have no CRD here; the Kubernetes client's models know every field, so a round
+# trip through them drops (and so reveals) any misspelt or misplaced field.
+CORE_MODELS = {
+    "Deployment": "V1Deployment",
+    "Service": "V1Service",
+    "Pod": "V1Pod",
+    "NetworkPolicy": "V1NetworkPolicy",
+}
+
+
+def core_round_trip(doc: dict[str, Any], model: str) -> Any:
+    from kubernetes.client import ApiClient
+
+    client = ApiClient()
+    return client.sanitize_for_serialization(client._ApiClient__deserialize(doc, model))  # type: ignore[attr-defined]
+
+
+def core_objects() -> list[tuple[str, dict[str, Any]]]:
+    found = [
+        (f"{path.name}:{doc['kind']}/{doc['metadata']['name']}", doc)
+        for path in sorted(render.MANIFESTS.glob("*.yaml"))
+        for doc in render.load_manifest(path.name, MANIFEST_VALUES)
+        if doc["kind"] in CORE_MODELS
+    ]
+    found += [
+        (f"rendered:{d['metadata']['name']}", d)
+        for d in render.airgap_policies("10.96.0.1", [("172.18.0.2", 6443)])
+    ]
+    return found
+
+
+@pytest.mark.parametrize(("label", "doc"), core_objects(), ids=[label for label, _ in core_objects()])
+def test_core_objects_use_only_real_kubernetes_fields(label: str, doc: dict[str, Any]) -> None:
+    assert core_round_trip(doc, CORE_MODELS[doc["kind"]]) == doc
+
+
+def test_rollout_pod_template_uses_only_real_kubernetes_fields() -> None:
+    template = render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX)["spec"]["template"]
+    assert core_round_trip(template, "V1PodTemplateSpec") == template
+
+
+def test_core_round_trip_reveals_a_misspelt_field() -> None:
+    [deployment] = render.load_manifest("traffic.yaml")
+    deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Never"
+    assert core_round_trip(deployment, "V1Deployment") != deployment
+
+
 # ---------------------------------------------------------------- images
 
 
