@@ -248,18 +248,39 @@ def the_template(docs: list[Doc]) -> Doc:
     return found[0]
 
 
-_SVC_HOST = re.compile(r"^https?://([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?(?:/|$)")
+DEFAULT_NAMESPACES = {"job": "demo-job", "web": "demo-web"}
 
 
-def web_service_namespace(template: Mapping[str, Any], default: str) -> str:
-    """Namespace the web service must run in for the template's URL to reach it."""
-    for metric in (template.get("spec") or {}).get("metrics") or []:
-        web = (metric.get("provider") or {}).get("web")
-        if web:
-            match = _SVC_HOST.match(str(web.get("url", "")))
-            if match and "{{" not in match.group(2):
-                return match.group(2)
-    return default
+def provider_namespace(provider: str) -> str:
+    """Where a provider's Rollout runs.
+
+    The web service's manifest may pin its namespace (and allow only that one to be judged):
+    the demo then runs the web Rollout there, so the shipped manifest is used as written.
+    """
+    if provider == "web" and WEB_SERVICE.exists():
+        for doc in load_docs(WEB_SERVICE):
+            if doc.get("kind") == "Deployment" and doc.get("metadata", {}).get("namespace"):
+                return str(doc["metadata"]["namespace"])
+    return DEFAULT_NAMESPACES[provider]
+
+
+def secret_refs(template: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(Secret name, key) of every template argument read from a Secret, e.g. a bearer token."""
+    refs = []
+    for arg in (template.get("spec") or {}).get("args") or []:
+        ref = (arg.get("valueFrom") or {}).get("secretKeyRef")
+        if ref:
+            refs.append((ref["name"], ref["key"]))
+    return refs
+
+
+_SVC_HOST = re.compile(r"^https?://[a-z0-9-]+\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?(?:/|$)")
+
+
+def url_namespace(url: str) -> str | None:
+    """The namespace in a cluster-local Service URL (http://name.ns.svc...), if it names one."""
+    match = _SVC_HOST.match(url)
+    return match.group(1) if match else None
 
 
 # ---------------------------------------------------------------- air-gapped egress

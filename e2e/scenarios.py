@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from e2e import pins
+from e2e import pins, render
 
 Provider = Literal["job", "web"]
 Outcome = Literal["pending", "progressing", "promoted", "aborted", "inconclusive", "degraded"]
@@ -39,7 +39,7 @@ class Scenario:
 
     @property
     def namespace(self) -> str:
-        return f"demo-{self.provider}"
+        return render.provider_namespace(self.provider)
 
 
 def _scenarios() -> tuple[Scenario, ...]:

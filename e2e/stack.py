@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -95,16 +97,15 @@ class Docker:
     def ensure_our_image(self, settings: Settings) -> None:
         if self.has(settings.our_image):
             return
-        recipe = next(
-            (p for p in (render.ROOT / "Containerfile", render.ROOT / "Dockerfile") if p.exists()), None
-        )
-        if recipe is None or not settings.build_our_image:
+        script = render.ROOT / "scripts" / "build-image.sh"
+        if not script.exists() or not settings.build_our_image:
             raise E2EError(
-                f"image {settings.our_image} is not in Docker and there is no Containerfile to build it: "
-                "build the project image and pass its name with E2E_IMAGE=..."
+                f"image {settings.our_image} is not in Docker and this checkout cannot build it "
+                "(scripts/build-image.sh): build the project image and pass its name with E2E_IMAGE=..."
             )
-        say(f"docker build -t {settings.our_image} -f {recipe.name} .")
-        self("build", "-t", settings.our_image, "-f", str(recipe), str(render.ROOT), timeout=3600)
+        say(f"building {settings.our_image} with scripts/build-image.sh (docker)")
+        env = {**os.environ, "ENGINE": "docker", "IMAGE": settings.our_image, "PYTHON": sys.executable}
+        _run(["bash", str(script)], env=env, timeout=3600)
 
     def ensure_model_image(self, settings: Settings) -> None:
         """Bake the model into an Ollama image on the host, so the cluster never downloads it."""
@@ -120,6 +121,10 @@ class Docker:
             self("commit", "--change", "ENV OLLAMA_MODELS=/models", container, target)
         finally:
             subprocess.run([self.docker, "rm", "-f", container], capture_output=True, check=False)
+
+
+def demo_namespaces() -> list[str]:
+    return list(dict.fromkeys(render.provider_namespace(p) for p in scenarios.PROVIDERS))
 
 
 def _ok(argv: Sequence[str]) -> bool:
@@ -234,10 +239,11 @@ class Stack:
         self.load_images()
         self.install_argo_rollouts()
         self.install_ollama()
-        for provider in scenarios.PROVIDERS:
-            self.kube.namespace(f"demo-{provider}")
+        namespaces = demo_namespaces()
+        for namespace in namespaces:
+            self.kube.namespace(namespace)
         if self.settings.airgap:
-            self.close_egress(["demo-job", "demo-web"])
+            self.close_egress(namespaces)
 
     # ------------------------------------------------------------ air-gapped mode
 
@@ -286,27 +292,28 @@ class Stack:
     # ------------------------------------------------------------ providers
 
     def ensure_provider(self, provider: str) -> Doc:
-        """Install one provider's template and a fresh rollouts-demo on the stable colour."""
+        """Install one provider's template and a fresh rollouts-demo on the stable colour.
+
+        The template and its RBAC go into the Rollout's namespace; manifests that name their
+        own namespace (the web service) are applied as written.
+        """
         if provider in self.ready_providers:
             return self.ready_providers[provider]
-        namespace = f"demo-{provider}"
+        namespace = render.provider_namespace(provider)
         template_path, companion_path = render.provider_files(provider)
         env = {"OLLAMA_HOST": render.OLLAMA_URL, "ROLLOUTS_AI_MODEL": self.settings.model}
 
-        def prepared(path: Path, into: str) -> list[Doc]:
+        def prepared(path: Path) -> list[Doc]:
             docs = render.use_our_image(render.load_docs(path), self.settings.our_image, env)
-            return render.set_pull_policy(render.into_namespace(docs, into), self.settings.pull_policy)
+            return render.set_pull_policy(render.into_namespace(docs, namespace), self.settings.pull_policy)
 
-        template = prepared(template_path, namespace)
+        template = prepared(template_path)
         the_template = render.the_template(template)
-        companion_ns = namespace
-        if provider == "web":
-            companion_ns = render.web_service_namespace(the_template, namespace)
-            self.kube.namespace(companion_ns)
-            if self.settings.airgap and companion_ns != namespace:
-                self.close_egress([companion_ns])
-        self.kube.apply(prepared(companion_path, companion_ns))
-        for doc in prepared(companion_path, companion_ns):
+        companion = prepared(companion_path)
+        for name, key in render.secret_refs(the_template):
+            self.ensure_secret(namespace, name, key)
+        self.kube.apply(companion)
+        for doc in companion:
             if doc.get("kind") == "Deployment":
                 name, ns = doc["metadata"]["name"], doc["metadata"]["namespace"]
                 self.kube("-n", ns, "rollout", "status", f"deployment/{name}", "--timeout=300s")
@@ -321,6 +328,12 @@ class Stack:
         self.wait_healthy(namespace)
         self.ready_providers[provider] = rollout
         return rollout
+
+    def ensure_secret(self, namespace: str, name: str, key: str) -> None:
+        """A Secret a template reads (the web provider's bearer token), with a random value."""
+        if not self.kube.ok("get", "secret", name, "-n", namespace):
+            value = secrets.token_urlsafe(32)
+            self.kube("create", "secret", "generic", name, "-n", namespace, f"--from-literal={key}={value}")
 
     def rollout(self, namespace: str) -> Doc:
         return self.kube.get("rollout", scenarios.ROLLOUT_NAME, "-n", namespace)
@@ -421,7 +434,7 @@ class Stack:
         """kubectl output a person needs to see why a scenario failed, in one directory."""
         target = self.settings.artifacts_dir / time.strftime("%Y%m%d-%H%M%S") / label
         target.mkdir(parents=True, exist_ok=True)
-        namespaces = ["demo-job", "demo-web", render.OLLAMA_NAMESPACE, ARGO_NAMESPACE]
+        demo = demo_namespaces()
         commands: dict[str, list[str]] = {
             "events-all.txt": ["get", "events", "-A", "--sort-by=.lastTimestamp"],
             "pods-all.txt": ["get", "pods", "-A", "-o", "wide"],
@@ -434,14 +447,15 @@ class Stack:
             ],
             "ollama.log": ["logs", "-n", render.OLLAMA_NAMESPACE, "deployment/ollama", "--tail=2000"],
         }
-        for ns in namespaces[:2]:
-            for kind in ("rollouts", "analysisruns", "analysistemplates", "jobs", "pods", "networkpolicies"):
+        for ns in demo:
+            kinds = ("rollouts", "analysisruns", "analysistemplates", "jobs", "pods", "deployments")
+            for kind in (*kinds, "services", "networkpolicies"):
                 commands[f"{ns}-{kind}.yaml"] = ["get", kind, "-n", ns, "-o", "yaml"]
             commands[f"{ns}-describe-rollout.txt"] = ["describe", "rollout", scenarios.ROLLOUT_NAME, "-n", ns]
             commands[f"{ns}-describe-analysisruns.txt"] = ["describe", "analysisruns", "-n", ns]
         for name, argv in commands.items():
             (target / name).write_text(self._capture(argv), encoding="utf-8")
-        for ns in namespaces[:2]:
+        for ns in demo:
             pods = self._capture(["get", "pods", "-n", ns, "-o", "name"]).split()
             for pod in pods:
                 if pod.startswith("pod/"):

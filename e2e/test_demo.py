@@ -9,14 +9,17 @@ import pytest
 
 from e2e import render, scenarios, stack
 
+CONTROL_NAMESPACE = "egress-control"
+
 
 def test_analysis_namespaces_have_no_route_out(demo: stack.Stack) -> None:
     """Air-gapped mode: from where analysis runs, the internet is unreachable, Ollama is not."""
     if not demo.settings.airgap:
         pytest.skip("only in air-gapped mode (make e2e AIRGAP=1)")
-    control = demo.probe_egress("default")  # no policy there: shows what the probe sees without one
-    stack.say(f"control, namespace default (no policy): internet exit codes {control.internet}")
-    for namespace in ("demo-job", "demo-web"):
+    demo.kube.namespace(CONTROL_NAMESPACE)
+    control = demo.probe_egress(CONTROL_NAMESPACE)  # no policy there: what the probe sees without one
+    stack.say(f"control, namespace {CONTROL_NAMESPACE} (no policy): internet exit codes {control.internet}")
+    for namespace in stack.demo_namespaces():
         result = demo.probe_egress(namespace)
         stack.say(f"{namespace}: internet exit codes {result.internet}, Ollama HTTP {result.ollama_http}")
         assert result.internet_blocked, f"{namespace} reached the internet: {result.internet}"

@@ -445,12 +445,52 @@ def test_analysis_args_refuse_a_required_argument_the_demo_cannot_supply() -> No
     assert "api-token" not in {a["name"] for a in render.analysis_args(template, CTX)}
 
 
-def test_web_service_namespace_follows_the_template_url() -> None:
-    assert render.web_service_namespace(SAMPLE_WEB_TEMPLATE, "demo-web") == "analysis"
-    local = copy.deepcopy(SAMPLE_WEB_TEMPLATE)
-    local["spec"]["metrics"][0]["provider"]["web"]["url"] = "http://rollouts-ai-job:8080/analyze"
-    assert render.web_service_namespace(local, "demo-web") == "demo-web"
-    assert render.web_service_namespace(SAMPLE_JOB_TEMPLATE, "demo-job") == "demo-job"
+def test_secret_refs_and_url_namespace() -> None:
+    template = copy.deepcopy(SAMPLE_WEB_TEMPLATE)
+    template["spec"]["args"].append(
+        {"name": "token", "valueFrom": {"secretKeyRef": {"name": "tok", "key": "token"}}}
+    )
+    assert render.secret_refs(template) == [("tok", "token")]
+    assert render.secret_refs(SAMPLE_JOB_TEMPLATE) == []
+    assert render.url_namespace("http://rollouts-ai-job-web.default.svc.cluster.local:8080") == "default"
+    assert render.url_namespace("http://svc.analysis.svc:8080/analyze") == "analysis"
+    assert render.url_namespace("http://rollouts-ai-job:8080") is None
+    assert render.url_namespace("{{args.service-url}}/analyze") is None
+
+
+def test_web_service_and_template_agree_with_the_demo_namespace() -> None:
+    """The web Rollout runs where the web service lives: the template's default service URL must
+    point there and the service must be allowed to judge that namespace."""
+    if not (render.WEB_TEMPLATE.exists() and render.WEB_SERVICE.exists()):
+        pytest.skip("templates/analysistemplate-web.yaml and web-service.yaml are not in this checkout yet")
+    namespace = render.provider_namespace("web")
+    template = render.the_template(render.load_docs(render.WEB_TEMPLATE))
+    defaults = {a["name"]: a.get("value", "") for a in template["spec"].get("args", [])}
+    urls = [str(v) for v in defaults.values() if str(v).startswith("http")]
+    urls += [m["provider"]["web"]["url"] for m in template["spec"]["metrics"] if "web" in m["provider"]]
+    named = {ns for ns in map(render.url_namespace, urls) if ns}
+    assert named <= {namespace}, (
+        f"the template points at {named}, the demo runs the web Rollout in {namespace}"
+    )
+    for doc in render.load_docs(render.WEB_SERVICE):
+        for container in render.containers(doc):
+            allowed = [
+                w.split("=", 1)[1] for w in container.get("args", []) if w.startswith("--allow-namespace=")
+            ]
+            if allowed:
+                assert namespace in ",".join(allowed).split(","), allowed
+
+
+def test_provider_namespaces() -> None:
+    assert render.provider_namespace("job") == "demo-job"
+    expected = "demo-web"
+    if render.WEB_SERVICE.exists():
+        expected = next(
+            d["metadata"].get("namespace", "demo-web")
+            for d in render.load_docs(render.WEB_SERVICE)
+            if d["kind"] == "Deployment"
+        )
+    assert render.provider_namespace("web") == expected
 
 
 # ---------------------------------------------------------------- Rollout status -> outcome
@@ -675,7 +715,9 @@ def test_scenarios_cover_both_providers_in_order() -> None:
     ids = [s.id for s in scenarios.SCENARIOS]
     assert ids == ["job-new-colour", "job-bad", "job-slow", "web-new-colour", "web-bad", "web-slow"]
     assert [s.expect for s in scenarios.SCENARIOS[:3]] == ["promoted", "aborted", "aborted"]
-    assert {s.namespace for s in scenarios.SCENARIOS} == {"demo-job", "demo-web"}
+    assert {s.namespace for s in scenarios.SCENARIOS} == {
+        render.provider_namespace(p) for p in scenarios.PROVIDERS
+    }
 
 
 # ---------------------------------------------------------------- timing
