@@ -283,6 +283,45 @@ def url_namespace(url: str) -> str | None:
     return match.group(1) if match else None
 
 
+@dataclass
+class ProviderDocs:
+    """Everything the demo applies for one provider, in order."""
+
+    namespace: str
+    secrets: list[tuple[str, str]]  # (name, key) to create with a random value first
+    companion: list[Doc]  # RBAC, or the web service (whose Deployments must become ready)
+    template: list[Doc]
+    demo: list[Doc]  # the rollouts-demo Service, the traffic generator and the Rollout
+
+    @property
+    def rollout(self) -> Doc:
+        return next(d for d in self.demo if d["kind"] == "Rollout")
+
+
+def provider_docs(provider: str, our_image: str, model: str, pull_policy: str) -> ProviderDocs:
+    """The template and its companion from templates/, put in the provider's namespace, run
+    with the image under test against the in-cluster Ollama; plus a fresh rollouts-demo."""
+    namespace = provider_namespace(provider)
+    template_path, companion_path = provider_files(provider)
+    env = {"OLLAMA_HOST": OLLAMA_URL, "ROLLOUTS_AI_MODEL": model}
+
+    def prepared(docs: list[Doc]) -> list[Doc]:
+        docs = use_our_image(docs, our_image, env)
+        return set_pull_policy(into_namespace(docs, namespace), pull_policy)
+
+    template = prepared(load_docs(template_path))
+    the = the_template(template)
+    rollout = render_rollout(the, ArgContext(model=model))
+    demo = [*load_manifest("service.yaml"), *load_manifest("traffic.yaml"), rollout]
+    return ProviderDocs(
+        namespace=namespace,
+        secrets=secret_refs(the),
+        companion=prepared(load_docs(companion_path)),
+        template=template,
+        demo=prepared(demo),
+    )
+
+
 # ---------------------------------------------------------------- air-gapped egress
 
 

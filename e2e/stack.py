@@ -299,32 +299,20 @@ class Stack:
         """
         if provider in self.ready_providers:
             return self.ready_providers[provider]
-        namespace = render.provider_namespace(provider)
-        template_path, companion_path = render.provider_files(provider)
-        env = {"OLLAMA_HOST": render.OLLAMA_URL, "ROLLOUTS_AI_MODEL": self.settings.model}
-
-        def prepared(path: Path) -> list[Doc]:
-            docs = render.use_our_image(render.load_docs(path), self.settings.our_image, env)
-            return render.set_pull_policy(render.into_namespace(docs, namespace), self.settings.pull_policy)
-
-        template = prepared(template_path)
-        the_template = render.the_template(template)
-        companion = prepared(companion_path)
-        for name, key in render.secret_refs(the_template):
+        docs = render.provider_docs(
+            provider, self.settings.our_image, self.settings.model, self.settings.pull_policy
+        )
+        namespace = docs.namespace
+        for name, key in docs.secrets:
             self.ensure_secret(namespace, name, key)
-        self.kube.apply(companion)
-        for doc in companion:
+        self.kube.apply(docs.companion)
+        for doc in docs.companion:
             if doc.get("kind") == "Deployment":
                 name, ns = doc["metadata"]["name"], doc["metadata"]["namespace"]
                 self.kube("-n", ns, "rollout", "status", f"deployment/{name}", "--timeout=300s")
-        self.kube.apply(template)
-        rollout = render.render_rollout(the_template, render.ArgContext(model=self.settings.model))
-        base = [
-            *render.load_manifest("service.yaml"),
-            *render.load_manifest("traffic.yaml"),
-            rollout,
-        ]
-        self.kube.apply(render.set_pull_policy(base, self.settings.pull_policy), namespace)
+        self.kube.apply(docs.template)
+        self.kube.apply(docs.demo)
+        rollout = docs.rollout
         self.wait_healthy(namespace)
         self.ready_providers[provider] = rollout
         return rollout

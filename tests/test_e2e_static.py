@@ -243,6 +243,39 @@ def test_core_round_trip_reveals_a_misspelt_field() -> None:
     assert core_round_trip(deployment, "V1Deployment") != deployment
 
 
+@pytest.mark.parametrize("airgap", [False, True], ids=["online", "airgap"])
+@pytest.mark.parametrize("provider", scenarios.PROVIDERS)
+def test_what_the_demo_applies_per_provider_is_valid(provider: str, airgap: bool) -> None:
+    """Exactly the documents the cluster run applies, checked against the CRDs and core models."""
+    if not all(p.exists() for p in render.provider_files(provider)):
+        pytest.skip(f"the {provider} provider's templates are not in this checkout yet")
+    settings = Settings(airgap=airgap, our_image="rollouts-ai-job:e2e")
+    docs = render.provider_docs(provider, settings.our_image, settings.model, settings.pull_policy)
+    everything = [*docs.companion, *docs.template, *docs.demo]
+    for doc in everything:
+        label = f"{doc['kind']}/{doc['metadata']['name']}"
+        if doc["kind"] == "AnalysisTemplate":
+            assert crd_errors(doc, "analysis-template-crd.yaml") == [], label
+        elif doc["kind"] == "Rollout":
+            assert crd_errors(doc, "rollout-crd.yaml") == [], label
+        else:
+            assert doc["kind"] in CORE_MODELS, label
+            assert core_round_trip(doc, CORE_MODELS[doc["kind"]]) == doc, label
+        assert doc["metadata"].get("namespace"), f"{label} would land in kubectl's current namespace"
+        for container in render.containers(doc):
+            assert container["imagePullPolicy"] == settings.pull_policy, label
+            if render.is_our_image(container["image"]):
+                assert container["image"] == "rollouts-ai-job:e2e", label
+                env = {e["name"]: e.get("value") for e in container.get("env", [])}
+                assert env["OLLAMA_HOST"] == render.OLLAMA_URL, label
+    assert any(render.is_our_image(c["image"]) for d in docs.template for c in render.containers(d)) or (
+        provider == "web"
+        and any(render.is_our_image(c["image"]) for d in docs.companion for c in render.containers(d))
+    )
+    assert docs.rollout["metadata"]["namespace"] == docs.namespace
+    assert {d["metadata"]["namespace"] for d in docs.template} == {docs.namespace}
+
+
 # ---------------------------------------------------------------- images
 
 
