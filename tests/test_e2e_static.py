@@ -203,6 +203,9 @@ CORE_MODELS = {
     "Service": "V1Service",
     "Pod": "V1Pod",
     "NetworkPolicy": "V1NetworkPolicy",
+    "ServiceAccount": "V1ServiceAccount",
+    "Role": "V1Role",
+    "RoleBinding": "V1RoleBinding",
 }
 
 
