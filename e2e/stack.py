@@ -400,7 +400,8 @@ class Stack:
                 for pod in pods:
                     lines += summary.termination_lines(pod)
                     exit_codes += [code for _, code, _ in summary.terminated_containers(pod)]
-        lines += summary.event_lines(self.kube.get("events", "-n", namespace).get("items", []))
+        about = {run["metadata"]["name"], *summary.job_names(run)} if run else set()
+        lines += summary.event_lines(self.kube.get("events", "-n", namespace).get("items", []), about)
         judgement = scenarios.judge_run(run) if run else None
         problems = scenarios.check_scenario(scenario, outcome, judgement, exit_codes)
         return outcome, problems, lines

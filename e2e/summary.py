@@ -7,7 +7,7 @@ pod's termination message and the Kubernetes Event rollouts-ai-job records (Job 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 MAX_VALUE = 300
@@ -97,19 +97,23 @@ def termination_lines(pod: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def our_events(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Events rollouts-ai-job recorded (by reporting component or event source)."""
+def our_events(
+    events: Iterable[Mapping[str, Any]], about: Collection[str] | None = None
+) -> list[Mapping[str, Any]]:
+    """Events rollouts-ai-job recorded (by reporting component or event source), optionally
+    only those about the named objects (this scenario's AnalysisRun and Jobs)."""
     found = []
     for event in events:
         component = event.get("reportingComponent") or (event.get("source") or {}).get("component") or ""
-        if OUR_COMPONENT in component:
+        involved = event.get("involvedObject") or event.get("regarding") or {}
+        if OUR_COMPONENT in component and (about is None or involved.get("name") in about):
             found.append(event)
     return found
 
 
-def event_lines(events: Iterable[Mapping[str, Any]]) -> list[str]:
+def event_lines(events: Iterable[Mapping[str, Any]], about: Collection[str] | None = None) -> list[str]:
     lines = []
-    for event in our_events(events):
+    for event in our_events(events, about):
         involved = event.get("involvedObject") or event.get("regarding") or {}
         lines.append(
             f"  event {event.get('type', '?')} {event.get('reason', '?')} on "

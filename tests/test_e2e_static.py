@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -912,6 +913,7 @@ def test_termination_messages_and_our_events() -> None:
         },
     ]
     assert [e["reason"] for e in summary.our_events(events)] == ["CanaryFailed", "Verdict"]
+    assert [e["reason"] for e in summary.our_events(events, about={"j"})] == ["Verdict"]
     assert (
         summary.event_lines(events)[0]
         == "  event Warning CanaryFailed on Rollout/rollouts-demo: fail: 85% HTTP 500"
@@ -967,3 +969,211 @@ def test_entry_point_prints_the_needs_and_fails_when_something_is_missing(
     err = capsys.readouterr().err
     assert "Docker with a running daemon" in err and "kind >= 0.24.0" in err
     assert "  - kind is not installed: see X" in err
+
+
+# ---------------------------------------------------------------- Stack.run_scenario on a stand-in
+
+
+class FakeArgo:
+    """kubectl against a stand-in Argo Rollouts controller that reaches each update's outcome
+    in a few polls, writing the status, AnalysisRun, Job pod and Event a real one would.
+
+    `behaviour(image)` says how the update ends: "pass", "fail", "error" (the analysis could not
+    run) or "fail-open" (a bad canary judged healthy)."""
+
+    def __init__(self, behaviour: Any) -> None:
+        self.behaviour = behaviour
+        self.state: dict[str, dict[str, Any]] = {}
+        self.patches: list[tuple[str, str]] = []
+
+    @staticmethod
+    def pod_hash(image: str) -> str:
+        return hashlib.sha256(image.encode()).hexdigest()[:10]
+
+    def ns(self, namespace: str) -> dict[str, Any]:
+        if namespace not in self.state:
+            stable = self.pod_hash(pins.ROLLOUTS_DEMO_STABLE)
+            self.state[namespace] = {
+                "generation": 1,
+                "image": pins.ROLLOUTS_DEMO_STABLE,
+                "replica_sets": {stable: pins.ROLLOUTS_DEMO_STABLE},
+                "statuses": [{**HEALTHY_BEFORE, "stableRS": stable, "currentPodHash": stable}],
+                "runs": [],
+                "pods": [],
+                "events": [],
+            }
+        return self.state[namespace]
+
+    def __call__(self, *args: str, input: str | None = None, timeout: float = 600) -> str:
+        assert args[:2] == ("patch", "rollout"), f"unexpected kubectl {args}"
+        namespace = args[args.index("-n") + 1]
+        image = json.loads(args[-1])[0]["value"]
+        self.patches.append((namespace, image))
+        self.update(namespace, image)
+        return ""
+
+    def update(self, namespace: str, image: str) -> None:
+        st = self.ns(namespace)
+        old = st["statuses"][-1]
+        st["generation"] += 1
+        st["image"] = image
+        generation = str(st["generation"])
+        new, stable = self.pod_hash(image), old["stableRS"]
+        st["replica_sets"][new] = image
+        if new == stable:  # rollback to stable: Argo skips the steps
+            st["statuses"] = [
+                {
+                    **HEALTHY_BEFORE,
+                    "observedGeneration": generation,
+                    "stableRS": stable,
+                    "currentPodHash": stable,
+                }
+            ]
+            return
+        behaviour = self.behaviour(image)
+        stepping = {**STEPPING, "observedGeneration": generation, "stableRS": stable, "currentPodHash": new}
+        run_name = f"rollouts-demo-{new}-{generation}"
+        job = f"uid-{new}.ai-verdict.1"
+        if behaviour in {"pass", "fail-open"}:
+            end = {**PROMOTED, "observedGeneration": generation, "stableRS": new, "currentPodHash": new}
+            phase, code = "Successful", 0
+        elif behaviour == "fail":
+            end = {**ABORTED, "observedGeneration": generation, "stableRS": stable, "currentPodHash": new}
+            phase, code = "Failed", 1
+        else:
+            end = {**ABORTED, "observedGeneration": generation, "stableRS": stable, "currentPodHash": new}
+            phase, code = "Error", None
+        # the controller has not seen the patch on the first poll
+        st["statuses"] = [{**old}, stepping, stepping, end]
+        run = recorded_run(
+            phase,
+            [job_measurement(phase, job)]
+            if code is not None
+            else [{"phase": "Error", "message": "jobs.batch is forbidden"}],
+        )
+        run["metadata"].update(name=run_name, creationTimestamp=f"2026-11-26T07:{generation:0>2}:00Z")
+        run["metadata"]["labels"]["rollouts-pod-template-hash"] = new
+        st["runs"].append(run)
+        if code is not None:
+            st["pods"].append(
+                {
+                    "metadata": {"name": f"{job}-pod", "labels": {"job-name": job}},
+                    "status": {
+                        "containerStatuses": [
+                            {
+                                "name": "analyze",
+                                "state": {
+                                    "terminated": {
+                                        "exitCode": code,
+                                        "message": json.dumps({"verdict": "pass" if code == 0 else "fail"}),
+                                    }
+                                },
+                            }
+                        ]
+                    },
+                }
+            )
+            st["events"].append(
+                {
+                    "reason": "AnalysisVerdict",
+                    "type": "Normal",
+                    "message": f"exit {code}",
+                    "reportingComponent": "rollouts-ai-job",
+                    "involvedObject": {"kind": "AnalysisRun", "name": run_name},
+                }
+            )
+
+    def get(self, *args: str) -> dict[str, Any]:
+        namespace = args[args.index("-n") + 1]
+        st = self.ns(namespace)
+        label = args[args.index("-l") + 1] if "-l" in args else ""
+        if args[0] == "rollout":
+            status = st["statuses"].pop(0) if len(st["statuses"]) > 1 else st["statuses"][0]
+            return recorded_rollout(st["image"], st["generation"], status)
+        if args[0] == "replicasets":
+            image = st["replica_sets"][label.split("=")[1]]
+            return {"items": [{"spec": {"template": {"spec": {"containers": [{"image": image}]}}}}]}
+        if args[0] == "analysisruns":
+            wanted = label.split("rollouts-pod-template-hash=")[1]
+            return {
+                "items": [
+                    r for r in st["runs"] if r["metadata"]["labels"]["rollouts-pod-template-hash"] == wanted
+                ]
+            }
+        if args[0] == "pods":
+            job = label.split("=")[1]
+            return {"items": [p for p in st["pods"] if p["metadata"]["labels"]["job-name"] == job]}
+        if args[0] == "events":
+            return {"items": st["events"]}
+        raise AssertionError(f"unexpected kubectl get {args}")
+
+
+def fake_stack(monkeypatch: pytest.MonkeyPatch, behaviour: Any) -> tuple[Any, FakeArgo]:
+    from e2e import stack
+
+    monkeypatch.setattr(stack.time, "sleep", lambda seconds: None)
+    fake = FakeArgo(behaviour)
+    the_stack = stack.Stack(settings=Settings(airgap=False), kube=fake, docker=None, load_image=None)  # type: ignore[arg-type]
+    the_stack.ready_providers = {
+        "job": render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX),
+        "web": render.render_rollout(SAMPLE_WEB_TEMPLATE, CTX),
+    }
+    return the_stack, fake
+
+
+def honest(image: str) -> str:
+    return "fail" if ("bad-" in image or "slow-" in image) else "pass"
+
+
+def test_run_scenario_drives_all_six_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    the_stack, fake = fake_stack(monkeypatch, honest)
+    for sc in scenarios.SCENARIOS:
+        outcome, problems, lines = the_stack.run_scenario(sc)
+        assert (outcome, problems) == (sc.expect, []), sc.id
+        assert lines[0].startswith("AnalysisRun rollouts-demo-")
+        assert any("exit " in line and "verdict=" in line for line in lines), lines
+        assert any(line.startswith("  event Normal AnalysisVerdict") for line in lines), lines
+    yellow = pins.rollouts_demo_image("yellow")
+    for namespace in {sc.namespace for sc in scenarios.SCENARIOS}:
+        # yellow is promoted, bad-yellow aborted, then yellow is put back before slow-yellow
+        assert [img for ns, img in fake.patches if ns == namespace] == [
+            yellow,
+            pins.rollouts_demo_image("bad-yellow"),
+            yellow,
+            pins.rollouts_demo_image("slow-yellow"),
+        ]
+
+
+def test_run_scenario_catches_a_fail_open_judge(monkeypatch: pytest.MonkeyPatch) -> None:
+    the_stack, _ = fake_stack(monkeypatch, lambda image: "fail-open")
+    outcome, problems, _ = the_stack.run_scenario(scenario("job", "aborted"))
+    assert outcome == "promoted"
+    assert "expected the Rollout to be aborted, it ended promoted" in problems
+
+
+def test_run_scenario_does_not_credit_an_abort_caused_by_an_analysis_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    the_stack, _ = fake_stack(monkeypatch, lambda image: "error")
+    outcome, problems, _ = the_stack.run_scenario(scenario("job", "aborted"))
+    assert outcome == "aborted"
+    assert any("Error measurement" in p for p in problems)
+    assert "no finished analysis Job pod was found" in problems
+
+
+def test_run_scenario_gives_up_at_its_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from e2e import stack
+
+    the_stack, fake = fake_stack(monkeypatch, honest)
+    clock = iter(range(0, 100_000, 30))
+    monkeypatch.setattr(stack.time, "monotonic", lambda: next(clock))
+    original = fake.update
+
+    def stuck(namespace: str, image: str) -> None:
+        original(namespace, image)
+        fake.ns(namespace)["statuses"] = fake.ns(namespace)["statuses"][:2]  # never gets past stepping
+
+    fake.update = stuck  # type: ignore[method-assign]
+    outcome, problems, _ = the_stack.run_scenario(scenario("web", "promoted"))
+    assert outcome == "progressing"
+    assert problems[0] == "expected the Rollout to be promoted, it ended progressing"
