@@ -22,6 +22,9 @@ ROLLOUTS_DEMO_REPO = "argoproj/rollouts-demo"
 ROLLOUTS_DEMO_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple")
 ROLLOUTS_DEMO_VARIANTS = ("", "bad-", "slow-")
 ROLLOUTS_DEMO_STABLE = f"{ROLLOUTS_DEMO_REPO}:blue"
+# What those variants do to each /color request (from ERROR_RATE=15 and LATENCY=2 above).
+BAD_ERROR_SHARE = 0.85
+SLOW_LATENCY_SECONDS = 2.0
 
 OLLAMA_IMAGE = "ollama/ollama:0.12.10"
 CURL_IMAGE = "curlimages/curl:8.11.1"

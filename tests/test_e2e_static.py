@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -1177,3 +1179,38 @@ def test_run_scenario_gives_up_at_its_timeout(monkeypatch: pytest.MonkeyPatch) -
     outcome, problems, _ = the_stack.run_scenario(scenario("web", "promoted"))
     assert outcome == "progressing"
     assert problems[0] == "expected the Rollout to be promoted, it ended progressing"
+
+
+# ---------------------------------------------------------------- preview: evidence alone on demo logs
+
+
+def test_demo_log_matches_the_format_rollouts_demo_writes() -> None:
+    from e2e import preview
+
+    lines = preview.canary_log("bad-yellow", requests=1000).splitlines()
+    assert lines[0] == "2026/11/26 07:00:00 Started server on :8080"
+    pattern = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (200|500) - yellow$")
+    assert all(pattern.match(line) for line in lines[1:]), lines[1:3]
+    share = sum(" 500 - " in line for line in lines[1:]) / 1000
+    assert abs(share - pins.BAD_ERROR_SHARE) < 0.05
+    slow = preview.canary_log("slow-yellow").splitlines()[1]
+    assert re.match(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d 200 - yellow \(2\.000000s\)$", slow), slow
+    assert preview.canary_log("yellow") == preview.canary_log("yellow")  # deterministic
+
+
+def test_evidence_alone_catches_the_demo_canaries() -> None:
+    """What the cluster run will see, predicted in file mode: the healthy new colour passes,
+    the 85%-HTTP-500 and the 2-second canaries fail. Reproduce with `python -m e2e.preview`."""
+    try:
+        for module in ("job.pipeline", "job.report"):
+            importlib.import_module(module)
+    except ImportError as error:
+        pytest.skip(f"the analysis engine is not in this checkout yet ({error})")
+    from e2e import preview
+
+    found = preview.predictions()
+    assert [p.scenario.tag for p in found] == ["yellow", "bad-yellow", "slow-yellow"]
+    misses = [
+        f"{p.scenario.tag}: exit {p.exit_code} ({p.verdict}: {p.summary})" for p in found if not p.as_expected
+    ]
+    assert misses == []
