@@ -194,19 +194,19 @@ def check_scenario(
     if run is None:
         problems.append("no background AnalysisRun was found for the update")
         return problems
-    if run.count("Error"):
-        problems.append(
-            f"AnalysisRun {run.name} has {run.count('Error')} Error measurement(s): {run.message}"
-        )
+    # A single Error measurement (the web service timing out once, say) is printed in the
+    # summary but tolerated; a run that *ended* in Error fails the phase checks below.
     if scenario.expect == "aborted":
         if run.phase != "Failed":
-            problems.append(f"AnalysisRun {run.name} is {run.phase}, expected Failed: {run.message}")
+            problems.append(f"AnalysisRun {run.name} ended {run.phase}, expected Failed: {run.message}")
         if scenario.provider == "job":
             if not job_exit_codes:
                 problems.append("no finished analysis Job pod was found")
             elif 1 not in job_exit_codes:
                 problems.append(f"analysis Job exit codes {job_exit_codes}: none is 1 (verdict fail)")
     else:
+        if run.phase not in {"Successful", "Running"}:
+            problems.append(f"AnalysisRun {run.name} ended {run.phase}: {run.message}")
         if run.count("Failed"):
             problems.append(f"AnalysisRun {run.name} has {run.count('Failed')} Failed measurement(s)")
         if not run.count("Successful"):

@@ -725,8 +725,7 @@ def test_check_scenario_rejects_an_abort_the_verdict_did_not_cause() -> None:
     errored = scenarios.check_scenario(
         scenario("job", "aborted"), "aborted", scenarios.judge_run(ERROR_RUN), []
     )
-    assert any("Error measurement" in p for p in errored)
-    assert any("expected Failed" in p for p in errored)
+    assert any("ended Error, expected Failed" in p and "consecutiveErrors" in p for p in errored)
     # a Job that exits 4 (could not analyse) also fails the metric: that is not a caught canary
     not_analysed = scenarios.check_scenario(
         scenario("job", "aborted"), "aborted", scenarios.judge_run(FAILED_RUN), [4]
@@ -742,6 +741,15 @@ def test_check_scenario_rejects_a_promotion_without_a_healthy_measurement() -> N
         scenarios.check_scenario(scenario("job", "promoted"), "promoted", scenarios.judge_run(GOOD_RUN), [0])
         == []
     )
+
+
+def test_check_scenario_tolerates_one_error_measurement_among_verdicts() -> None:
+    run = RunJudgement(name="r", phase="Successful", counts={"Error": 1, "Successful": 2})
+    assert scenarios.check_scenario(scenario("web", "promoted"), "promoted", run) == []
+    ended_in_error = RunJudgement(name="r", phase="Error", message="m", counts={"Error": 3, "Successful": 1})
+    assert scenarios.check_scenario(scenario("web", "promoted"), "promoted", ended_in_error) == [
+        "AnalysisRun r ended Error: m"
+    ]
 
 
 def test_check_scenario_reports_the_wrong_outcome_and_a_missing_run() -> None:
@@ -1159,7 +1167,7 @@ def test_run_scenario_does_not_credit_an_abort_caused_by_an_analysis_error(
     the_stack, _ = fake_stack(monkeypatch, lambda image: "error")
     outcome, problems, _ = the_stack.run_scenario(scenario("job", "aborted"))
     assert outcome == "aborted"
-    assert any("Error measurement" in p for p in problems)
+    assert any("ended Error, expected Failed" in p for p in problems)
     assert "no finished analysis Job pod was found" in problems
 
 
