@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def main(argv: list[str]) -> int:
         return 2
     if not any(arg.startswith("--cluster-name") for arg in argv):
         argv = ["--cluster-name", CLUSTER_NAME, *argv]
-    return pytest.main(["e2e", "-v", "-s", "-p", "no:cacheprovider", *argv])
+    return pytest.main([str(Path(__file__).parent), "-v", "-s", "-p", "no:cacheprovider", *argv])
 
 
 if __name__ == "__main__":

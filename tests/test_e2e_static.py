@@ -1222,3 +1222,19 @@ def test_evidence_alone_catches_the_demo_canaries() -> None:
         f"{p.scenario.tag}: exit {p.exit_code} ({p.verdict}: {p.summary})" for p in found if not p.as_expected
     ]
     assert misses == []
+
+
+def test_entry_point_collects_every_cluster_test_with_its_options(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m e2e --airgap` hands pytest options it knows (ours and pytest-kind's)."""
+    pytest.importorskip("pytest_kind", reason="pytest-kind is in the test extra: pip install -e '.[test]'")
+    from e2e import __main__ as entry
+
+    monkeypatch.setattr(preflight, "missing", lambda: ([], preflight.Tools("docker", "kind", "kubectl")))
+    assert entry.main(["--airgap", "--keep-cluster", "--collect-only", "-q"]) == 0
+    out = capsys.readouterr().out
+    for sc in scenarios.SCENARIOS:
+        assert f"test_scenario[{sc.id}]" in out
+    assert "test_analysis_namespaces_have_no_route_out" in out
+    assert "test_nothing_was_pulled_in_airgap_mode" in out
