@@ -1265,3 +1265,130 @@ def test_everything_the_demo_applies_passes_the_shared_strict_validators() -> No
             docs += [*found.companion, *found.template, *found.demo]
     for doc in docs:
         schemas.validate_manifest(doc)
+
+
+# ---------------------------------------------------------------- Stack.setup with stand-in binaries
+
+FAKE_KUBECTL = r"""
+import json, os, sys
+args = sys.argv[1:]
+log = os.environ["FAKE_LOG"]
+stdin = sys.stdin.read() if "-f" in args and "-" in args else ""
+with open(log, "a") as f:
+    f.write(json.dumps({"tool": "kubectl", "args": args, "stdin": stdin}) + "\n")
+def out(doc):
+    print(json.dumps(doc) if not isinstance(doc, str) else doc)
+    sys.exit(0)
+ns = args[args.index("-n") + 1] if "-n" in args else None
+if args[:2] == ["get", "namespace"]:
+    sys.exit(1)  # every namespace is new
+if args[:2] == ["get", "service"]:
+    out({"spec": {"clusterIP": "10.96.0.1"}})
+if args[:2] == ["get", "endpointslices"]:
+    out({"items": [{"endpoints": [{"addresses": ["172.18.0.2"]}], "ports": [{"port": 6443}]}]})
+if args[:2] == ["get", "pod"]:
+    out({"status": {"phase": "Succeeded"}})
+if args[:2] == ["get", "events"]:
+    out({"items": []})
+if args[:1] == ["logs"]:
+    internet = 0 if ns == "egress-control" else 28
+    out(f"internet https://1.1.1.1 exit={internet} http=000\n"
+        f"internet http://example.com exit={internet} http=000\n"
+        "ollama http://ollama.ollama.svc.cluster.local:11434 exit=0 http=200")
+if "exec" in args:
+    out("NAME                     ID              SIZE      MODIFIED\n"
+        "qwen2.5:1.5b-instruct    65ec06548149    986 MB    now")
+sys.exit(0)
+"""
+
+FAKE_DOCKER = r"""
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as f:
+    f.write(json.dumps({"tool": "docker", "args": args}) + "\n")
+if args[:2] == ["image", "inspect"]:
+    sys.exit(1 if args[2] == "curlimages/curl:8.11.1" else 0)  # one image still to pull
+sys.exit(0)
+"""
+
+INSTALL_STANDIN = f"""\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: rollouts.argoproj.io}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: argo-rollouts}}
+spec:
+  template:
+    spec:
+      containers:
+        - name: argo-rollouts
+          image: {pins.ARGO_ROLLOUTS_UNPINNED_IMAGE}
+"""
+
+
+def test_setup_in_airgap_mode_with_stand_in_kubectl_and_docker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from e2e import stack
+
+    tools = {}
+    for name, source in (("kubectl", FAKE_KUBECTL), ("docker", FAKE_DOCKER)):
+        tools[name] = tmp_path / name
+        tools[name].write_text(f"#!{sys.executable}\n{source}", encoding="utf-8")
+        tools[name].chmod(0o755)
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / f"argo-rollouts-{pins.ARGO_ROLLOUTS_VERSION}-install.yaml").write_text(INSTALL_STANDIN)
+    monkeypatch.setattr(
+        pins, "ARGO_ROLLOUTS_INSTALL_SHA256", hashlib.sha256(INSTALL_STANDIN.encode()).hexdigest()
+    )
+    loaded: list[str] = []
+    settings = Settings(airgap=True, cache_dir=cache, artifacts_dir=tmp_path / "artifacts")
+    the_stack = stack.Stack(
+        settings=settings,
+        kube=stack.Kube(str(tools["kubectl"]), tmp_path / "kubeconfig"),
+        docker=stack.Docker(str(tools["docker"])),
+        load_image=loaded.append,
+    )
+    the_stack.setup()
+
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    docker_calls = [c["args"] for c in calls if c["tool"] == "docker"]
+    assert ["pull", pins.CURL_IMAGE] in docker_calls
+    assert not any(c[0] == "build" for c in docker_calls)  # our image and the model image exist
+    assert set(loaded) == {*the_stack.images(), settings.our_image, settings.ollama_model_image}
+    applied = [
+        d
+        for c in calls
+        if c["tool"] == "kubectl" and c["args"][0] == "apply"
+        for d in yaml.safe_load_all(c["stdin"])
+        if d
+    ]
+    controller = next(
+        d for d in applied if d["kind"] == "Deployment" and d["metadata"]["name"] == "argo-rollouts"
+    )
+    [container] = controller["spec"]["template"]["spec"]["containers"]
+    assert (container["image"], container["imagePullPolicy"]) == (pins.ARGO_ROLLOUTS_IMAGE, "Never")
+    ollama = next(d for d in applied if d["kind"] == "Deployment" and d["metadata"]["name"] == "ollama")
+    assert ollama["spec"]["template"]["spec"]["containers"][0]["image"] == settings.ollama_model_image
+    policies = [
+        d
+        for d in applied
+        if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "analysis-egress-airgap"
+    ]
+    assert {p["metadata"]["namespace"] for p in policies} == set(stack.demo_namespaces())
+    assert all(render.egress_problems(p) == [] for p in policies)
+
+    assert not the_stack.probe_egress("egress-control").internet_blocked
+    for namespace in stack.demo_namespaces():
+        result = the_stack.probe_egress(namespace)
+        assert result.internet_blocked and result.ollama_reachable
+    assert the_stack.pulled_images() == []
+    saved = the_stack.collect_artifacts("check")
+    assert (saved / "events-all.txt").exists() and (saved / "demo-job-rollouts.yaml").exists()
