@@ -1290,6 +1290,11 @@ if args[:2] == ["get", "pod"]:
     out({"status": {"phase": "Succeeded"}})
 if args[:2] == ["get", "events"]:
     out({"items": []})
+if args[:2] == ["get", "secret"]:
+    sys.exit(1)
+if args[:2] == ["get", "rollout"]:
+    healthy = {"phase": "Healthy", "stableRS": "a", "currentPodHash": "a"}
+    out({"metadata": {"generation": 1}, "status": healthy})
 if args[:1] == ["logs"]:
     internet = 0 if ns == "egress-control" else 28
     out(f"internet https://1.1.1.1 exit={internet} http=000\n"
@@ -1392,3 +1397,41 @@ def test_setup_in_airgap_mode_with_stand_in_kubectl_and_docker(
     assert the_stack.pulled_images() == []
     saved = the_stack.collect_artifacts("check")
     assert (saved / "events-all.txt").exists() and (saved / "demo-job-rollouts.yaml").exists()
+
+
+def test_ensure_provider_applies_templates_secrets_and_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from e2e import stack
+
+    present = [p for p in scenarios.PROVIDERS if all(f.exists() for f in render.provider_files(p))]
+    if not present:
+        pytest.skip("templates/ are not in this checkout yet")
+    kubectl = tmp_path / "kubectl"
+    kubectl.write_text(f"#!{sys.executable}\n{FAKE_KUBECTL}", encoding="utf-8")
+    kubectl.chmod(0o755)
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    the_stack = stack.Stack(
+        settings=Settings(airgap=False),
+        kube=stack.Kube(str(kubectl), tmp_path / "kubeconfig"),
+        docker=None,  # type: ignore[arg-type]
+        load_image=None,  # type: ignore[arg-type]
+    )
+    for provider in present:
+        rollout = the_stack.ensure_provider(provider)
+        assert rollout["metadata"]["namespace"] == render.provider_namespace(provider)
+    calls = [json.loads(line)["args"] for line in log.read_text().splitlines()]
+    applied = [
+        d for c in log.read_text().splitlines() for d in yaml.safe_load_all(json.loads(c)["stdin"]) if d
+    ]
+    kinds = {(d["kind"], d["metadata"]["namespace"]) for d in applied}
+    for provider in present:
+        namespace = render.provider_namespace(provider)
+        assert {("Rollout", namespace), ("AnalysisTemplate", namespace), ("Deployment", namespace)} <= kinds
+        template = render.the_template(render.load_docs(render.provider_files(provider)[0]))
+        for name, key in render.secret_refs(template):
+            create = [c for c in calls if c[:4] == ["create", "secret", "generic", name]]
+            assert create and create[0][-1].startswith(f"--from-literal={key}="), create
