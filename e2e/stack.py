@@ -23,6 +23,7 @@ import yaml
 
 from e2e import pins, render, scenarios, summary
 from e2e.render import Doc
+from job.model import LLMConfig
 
 ARGO_NAMESPACE = "argo-rollouts"
 
@@ -35,6 +36,11 @@ def say(message: str) -> None:
     print(f"[e2e {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def shown(argv: Sequence[str]) -> str:
+    """A command line fit for a message: literal Secret values are masked."""
+    return " ".join(re.sub(r"^(--from-literal=[^=]+=).+$", r"\1***", str(word)) for word in argv)
+
+
 def _run(
     argv: Sequence[str], *, input: str | None = None, timeout: float = 600, env: dict | None = None
 ) -> str:
@@ -43,10 +49,10 @@ def _run(
             list(argv), input=input, capture_output=True, text=True, timeout=timeout, env=env, check=False
         )
     except subprocess.TimeoutExpired as error:
-        raise E2EError(f"`{' '.join(argv[:4])} …` did not finish in {timeout:.0f}s") from error
+        raise E2EError(f"`{shown(argv[:4])} …` did not finish in {timeout:.0f}s") from error
     if done.returncode != 0:
         raise E2EError(
-            f"`{' '.join(argv)}` exited {done.returncode}: {(done.stderr or done.stdout).strip()[-1500:]}"
+            f"`{shown(argv)}` exited {done.returncode}: {(done.stderr or done.stdout).strip()[-1500:]}"
         )
     return done.stdout
 
@@ -55,7 +61,7 @@ def _run(
 class Settings:
     airgap: bool
     our_image: str = pins.DEFAULT_OUR_IMAGE
-    model: str = "qwen2.5:1.5b-instruct"
+    model: str = LLMConfig.model  # the project's default model
     cache_dir: Path = render.ROOT / "e2e" / ".cache"
     artifacts_dir: Path = render.ROOT / "e2e" / "artifacts"
     build_our_image: bool = True

@@ -1435,3 +1435,13 @@ def test_ensure_provider_applies_templates_secrets_and_demo(
         for name, key in render.secret_refs(template):
             create = [c for c in calls if c[:4] == ["create", "secret", "generic", name]]
             assert create and create[0][-1].startswith(f"--from-literal={key}="), create
+
+
+def test_command_lines_in_messages_mask_secret_values() -> None:
+    from e2e import stack
+
+    argv = ["kubectl", "create", "secret", "generic", "t", "--from-literal=token=s3cr3t"]
+    assert stack.shown(argv) == "kubectl create secret generic t --from-literal=token=***"
+    with pytest.raises(stack.E2EError) as caught:
+        stack._run(["sh", "-c", "exit 3", "--from-literal=token=s3cr3t"])
+    assert "s3cr3t" not in str(caught.value) and "exited 3" in str(caught.value)
