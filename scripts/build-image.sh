@@ -58,14 +58,22 @@ ls wheelhouse/rollouts_ai_job-"$version"-*.whl >/dev/null 2>&1 || {
   exit 1
 }
 
+layers_flag=""
+# podman: no per-step cache images; each build has a fresh project wheel, so they would only pile up.
+[ "$engine" = podman ] && layers_flag="--layers=false"
 echo "building $image from $BASE_IMAGE with $engine (no network)"
 start=$(date +%s)
-run_engine build --network none -f Dockerfile -t "$image" -t "${image%:*}:latest" \
+previous="$(run_engine image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
+run_engine build --network none ${layers_flag} -f Dockerfile -t "$image" -t "${image%:*}:latest" \
   --build-arg BASE_IMAGE="$BASE_IMAGE" \
   --build-arg VERSION="$version" \
   --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   ${SOURCE:+--build-arg SOURCE="$SOURCE"} \
   . >&2
+current="$(run_engine image inspect --format '{{.Id}}' "$image")"
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+  run_engine rmi "$previous" >/dev/null 2>&1 || true  # the build it replaces; kept if still in use
+fi
 size="$(run_engine image inspect --format '{{.Size}}' "$image")"
 echo "built $image in $(($(date +%s) - start)) s; size $((size / 1000000)) MB"
