@@ -22,9 +22,14 @@ if [ "${FORCE:-0}" != 1 ] && "$podman" image exists "$tag"; then
 fi
 
 if [ "${FORCE:-0}" = 1 ] || [ ! -s "$tarball" ]; then
+  # debootstrap needs root; the image is imported as the calling user, so rootless podman sees it.
+  as_root=""
   if [ "$(id -u)" != 0 ]; then
-    echo "make-base-image.sh: debootstrap needs root; run it with sudo" >&2
-    exit 1
+    sudo -n true 2>/dev/null || {
+      echo "make-base-image.sh: debootstrap needs root: run as root or with password-less sudo" >&2
+      exit 1
+    }
+    as_root="sudo -n"
   fi
   command -v debootstrap >/dev/null || {
     echo "make-base-image.sh: debootstrap is missing: apt-get install -y debootstrap" >&2
@@ -39,28 +44,33 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -s "$tarball" ]; then
   mirror="${mirror:-http://deb.debian.org/debian}"
   mkdir -p "$cache"
   rootfs="$(mktemp -d "$cache/rootfs.XXXXXX")"
-  trap 'rm -rf "$rootfs"' EXIT
-  echo "debootstrap $suite from $mirror (takes a few minutes)"
+  trap '$as_root rm -rf "$rootfs"' EXIT
+  echo "debootstrap $suite from $mirror (one to two minutes)"
   start=$(date +%s)
   # python3-venv brings ensurepip, so the image needs no python3-pip (and none of its compilers).
-  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+  $as_root debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
     "$suite" "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 || {
     echo "make-base-image.sh: debootstrap failed; see $cache/debootstrap.log" >&2
     tail -n 20 "$cache/debootstrap.log" >&2
     exit 1
   }
   # Nothing the image needs at run time: package caches, docs, man pages.
-  rm -rf "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* \
+  $as_root rm -rf "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* \
     "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/log/*
-  tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" .
+  $as_root tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" .
+  $as_root chown "$(id -u):$(id -g)" "$tarball.tmp"
   mv "$tarball.tmp" "$tarball"
   echo "debootstrap took $(($(date +%s) - start)) s"
 fi
 
+previous="$("$podman" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
 "$podman" import --quiet \
   --change 'ENV LANG=C.UTF-8' \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["/usr/bin/python3"]' \
   --message "debian $suite minbase + python3 (scripts/make-base-image.sh)" \
   "$tarball" "$tag" >/dev/null
+if [ -n "$previous" ] && [ "$previous" != "$("$podman" image inspect --format '{{.Id}}' "$tag")" ]; then
+  "$podman" rmi "$previous" >/dev/null 2>&1 || true  # the one replaced; kept while images use it
+fi
 echo "base image $tag ready"
