@@ -9,6 +9,7 @@
 #   IMAGE       image name (default rollouts-ai-job:<version>, also tagged :latest)
 #   ENGINE      podman (default when installed) or docker
 #   OFFLINE=1   use ./wheelhouse as it is (e.g. copied to an air-gapped machine); do not run pip
+#   SOURCE      repository URL for the source label (default: git origin, if https)
 #   PYTHON      host Python that builds the wheels (default .venv/bin/python, else python3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,6 +33,8 @@ if [ -z "${BASE_IMAGE:-}" ]; then
   else BASE_IMAGE=python:3.11-slim; fi
 fi
 image="${IMAGE:-rollouts-ai-job:$version}"
+# org.opencontainers.image.source: the clone's public origin, unless given.
+SOURCE="${SOURCE:-$(git remote get-url origin 2>/dev/null | grep -E '^https://' || true)}"
 
 if [ "${OFFLINE:-0}" != 1 ]; then
   python="${PYTHON:-}"
