@@ -7,6 +7,7 @@ reused between runs, so no registry is needed. Skips only where podman cannot ru
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.podman
 
 ROOT = Path(__file__).resolve().parents[2]
 PODMAN = str(ROOT / "scripts" / "podman.sh")
-IMAGE = f"localhost/rollouts-ai-job:{__version__}"
+# Its own name per checkout: test runs in other clones never replace or delete this one.
+IMAGE = f"localhost/rollouts-ai-job-smoke:{__version__}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
 LOCAL_BASE = "localhost/rollouts-ai-job-base:bookworm"
 LOCKED_DOWN = [
     "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp:rw,size=64m,mode=1777",
@@ -86,8 +88,10 @@ def test_image_runs_as_numeric_non_root_user_with_oci_labels(image: str) -> None
     assert labels["org.opencontainers.image.revision"] != "unknown"
 
 
-def test_version_is_the_package_version_on_a_read_only_root(image: str) -> None:
-    done = _podman(*LOCKED_DOWN, image, "--version")
+@pytest.mark.parametrize("user", [[], ["--user", "1000650000:0"]], ids=["image-user", "arbitrary-uid"])
+def test_version_is_the_package_version_on_a_read_only_root(image: str, user: list[str]) -> None:
+    # OpenShift runs images as an arbitrary UID in group 0: that must work too.
+    done = _podman(*LOCKED_DOWN, *user, image, "--version")
     assert (done.returncode, done.stdout) == (0, f"rollouts-ai-job, version {__version__}\n"), done.stderr
 
 
