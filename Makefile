@@ -14,7 +14,7 @@ help:
 	@echo "make image       build the container image offline (podman or docker; see README 'The container image')"
 	@echo "make base-image  local Debian+python3 base image, for hosts without a registry (needs root + debootstrap)"
 	@echo "make model       fetch the small test model for the slow tier (pytest -m model)"
-	@echo "make bench       run the benchmarks and print their figures"
+	@echo "make bench       run the benchmarks, print their figures, write bench/RESULTS.md (BENCH_ARGS=--quick)"
 	@echo "make e2e         kind demo with rollouts-demo (needs docker, kind, kubectl; AIRGAP=1 for air-gapped mode)"
 	@echo "make lock        regenerate requirements.lock after changing dependencies in pyproject.toml"
 	@echo "make clean       remove build and test leftovers; make distclean also removes $(VENV) and .cache"
@@ -59,15 +59,14 @@ model:
 	@test -x scripts/get-test-model.sh || { echo "make model: scripts/get-test-model.sh is not on this branch yet (model tier, issue 3)" >&2; exit 1; }
 	PIP="$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m pip" scripts/get-test-model.sh
 
+# BENCH_ARGS=--quick for a smoke run; figures go to bench/RESULTS.md.
 bench: install
-	@ls bench/*.py >/dev/null 2>&1 || { echo "make bench: no benchmarks in bench/ on this branch yet" >&2; exit 1; }
-	@set -e; for script in bench/*.py; do \
-	  case $$script in */__init__.py|*/conftest.py) continue;; esac; \
-	  echo "== $$script"; PYTHONPATH=. $(BIN)/python $$script; done
+	@test -f bench/run_all.py || { echo "make bench: bench/run_all.py is not on this branch yet (benchmarks, issue 8)" >&2; exit 1; }
+	PYTHONPATH=. $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 e2e: install
 	@test -f e2e/__main__.py || { echo "make e2e: the kind demo (e2e/) is not on this branch yet" >&2; exit 1; }
-	$(BIN)/python -m e2e $(if $(AIRGAP),--airgap)
+	$(BIN)/python -m e2e $(if $(filter-out 0,$(AIRGAP)),--airgap)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache wheelhouse/*.whl
