@@ -46,23 +46,55 @@ def main(log_level: str) -> None:
 def llm_options(func):  # type: ignore[no-untyped-def]
     """LLM flags shared by `analyze` and `serve`."""
     options = [
-        click.option("--ollama-host", envvar="OLLAMA_HOST", default="http://localhost:11434",
-                     show_default=True, help="Ollama server URL."),
-        click.option("--llm-api", type=click.Choice(["ollama", "openai"]), default="ollama",
-                     show_default=True, help="Model API: Ollama, or any OpenAI-compatible server."),
-        click.option("--llm-url", default=None,
-                     help="Base URL of the OpenAI-compatible server (with --llm-api openai)."),
-        click.option("--model", envvar="ROLLOUTS_AI_MODEL", default=LLMConfig.model, show_default=True,
-                     help="Model name."),
-        click.option("--llm-timeout", type=float, default=LLMConfig.timeout_seconds, show_default=True,
-                     help="Seconds to wait for the model."),
+        click.option(
+            "--ollama-host",
+            envvar="OLLAMA_HOST",
+            default="http://localhost:11434",
+            show_default=True,
+            help="Ollama server URL.",
+        ),
+        click.option(
+            "--llm-api",
+            type=click.Choice(["ollama", "openai"]),
+            default="ollama",
+            show_default=True,
+            help="Model API: Ollama, or any OpenAI-compatible server.",
+        ),
+        click.option(
+            "--llm-url",
+            default=None,
+            help="Base URL of the OpenAI-compatible server (with --llm-api openai).",
+        ),
+        click.option(
+            "--model",
+            envvar="ROLLOUTS_AI_MODEL",
+            default=LLMConfig.model,
+            show_default=True,
+            help="Model name.",
+        ),
+        click.option(
+            "--llm-timeout",
+            type=float,
+            default=LLMConfig.timeout_seconds,
+            show_default=True,
+            help="Seconds to wait for the model.",
+        ),
         click.option("--no-llm", is_flag=True, help="Evidence-only verdict; do not call a model."),
         click.option("--extra-prompt", default="", help="Operator context for the model."),
-        click.option("--on-llm-error", type=click.Choice(["evidence", "fail", "inconclusive"]),
-                     default="evidence", show_default=True,
-                     help="What the verdict becomes when the model cannot answer."),
-        click.option("--prompt-token-budget", type=click.IntRange(min=500), default=3000,
-                     show_default=True, help="Upper bound on prompt tokens, whatever the log volume."),
+        click.option(
+            "--on-llm-error",
+            type=click.Choice(["evidence", "fail", "inconclusive"]),
+            default="evidence",
+            show_default=True,
+            help="What the verdict becomes when the model cannot answer.",
+        ),
+        click.option(
+            "--prompt-token-budget",
+            type=click.IntRange(min=500),
+            default=3000,
+            show_default=True,
+            help="Upper bound on prompt tokens, whatever the log volume.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -94,8 +126,13 @@ def build_llm_config(**kw: object) -> LLMConfig:
 @click.option("--selector", default=None, help="Extra label selector narrowing both sides.")
 @click.option("--container", default=None, help="Only this container (default: all but sidecars).")
 @click.option("--since", default=None, help="Look back at most this long, e.g. 10m.")
-@click.option("--max-pods", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Pods read per side, sampled fairly.")
+@click.option(
+    "--max-pods",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Pods read per side, sampled fairly.",
+)
 @llm_options
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
 def analyze(output: str, **kw: object) -> None:

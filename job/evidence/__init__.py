@@ -86,12 +86,16 @@ def _chunks(stream: LogStream) -> Iterator[bytes]:
 def _read_side(
     side: SideSnapshot, acc: _Side, index: TemplateIndex, counts: dict[tuple[int, str], TemplateCounts]
 ) -> None:
-    id_for = index.id_for
+    id_for, request_id = index.id_for, index.request_id
     add = acc.add
     for stream in side.streams:
         reader = LineReader(_chunks(stream), MAX_LINE_BYTES)
         for event in group_events(reader):
-            add(event, counts, id_for(event.parsed.message or "(empty)"))
+            parsed = event.parsed
+            if parsed.request:
+                add(event, counts, request_id(parsed.message))
+            else:
+                add(event, counts, id_for(parsed.message or "(empty)"))
         acc.stats.streams += 1
         acc.stats.bytes += reader.bytes
         acc.stats.cut_lines += reader.cut_lines

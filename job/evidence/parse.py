@@ -39,6 +39,7 @@ class Parsed(NamedTuple):
     message: str
     status: int | None
     duration_ms: float | None
+    request: bool = False  # message is "METHOD path status" of an access log: no clustering needed
 
 
 def normalise_level(value: Any) -> str:
@@ -203,11 +204,13 @@ def _parse_json(line: str) -> Parsed | None:
         status = int(raw_status)
     message = found.get("msg")
     error = found.get("error")
+    request = False
     if message is not None and not isinstance(message, str):
         message = json.dumps(message, sort_keys=True)[:500]
     if message is None and status is not None:
         method, path = found.get("method") or "", str(found.get("path") or "").split("?", 1)[0]
         message = f"{method} {path} {status}".strip()
+        request = bool(method and path)
     if message is None:
         message = " ".join(f"{k}={record[k]}" for k in sorted(record) if not _is_time_key(k))[:500]
     if level == "unknown" and status is not None:
@@ -217,7 +220,7 @@ def _parse_json(line: str) -> Parsed | None:
         message = f"{message} error={first_line}"
         if level == "unknown":
             level = "error"
-    return Parsed(level, message, status, found["duration"])
+    return Parsed(level, message, status, found["duration"], request and error is None)
 
 
 def _is_time_key(key: str) -> bool:
@@ -249,7 +252,8 @@ def parse_line(line: str) -> Parsed:
         if gin is not None:
             code, value, unit, method, path = gin.groups()
             level = "info"
-            return Parsed(level, f"{method} {path} {code}", int(code), float(value) * _UNIT_MS[unit])
+            path = path.split("?", 1)[0]
+            return Parsed(level, f"{method} {path} {code}", int(code), float(value) * _UNIT_MS[unit], True)
 
     stamp = _TIMESTAMP.match(line) if line[0] in _STAMP_FIRST else None
     body = line[stamp.end() :] if stamp else line
@@ -261,7 +265,7 @@ def parse_line(line: str) -> Parsed:
             method, path, code = request.groups()
             word = _LEVEL_AT_START.match(body)
             level = normalise_level(word.group(1)) if word else "info"
-            return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration)
+            return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
 
     status = _status_kv(body)
     if "level=" in body or "lvl=" in body or "severity=" in body:

@@ -20,6 +20,7 @@ from drain3.template_miner_config import TemplateMinerConfig
 MASKS: tuple[tuple[str, str], ...] = (
     ("TS", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
     ("TS", r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b"),
+    ("DATE", r"\b\d{4}[-/]\d{2}[-/]\d{2}\b"),
     ("UUID", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
     ("IP", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?\b"),
     ("HASH", r"\b(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})\b"),
@@ -55,6 +56,8 @@ class TemplateIndex:
     def __init__(self) -> None:
         self.miner = new_miner()
         self._ids: dict[str, int] = {}
+        self._requests: dict[str, int] = {}
+        self._request_templates: dict[int, str] = {}
         self.drain_calls = 0
 
     def id_for(self, message: str) -> int:
@@ -68,6 +71,22 @@ class TemplateIndex:
             self._ids[key] = cluster_id
         return cluster_id
 
+    def request_id(self, message: str) -> int:
+        """Access-log messages ("GET /api/users/42 500") are already a shape: no clustering, and the
+        status code stays in the template (drain3 would merge "GET /x 200" and "GET /x 500")."""
+        prefix, _, code = message.rpartition(" ")
+        key = _ANY_VARIABLE.sub("<*>", prefix) + " " + code
+        found = self._requests.get(key)
+        if found is not None:
+            return found
+        template_id = -1 - len(self._requests)
+        if len(self._requests) < MAX_CACHED_SHAPES:
+            self._requests[key] = template_id
+        self._request_templates[template_id] = self.miner.masker.mask(prefix) + " " + code
+        return template_id
+
     def template(self, cluster_id: int) -> str | None:
+        if cluster_id < 0:
+            return self._request_templates.get(cluster_id)
         cluster = self.miner.drain.id_to_cluster.get(cluster_id)
         return None if cluster is None else cluster.get_template()
