@@ -2,6 +2,9 @@
 
 import random
 
+import pytest
+
+from job.errors import AnalysisError
 from job.evidence import build_evidence
 from job.evidence.compare import MAX_TEMPLATES_IN_EVIDENCE
 from job.model import LogStream, PodSignal, SideSnapshot, Snapshot
@@ -18,7 +21,8 @@ def go_app(lines: int, seed: int, error_share: float = 0.0, colour: str = "blue"
             f'"GET /color HTTP/1.1" {status} 12 "-" "Go-http-client/1.1"'
         )
         out.append(
-            f"2024/05/01 12:00:{i % 60:02d} request_id={rng.getrandbits(64):016x} colour={colour} in {ms:.2f}ms"
+            f"2024/05/01 12:00:{i % 60:02d} request_id={rng.getrandbits(64):016x} "
+            f"colour={colour} in {ms:.2f}ms"
         )
     return "\n".join(out) + "\n"
 
@@ -115,11 +119,7 @@ def test_a_read_error_names_the_stream() -> None:
         raise OSError("Input/output error")
 
     snapshot = Snapshot(stable=SideSnapshot(streams=[LogStream("pod-a/app", broken)]), canary=SideSnapshot())
-    import pytest
-
-    from job.errors import AnalysisError
-
-    with pytest.raises(AnalysisError, match="pod-a/app.*Input/output error"):
+    with pytest.raises(AnalysisError, match=r"pod-a/app.*Input/output error"):
         build_evidence(snapshot)
 
 
