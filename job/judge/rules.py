@@ -334,7 +334,7 @@ def latency(evidence: Evidence) -> list[Finding]:
     if not slower:
         return []
     delta90 = c.p90_ms - s.p90_ms
-    if (p90_ratio >= 1.5 and delta90 >= 50) or (p50_ratio >= 1.5 and c.p50_ms - s.p50_ms >= 25):
+    if (p90_ratio >= 1.5 and delta90 >= 25) or (p50_ratio >= 1.5 and c.p50_ms - s.p50_ms >= 15):
         severity: Severity = "critical" if p90_ratio >= 5 and delta90 >= 1000 else "major"
     elif p90_ratio >= 1.2 and delta90 >= 10:
         severity = "minor"
