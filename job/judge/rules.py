@@ -118,14 +118,21 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
     )
     if bad_c == 0 and bad_s == 0:
         return []
-    if stable.requests < MIN_REQUESTS or canary.requests < MIN_REQUESTS:
+    if canary.requests < MIN_REQUESTS:
         if bad_c >= 3 and share_c >= 0.5 and share_c > share_s + 0.25:
             return [Finding(kind, "major", "canary", numbers + " (few requests)", bad_c)]
         return []
+    if stable.requests < MIN_REQUESTS:  # no baseline: judge the canary's share on its own
+        severity: Severity | None = None
+        if critical_delta is not None and share_c >= 0.5:
+            severity = "critical"
+        elif share_c >= 0.1 and bad_c >= 5:
+            severity = "major" if first == "5" else "minor"
+        note = f" (stable has only {stable.requests} requests to compare)"
+        return [Finding(kind, severity, "canary", numbers + note, bad_c)] if severity else []
     p = rate_increase_p(bad_s, bad_c, stable.requests, canary.requests)
     delta = share_c - share_s
     if p is not None and p < ALPHA and bad_c >= 3:
-        severity: Severity
         if critical_delta is not None and delta >= critical_delta:
             severity = "critical"
         elif delta >= (0.02 if first == "5" else 0.10) and share_c >= 2 * share_s:

@@ -42,3 +42,9 @@ def test_4xx_rise_is_at_most_major() -> None:
     ev = evidence(stable=side(http={"200": 1000}), canary=side(http={"200": 100, "404": 900}))
     [finding] = http_4xx(ev)
     assert finding.severity == "major" and "4xx" in finding.message
+
+
+def test_without_a_stable_baseline_a_mostly_failing_canary_is_still_critical() -> None:
+    ev = evidence(stable=side(http={"200": 3}), canary=side(http={"200": 100, "500": 400}))
+    [finding] = http_5xx(ev)
+    assert finding.severity == "critical" and "stable has only 3 requests" in finding.message
