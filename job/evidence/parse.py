@@ -100,12 +100,14 @@ _REQUEST = re.compile(
 )
 # gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
 _GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
+_LEADING_STATUS = re.compile(r"([2-5]\d\d) +[-|:] +(.*)")
 _STATUS_KV = re.compile(r"\b(?:status|status_code|statusCode|http_status|code)[=:] ?\"?(\d{3})\b")
 _PAREN_DURATION = re.compile(r"\((\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)\)")  # (2.000000s)
 _DURATION_KEYS = ("took", "latency", "duration", "elapsed", "time", " in")
 _AFTER_DURATION_KEY = re.compile(
     r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)?\b"
 )
+_DONE_VERBS = ("ed", "done", "took", "complete")
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 _SUFFIX_MS = {"_ms": 1.0, "_us": 1e-3, "_ns": 1e-6, "_s": 1000.0, "_sec": 1000.0, "_seconds": 1000.0}
 
@@ -118,6 +120,9 @@ def duration_ms(line: str) -> float | None:
     for key in _DURATION_KEYS:
         at = line.find(key)
         while at >= 0:
+            if key == " in" and not line[:at].endswith(_DONE_VERBS):  # "shutting down in 1s" is no duration
+                at = line.find(key, at + 1)
+                continue
             after = _AFTER_DURATION_KEY.match(line, at + len(key))
             if after is not None:
                 suffix, number, unit = after.groups()
@@ -266,6 +271,13 @@ def parse_line(line: str) -> Parsed:
             word = _LEVEL_AT_START.match(body)
             level = normalise_level(word.group(1)) if word else "info"
             return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+
+    if body[:1] in "2345":
+        leading = _LEADING_STATUS.match(body)
+        if leading is not None:  # "500 - yellow": a status printed first, as argoproj/rollouts-demo does
+            return Parsed(
+                "info", f"{leading.group(2)} {leading.group(1)}", int(leading.group(1)), duration, True
+            )
 
     status = _status_kv(body)
     if "level=" in body or "lvl=" in body or "severity=" in body:

@@ -34,6 +34,7 @@ MASKS: tuple[tuple[str, str], ...] = (
 # one template. "/" and ":" split tokens so "/api/users/42" keeps its route.
 _ANY_VARIABLE = re.compile(r"(?<![\w.-])[\w.-]*\d[\w.-]*")
 MAX_CACHED_SHAPES = 50_000
+_HTTP_METHODS = ("GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "HEAD ", "OPTIONS ", "CONNECT ", "TRACE ")
 MAX_TEMPLATES = 20_000
 
 
@@ -60,7 +61,7 @@ class TemplateIndex:
         self.miner = new_miner()
         self._ids: dict[str, int] = {}
         self._requests: dict[str, int] = {}
-        self._request_templates: dict[int, str] = {}
+        self._request_parts: dict[int, tuple[int | str, str]] = {}  # id -> (cluster id or shape, status)
         self.drain_calls = 0
 
     def id_for(self, message: str) -> int:
@@ -75,21 +76,31 @@ class TemplateIndex:
         return cluster_id
 
     def request_id(self, message: str) -> int:
-        """Access-log messages ("GET /api/users/42 500") are already a shape: no clustering, and the
-        status code stays in the template (drain3 would merge "GET /x 200" and "GET /x 500")."""
+        """A request record, "<what> <status>", keeps its status code in its template (drain3 would
+        merge "GET /x 200" with "GET /x 500"). "GET /api/users/42" is already a shape and skips
+        drain3 (which would merge routes); free text ("yellow" of "500 - yellow") is mined."""
         prefix, _, code = message.rpartition(" ")
-        key = _ANY_VARIABLE.sub("<*>", prefix) + " " + code
+        if prefix.startswith(_HTTP_METHODS):
+            key = _ANY_VARIABLE.sub("<*>", prefix) + " " + code
+            part: int | str = key
+        else:
+            part = self.id_for(prefix)
+            key = f"{part} {code}"
         found = self._requests.get(key)
         if found is not None:
             return found
-        template_id = -1 - len(self._requests)
+        template_id = -1 - len(self._request_parts)
         if len(self._requests) < MAX_CACHED_SHAPES:
             self._requests[key] = template_id
-        self._request_templates[template_id] = self.miner.masker.mask(prefix) + " " + code
+        if isinstance(part, str):
+            part = self.miner.masker.mask(prefix)
+        self._request_parts[template_id] = (part, code)
         return template_id
 
     def template(self, cluster_id: int) -> str | None:
         if cluster_id < 0:
-            return self._request_templates.get(cluster_id)
+            part, code = self._request_parts[cluster_id]
+            text = part if isinstance(part, str) else self.template(part)
+            return f"{text} {code}"
         cluster = self.miner.drain.id_to_cluster.get(cluster_id)
         return None if cluster is None else cluster.get_template()

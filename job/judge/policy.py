@@ -97,7 +97,7 @@ def _healthy(evidence: Evidence, minor: list[Finding]) -> str:
     ]
     if c.requests and s.requests:
         parts.append(f"HTTP 5xx {_pct(c.http_5xx_share)} vs {_pct(s.http_5xx_share)}")
-    if c.durations and s.durations:
+    if c.durations and s.durations and min(c.durations.count, s.durations.count) >= 20:
         parts.append(f"p90 latency {c.durations.p90_ms:.0f} ms vs {s.durations.p90_ms:.0f} ms")
     text = ", ".join(parts) + "."
     if minor:

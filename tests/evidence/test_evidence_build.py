@@ -22,7 +22,7 @@ def go_app(lines: int, seed: int, error_share: float = 0.0, colour: str = "blue"
         )
         out.append(
             f"2024/05/01 12:00:{i % 60:02d} request_id={rng.getrandbits(64):016x} "
-            f"colour={colour} in {ms:.2f}ms"
+            f"colour={colour} served in {ms:.2f}ms"
         )
     return "\n".join(out) + "\n"
 

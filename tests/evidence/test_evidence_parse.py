@@ -55,6 +55,8 @@ def test_level_and_message(line: str, level: str, message: str) -> None:
         ('{"http":{"status_code":502,"method":"POST","url":"/pay"},"level":"error","msg":"upstream"}', 502,
          "upstream"),
         ("time=x level=info msg=served status=201 path=/orders", 201, "served"),
+        ("2024/05/01 12:00:00 500 - yellow", 500, "yellow 500"),
+        ("2024/05/01 12:00:00 200 | /api/cart | 3ms", 200, "/api/cart | 3ms 200"),
     ],
 )  # fmt: skip
 def test_http_status(line: str, status: int, message: str) -> None:
@@ -74,6 +76,8 @@ def test_http_status(line: str, status: int, message: str) -> None:
         ("request_time=0.25", 250.0),
         ("time=2024-05-01T12:00:00Z msg=x", None),
         ("retry in 5 attempts", None),
+        ("Signal terminated caught. Shutting down in 1s", None),
+        ("request completed in 12ms", 12.0),
         ("count=12", None),
     ],
 )

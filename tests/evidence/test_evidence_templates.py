@@ -36,3 +36,21 @@ def test_drain_generalises_a_changing_word() -> None:
     second = index.id_for("serving colour green to the client now")
     assert first == second
     assert index.template(first) == "serving colour <*> to the client now"
+
+
+def test_request_templates_keep_status_and_route() -> None:
+    index = TemplateIndex()
+    ok, failed = index.request_id("GET /api/users/42 200"), index.request_id("GET /api/users/7 500")
+    orders = index.request_id("GET /api/orders/7 500")
+    assert len({ok, failed, orders}) == 3
+    assert index.template(failed) == "GET /api/users/<NUM> 500"
+    assert index.request_id("GET /api/users/9 500") == failed
+
+
+def test_free_text_request_records_are_mined_per_status() -> None:
+    index = TemplateIndex()
+    blue = index.request_id("served colour blue to client 200")
+    yellow = index.request_id("served colour yellow to client 200")
+    failing = index.request_id("served colour yellow to client 500")
+    assert blue == yellow != failing
+    assert index.template(failing).endswith(" 500")
