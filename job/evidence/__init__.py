@@ -49,7 +49,9 @@ class _Side:
         if event.crash:
             stats.crashes += 1
             if len(stats.crash_examples) < CRASH_EXAMPLES:
-                stats.crash_examples.append(_example(event, 20))
+                named = parsed.message if parsed.message.startswith(("Traceback: ", "uncaught: ")) else None
+                text = _example(event, 20)
+                stats.crash_examples.append(f"{named}\n{text}" if named else text)
         key = (cluster_id, level)
         entry = counts.get(key)
         if entry is None:

@@ -27,7 +27,11 @@ _CONTINUATION_HEADS = (
     "[signal ",
     "created by ",
     "exit status ",
+    "Node.js v",
 )
+# Node.js on an uncaught exception: "/app/server.js:24", the source line, "^", "TypeError: ...", "Node.js v20"
+_NODE_CRASH_HEAD = re.compile(r"^(?:/|file://)\S*\.[cm]?[jt]s:\d+$")
+_EXCEPTION_LINE = re.compile(r"^[\w.$]*(?:Error|Exception|Interrupt|Exit)\b.*")
 # a new log record: a timestamp, JSON, a bracket, klog, a level word, logfmt or syslog prefix
 _RECORD_START = re.compile(
     r"^(?:\d|\{|\[(?!signal)|[IWEF]\d{4} "
@@ -79,16 +83,22 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
             yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
         head, extra, count, stack_lines = line, None, 1, 0
         parsed = parse_line(line)
-        in_stack = line.startswith(_STACK_HEADS)
+        in_stack = line.startswith(_STACK_HEADS) or (
+            line[0] in "/f" and _NODE_CRASH_HEAD.match(line) is not None
+        )
     if head is not None:
         yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
 
 
 def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
     crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS)
-    if crash and head.startswith("Traceback") and extra:
-        # the template of an uncaught Python exception is its last line, e.g. "KeyError: 'id'"
-        last = next((line for line in reversed(extra) if not line[0].isspace()), None)
-        if last is not None:
-            parsed = parsed._replace(message=f"Traceback: {last}")
+    if extra and not crash and extra[-1].startswith("Node.js v"):
+        crash = True  # Node prints its version as it exits on an uncaught exception
+        parsed = parsed._replace(level="fatal")
+    if crash and extra and (head.startswith("Traceback") or _NODE_CRASH_HEAD.match(head)):
+        # name the crash by its exception line, e.g. "KeyError: 'id'", "TypeError: Cannot read..."
+        error = next((line for line in reversed(extra) if _EXCEPTION_LINE.match(line)), None)
+        if error is not None:
+            kind = "Traceback" if head.startswith("Traceback") else "uncaught"
+            parsed = parsed._replace(message=f"{kind}: {error}")
     return Event(head, parsed, count, extra, crash)

@@ -100,6 +100,8 @@ _REQUEST = re.compile(
 )
 # gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
 _GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
+# a request time appended after the user agent: `... "curl/8" 250ms` or nginx `... "curl/8" 0.250`
+_TRAILING_DURATION = re.compile(r"\" (\d+\.\d+|\d+(?=ns|us|µs|ms|s))(ns|us|µs|ms|s)?$")
 _LEADING_STATUS = re.compile(r"([2-5]\d\d) +[-|:] +(.*)")
 _STATUS_KV = re.compile(r"\b(?:status|status_code|statusCode|http_status|code)[=:] ?\"?(\d{3})\b")
 _PAREN_DURATION = re.compile(r"\((\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)\)")  # (2.000000s)
@@ -268,6 +270,11 @@ def parse_line(line: str) -> Parsed:
         request = _REQUEST.search(body)
         if request is not None:  # an access log line: its shape is the request, not the client
             method, path, code = request.groups()
+            if duration is None and body[-1:] in "0123456789s":
+                trailing = _TRAILING_DURATION.search(body, request.end())
+                if trailing is not None:
+                    value, unit = trailing.groups()
+                    duration = float(value) * (_UNIT_MS[unit] if unit else 1000.0)
             word = _LEVEL_AT_START.match(body)
             level = normalise_level(word.group(1)) if word else "info"
             return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)

@@ -69,12 +69,13 @@ def _beta_fraction(x: float, a: float, b: float) -> float:
 
 
 class DurationHistogram:
-    """Log-spaced buckets (2% wide): percentiles within ~1% using fixed memory."""
+    """Log-spaced buckets (2% wide): percentiles within 2% using memory bounded by the range."""
 
     _GROWTH = math.log(1.02)
 
     def __init__(self) -> None:
         self.buckets: dict[int, int] = {}
+        self.sums: dict[int, float] = {}  # a bucket's mean stands for its values: exact if they are equal
         self.count = 0
         self.total = 0.0
 
@@ -83,6 +84,7 @@ class DurationHistogram:
             return
         index = int(math.log(ms + 1e-3) / self._GROWTH)
         self.buckets[index] = self.buckets.get(index, 0) + 1
+        self.sums[index] = self.sums.get(index, 0.0) + ms
         self.count += 1
         self.total += ms
 
@@ -94,7 +96,7 @@ class DurationHistogram:
         for index in sorted(self.buckets):
             seen += self.buckets[index]
             if seen >= rank:
-                return max(0.0, math.exp((index + 0.5) * self._GROWTH) - 1e-3)
+                return self.sums[index] / self.buckets[index]
         return 0.0
 
     def count_above(self, ms: float) -> int:

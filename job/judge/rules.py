@@ -26,6 +26,8 @@ CRASH_SIGNALS = {"oomkilled", "crashloopbackoff", "imagepullbackoff", "errimagep
                  "createcontainerconfigerror", "runcontainererror"}  # fmt: skip
 MAJOR_SIGNALS = {"restart", "not_ready", "evicted", "failed", "unschedulable"}
 MAX_TEMPLATE_FINDINGS = 5
+MIN_TIMED = 20  # durations per side before latency is compared
+SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
 
 
 def rule(name: str) -> Callable[[Rule], Rule]:
@@ -327,6 +329,20 @@ def stable_only_errors(evidence: Evidence) -> list[Finding]:
 def latency(evidence: Evidence) -> list[Finding]:
     """Slower canary: its p90/p50 durations against stable's, with a test on the upper tail."""
     c, s = evidence.canary.durations, evidence.stable.durations
+    if c is not None and c.count >= MIN_TIMED and (s is None or s.count < MIN_TIMED):
+        if c.p50_ms < SLOW_WITHOUT_BASELINE_MS:
+            return []
+        return [
+            Finding(
+                "latency",
+                "major",
+                "canary",
+                f"canary requests take p50 {c.p50_ms:.0f} ms / p90 {c.p90_ms:.0f} ms ({c.count} timed); "
+                f"the stable logs {s.count if s else 0} durations, so there is no baseline: over "
+                f"{SLOW_WITHOUT_BASELINE_MS / 1000:.0f} s is slow on its own",
+                c.count,
+            )
+        ]
     if c is None or s is None or evidence.latency_p_value is None:
         return []
     p90_ratio = c.p90_ms / s.p90_ms if s.p90_ms > 0 else float("inf")

@@ -90,3 +90,27 @@ def test_indented_continuation_lines_join_the_record_above() -> None:
 def test_plain_lines_are_one_event_each() -> None:
     text = "\n".join(f"2024/05/01 12:00:{i:02d} served /color in 3ms" for i in range(50))
     assert len(events(text)) == 50
+
+
+NODE_CRASH = """\
+ts=2026-05-01T12:00:00.000Z level=info msg="request" status=200
+/app/server.js:24
+  return { id, theme: profile.prefs.theme };
+                                    ^
+
+TypeError: Cannot read properties of undefined (reading 'prefs')
+    at loadSession (/app/server.js:24:53)
+
+Node.js v20.20.2
+ts=2026-05-01T12:00:01.000Z level=info msg="session service listening"
+"""
+
+
+def test_node_uncaught_exception_is_a_crash_named_by_its_error() -> None:
+    found = events(NODE_CRASH)
+    assert len(found) == 3
+    crash = found[1]
+    assert crash.crash and crash.parsed.level == "fatal"
+    assert (
+        crash.parsed.message == "uncaught: TypeError: Cannot read properties of undefined (reading 'prefs')"
+    )

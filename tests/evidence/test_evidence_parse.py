@@ -85,6 +85,13 @@ def test_durations(text: str, ms: float | None) -> None:
     assert duration_ms(text) == pytest.approx(ms) if ms is not None else duration_ms(text) is None
 
 
+def test_request_time_after_the_user_agent() -> None:
+    line = '127.0.0.1 - - [26/Nov/2026:06:35:55 +0000] "GET /items/54 HTTP/1.1" 200 28 "-" "curl/8" '
+    assert parse_line(line + "250ms").duration_ms == 250.0
+    assert parse_line(line + "0.120").duration_ms == 120.0  # nginx $request_time, seconds
+    assert parse_line(line + "120").duration_ms is None  # a bare integer: bytes? microseconds? unknown
+
+
 def test_json_duration_keys() -> None:
     assert parse_line('{"msg":"ok","latency_ms":12.5}').duration_ms == 12.5
     assert parse_line('{"msg":"ok","duration":"35ms"}').duration_ms == 35.0

@@ -32,3 +32,16 @@ def test_a_huge_regression_is_critical() -> None:
 
 def test_no_durations_no_finding() -> None:
     assert latency(evidence()) == []
+
+
+def test_slow_canary_without_a_stable_baseline_is_major() -> None:
+    slow = DurationStats(count=60, p50_ms=2000, p90_ms=2000, p99_ms=2001, mean_ms=2000)
+    [finding] = latency(evidence(side(), side(durations=slow)))
+    assert (
+        finding.severity == "major" and "no baseline" in finding.message and "p50 2000 ms" in finding.message
+    )
+
+
+def test_fast_canary_without_a_baseline_is_nothing() -> None:
+    fast = DurationStats(count=60, p50_ms=20, p90_ms=40, p99_ms=90, mean_ms=25)
+    assert latency(evidence(side(), side(durations=fast))) == []
