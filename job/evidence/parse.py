@@ -39,7 +39,7 @@ class Parsed(NamedTuple):
     message: str
     status: int | None
     duration_ms: float | None
-    request: bool = False  # message is "METHOD path status" of an access log: no clustering needed
+    request: bool = False  # message is "<what> <status>" of a request record (see TemplateIndex.request_id)
 
 
 def normalise_level(value: Any) -> str:
@@ -76,6 +76,7 @@ _LEVEL_NAMES = (
     "|trace|debug|info|notice|warn(?:ing)?|error|err|critical|fatal|panic"
 )
 _LEVEL_AT_START = re.compile(r"[\[<]?(" + _LEVEL_NAMES + r")[\]>]?(?::|\s|$)[\s:]*(?:-\s+)?")
+# a level word in the middle of a line is searched for only when one of these is there
 _LEVEL_HINTS = (
     "ERR",
     "WARN",
@@ -159,7 +160,6 @@ _J_DURATION: dict[str, float | None] = {
     "duration_us": 1e-3, "duration_ns": 1e-6, "duration_s": 1000.0, "request_time": 1000.0,
     "response_time": 1000.0, "duration": None, "latency": None, "elapsed": None, "took": None,
 }  # fmt: skip
-_NESTED = {"log": "level", "error": "message", "http": ("status_code", "method", "url")}
 
 
 def _roles(record: dict[str, Any]) -> dict[str, Any]:
