@@ -59,8 +59,8 @@ def _text(verdict: Verdict) -> str:
         out += ["", "Findings:"]
         for f in verdict.findings:
             out.append(f"  [{f.severity:8}] {f.side:6} {f.kind}: {f.message}")
-            for example in f.examples[:2]:
-                out.extend("             | " + line for line in example.splitlines()[:8])
+            for example in f.examples[:1]:
+                out.extend("             | " + line for line in example.splitlines()[:12])
     evidence = verdict.evidence
     if evidence is not None:
         s, c = evidence.stable, evidence.canary

@@ -67,12 +67,18 @@ class _Side:
 
 
 def _example(event: Event, extra_lines: int = EXAMPLE_EXTRA_LINES) -> str:
+    """The head, the first continuation lines and the last kept one (a traceback's exception)."""
     text = event.head
-    if event.extra:
-        text += "\n" + "\n".join(event.extra[:extra_lines])
-        if event.lines - 1 > extra_lines:
-            text += f"\n... ({event.lines - 1 - extra_lines} more lines)"
-    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 3] + "..."
+    extra = event.extra
+    if extra:
+        text += "\n" + "\n".join(extra[:extra_lines])
+        hidden = event.lines - 1 - extra_lines
+        if hidden > 0:
+            text += f"\n... ({hidden - 1} more lines)\n{extra[-1]}" if hidden > 1 else f"\n{extra[-1]}"
+    if len(text) <= EXAMPLE_CHARS:
+        return text
+    tail = text[text.rfind("\n") :] if extra and hidden > 0 else ""  # keep the exception line
+    return text[: EXAMPLE_CHARS - len(tail) - 4] + " ..." + tail[: EXAMPLE_CHARS // 3]
 
 
 def _chunks(stream: LogStream) -> Iterator[bytes]:

@@ -101,4 +101,9 @@ def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Ev
         if error is not None:
             kind = "Traceback" if head.startswith("Traceback") else "uncaught"
             parsed = parsed._replace(message=f"{kind}: {error}")
+    elif extra and LEVEL_RANK[parsed.level] >= _ERROR_RANK:
+        # a logged exception: its type belongs to the shape ("Request failed -> KeyError: 'id'")
+        error = next((line for line in reversed(extra) if _EXCEPTION_LINE.match(line)), None)
+        if error is not None:
+            parsed = parsed._replace(message=f"{parsed.message} -> {error[:200]}")
     return Event(head, parsed, count, extra, crash)

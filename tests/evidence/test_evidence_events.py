@@ -65,6 +65,7 @@ def test_logged_python_traceback_belongs_to_its_error_line_and_is_no_crash() -> 
     assert len(found) == 2
     assert found[0].parsed.level == "error" and not found[0].crash
     assert found[0].lines == 7
+    assert found[0].parsed.message.endswith("-> TimeoutError: gateway timed out")
 
 
 def test_uncaught_python_traceback_is_a_crash_named_by_its_exception() -> None:
@@ -79,6 +80,9 @@ def test_java_stack_trace_with_cause_is_one_event() -> None:
     found = events(JAVA)
     assert len(found) == 2
     assert found[0].parsed.level == "error" and found[0].lines == 6
+    assert found[0].parsed.message.endswith(
+        '-> java.lang.NullPointerException: Cannot invoke "Cart.items()" because "cart" is null'
+    )
     assert found[1].parsed.level == "info"
 
 
