@@ -129,3 +129,32 @@ def test_non_utf8_and_crlf_input(evidence_of) -> None:  # type: ignore[no-untype
     )
     evidence = evidence_of(latin1, latin1)
     assert evidence.canary.events == 40 and evidence.template_total == 1
+
+
+def test_random_bytes_never_raise(evidence_of) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(11)
+    for _ in range(20):
+        noise = bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 5000)))
+        fragments = [
+            b"{",
+            b'{"level":',
+            b"panic: ",
+            b"Traceback (most recent call last):\n",
+            b"\tat x\n",
+            b'" 500 ',
+        ]
+        data = b"".join(rng.choice(fragments) + noise[i : i + 50] for i in range(0, len(noise), 50))
+        evidence = evidence_of(data, data[::-1])
+        assert evidence.stable.bytes == len(data)
+
+
+def test_several_streams_per_side_add_up() -> None:
+    def stream(name: str, text: str) -> LogStream:
+        return LogStream(name=name, open=lambda: iter([text.encode()]))
+
+    snapshot = Snapshot(
+        stable=SideSnapshot(streams=[stream("a", go_app(10, 1)), stream("b", go_app(20, 2))]),
+        canary=SideSnapshot(streams=[stream("c", go_app(5, 3))]),
+    )
+    evidence = build_evidence(snapshot)
+    assert (evidence.stable.streams, evidence.stable.requests, evidence.canary.requests) == (2, 30, 5)
