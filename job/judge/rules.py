@@ -86,7 +86,7 @@ def crash(evidence: Evidence) -> list[Finding]:
                 kind="crash",
                 severity=severity,
                 side="canary",
-                message=f"canary crashed {canary.crashes} time(s) ({first[:160]}); {where}"
+                message=f"canary has {canary.crashes} crash/fatal event(s), first: {first[:160]}; {where}"
                 + ("" if new else " (at a similar rate: not new in this version)"),
                 count=canary.crashes,
                 examples=canary.crash_examples[:2],
@@ -98,7 +98,7 @@ def crash(evidence: Evidence) -> list[Finding]:
                 kind="crash",
                 severity="info",
                 side="stable",
-                message=f"stable crashed {stable.crashes} time(s); the canary did not",
+                message=f"stable has {stable.crashes} crash/fatal event(s); the canary none",
                 count=stable.crashes,
                 examples=stable.crash_examples[:1],
             )

@@ -22,7 +22,7 @@ def test_any_critical_fails_even_with_thin_data() -> None:
     ev = evidence(stable=side(events=1000), canary=side(events=5, crashes=1))
     result = verdict_of(ev)
     assert result.verdict == "fail" and result.score <= 0.2 and result.confidence >= 0.85
-    assert "crashed" in result.summary
+    assert "crash/fatal event" in result.summary
 
 
 def test_5xx_canary_fails_with_an_actionable_summary() -> None:
