@@ -21,7 +21,7 @@ def document(verdict: Verdict) -> dict[str, Any]:
 
 def render(verdict: Verdict, output: str = "json") -> str:
     if output == "json":
-        return json.dumps(document(verdict), indent=2, ensure_ascii=False, default=str)
+        return json.dumps(document(verdict), indent=2, ensure_ascii=False, default=str, allow_nan=False)
     if output == "text":
         return _text(verdict)
     raise ValueError(f"unknown output format {output!r}: use json or text")

@@ -44,6 +44,8 @@ class Parsed(NamedTuple):
 
 def normalise_level(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "unknown"
         return _NUMERIC_LEVELS.get(int(value) // 10 * 10, "unknown")
     return _LEVEL_ALIASES.get(str(value).strip().lower(), "unknown")
 

@@ -158,3 +158,20 @@ def test_several_streams_per_side_add_up() -> None:
     )
     evidence = build_evidence(snapshot)
     assert (evidence.stable.streams, evidence.stable.requests, evidence.canary.requests) == (2, 30, 5)
+
+
+def test_non_finite_numbers_never_reach_the_document(evidence_of) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from job.judge.policy import decide
+    from job.judge.rules import run_rules
+    from job.report import render
+
+    weird = "".join(
+        f'{{"level":{v},"msg":"x","duration_ms":{v},"status":{v}}}\nGET /a 200 took {"9" * 400}ms\n'
+        for v in ("NaN", "Infinity", "-Infinity", "1e999")
+    )
+    evidence = evidence_of(weird * 10, weird * 10)
+    verdict = decide(evidence, run_rules(evidence))
+    json.loads(render(verdict, "json"))
+    json.dumps(verdict.to_dict(), allow_nan=False)
