@@ -42,15 +42,18 @@ def compare_templates(
         p_value = rate_increase_p(c.stable, c.canary, stable_events, canary_events)
         stable_rate = c.stable / stable_events if stable_events else 0.0
         canary_rate = c.canary / canary_events if canary_events else 0.0
+        examples = c.examples or c.stable_examples
+        # drain3 may have evicted a rare template (max clusters): show its first example's head instead
+        name = names.get(cluster_id) or (examples[0].split("\n", 1)[0][:200] if examples else "")
         stats.append(
             TemplateStat(
                 id=f"{cluster_id}:{level}",
-                template=names.get(cluster_id, ""),
+                template=name,
                 level=level,
                 stable=c.stable,
                 canary=c.canary,
                 p_value=p_value,
-                examples=(c.examples or c.stable_examples)[:EXAMPLES_PER_TEMPLATE],
+                examples=examples[:EXAMPLES_PER_TEMPLATE],
                 significant=bool(c.canary >= MIN_TESTED and p_value is not None and p_value < threshold),
                 stable_rate=stable_rate,
                 canary_rate=canary_rate,
