@@ -1,8 +1,10 @@
 """Lines -> events: a multi-line record (traceback, Go panic with its goroutine dump, Java
-stack trace, indented continuation lines) becomes one event with its head line.
+stack trace, Node.js uncaught exception, indented continuation lines) becomes one event.
 
 A Python traceback that follows an error log line belongs to it (a handled exception,
-`logger.exception`); a traceback on its own is an uncaught exception: a crash.
+`logger.exception`); a traceback on its own is an uncaught exception: a crash. Inside a
+stack, unindented lines (`main.main()`, `KeyError: 'x'`) continue it until a line looks
+like a new record (a timestamp, JSON, a level word...).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class Event(NamedTuple):
     head: str
     parsed: Parsed
     lines: int  # head + continuation lines
-    extra: list[str] | None  # first continuation lines, for examples
+    extra: list[str] | None  # first continuation lines, for examples (the last slot: last unindented one)
     crash: bool
 
 
