@@ -8,10 +8,14 @@ without newlines cannot grow the buffer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are cut here while reading
 MINE_CHARS = 2000  # text beyond this is never looked at by the parser or the miner
+# `kubectl logs --timestamps` and CRI log files put the runtime's time (and stream, partial flag)
+# before the app's own text; without it a stack trace's "\tat ..." lines stay continuation lines
+_RUNTIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z (?:std(?:out|err) [FP] )?")
 
 
 class LineReader:
@@ -66,6 +70,12 @@ def _split(block: bytes) -> Iterator[str]:
     for line in text.split("\n"):
         if not line or line.isspace():
             continue
+        if line[10:11] == "T" and line[4:5] == "-":
+            runtime = _RUNTIME_PREFIX.match(line)
+            if runtime is not None:
+                line = line[runtime.end() :]
+                if not line or line.isspace():
+                    continue
         yield line if len(line) <= MINE_CHARS else line[:MINE_CHARS]
 
 

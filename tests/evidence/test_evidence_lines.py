@@ -53,3 +53,19 @@ def test_a_file_without_newlines_does_not_grow_memory() -> None:
 def test_long_lines_are_truncated_for_mining() -> None:
     lines, _ = lines_of([b"E" * (MINE_CHARS * 3) + b"\n"])
     assert len(lines[0]) == MINE_CHARS
+
+
+def test_kubectl_timestamps_and_cri_prefixes_are_removed() -> None:
+    data = (
+        b"2024-05-01T12:00:00.123456789Z ERROR request failed\n"
+        b"2024-05-01T12:00:00.1234Z \tat com.example.Handler.run(Handler.java:12)\n"
+        b"2024-05-01T12:00:01.5Z stderr F panic: boom\n"
+        b'2024-05-01T12:00:02Z stdout P {"level":"info"}\n'
+    )
+    lines, _ = lines_of([data])
+    assert lines == [
+        "ERROR request failed",
+        "\tat com.example.Handler.run(Handler.java:12)",
+        "panic: boom",
+        '{"level":"info"}',
+    ]
