@@ -74,3 +74,11 @@ def test_errors_only_in_stable_are_info() -> None:
     ev = evidence_from_logs(json_service(1000, 1, errors={DB: 0.05}), json_service(1000, 2))
     [finding] = stable_only_errors(ev)
     assert (finding.severity, finding.side) == ("info", "stable")
+
+
+def test_a_rising_warning_is_only_minor() -> None:
+    warn = "".join('{"level":"warn","msg":"retrying payment call"}\n' for _ in range(150))
+    some = "".join('{"level":"warn","msg":"retrying payment call"}\n' for _ in range(10))
+    ev = evidence_from_logs(json_service(1500, 1) + some, json_service(1500, 2) + warn)
+    [finding] = template_increase(ev)
+    assert finding.severity == "minor" and finding.message.startswith("warn message")
