@@ -26,6 +26,7 @@ CRASH_SIGNALS = {"oomkilled", "crashloopbackoff", "imagepullbackoff", "errimagep
                  "createcontainerconfigerror", "runcontainererror"}  # fmt: skip
 MAJOR_SIGNALS = {"restart", "not_ready", "evicted", "failed", "unschedulable"}
 MAX_TEMPLATE_FINDINGS = 5
+_HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 MIN_TIMED = 20  # durations per side before latency is compared
 SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
 
@@ -109,6 +110,16 @@ def crash(evidence: Evidence) -> list[Finding]:
 # ---------------------------------------------------------------- HTTP status
 
 
+def _failing_requests(evidence: Evidence, first: str) -> list[TemplateStat]:
+    """Request templates ("GET /color 500") of this status class in the canary, busiest first."""
+    found = [
+        t
+        for t in evidence.templates
+        if t.canary and t.template[-3:].isdigit() and t.template[-3] == first and t.template[-4:-3] == " "
+    ]
+    return sorted(found, key=lambda t: -t.canary)
+
+
 def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float | None) -> list[Finding]:
     canary, stable = evidence.canary, evidence.stable
     bad_c, bad_s = _status_class(canary, first), _status_class(stable, first)
@@ -120,9 +131,14 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
     )
     if bad_c == 0 and bad_s == 0:
         return []
+    failing = _failing_requests(evidence, first)
+    routes = [t for t in failing if t.template.split(" ", 1)[0] in _HTTP_METHODS]
+    if routes:
+        numbers += f"; most on {routes[0].template.rsplit(' ', 1)[0][:120]} ({routes[0].canary})"
+    examples = _template_examples(failing)
     if canary.requests < MIN_REQUESTS:
         if bad_c >= 3 and share_c >= 0.5 and share_c > share_s + 0.25:
-            return [Finding(kind, "major", "canary", numbers + " (few requests)", bad_c)]
+            return [Finding(kind, "major", "canary", numbers + " (few requests)", bad_c, examples)]
         return []
     if stable.requests < MIN_REQUESTS:  # no baseline: judge the canary's share on its own
         severity: Severity | None = None
@@ -131,7 +147,7 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
         elif share_c >= 0.1 and bad_c >= 5:
             severity = "major" if first == "5" else "minor"
         note = f" (stable has only {stable.requests} requests to compare)"
-        return [Finding(kind, severity, "canary", numbers + note, bad_c)] if severity else []
+        return [Finding(kind, severity, "canary", numbers + note, bad_c, examples)] if severity else []
     p = rate_increase_p(bad_s, bad_c, stable.requests, canary.requests)
     delta = share_c - share_s
     if p is not None and p < ALPHA and bad_c >= 3:
@@ -141,7 +157,7 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
             severity = "major"
         else:
             severity = "minor"
-        return [Finding(kind, severity, "canary", numbers, bad_c)]
+        return [Finding(kind, severity, "canary", numbers, bad_c, examples)]
     p_stable = rate_increase_p(bad_c, bad_s, canary.requests, stable.requests)
     if p_stable is not None and p_stable < ALPHA and share_s - share_c >= 0.02:
         return [Finding(kind, "info", "stable", numbers + ": the stable is worse", bad_s)]

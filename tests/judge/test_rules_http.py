@@ -8,6 +8,8 @@ def test_most_requests_failing_is_critical_with_numbers() -> None:
     [finding] = http_5xx(ev)
     assert finding.severity == "critical"
     assert finding.message.startswith("canary returns HTTP 5xx on 8") and "stable 0%" in finding.message
+    assert finding.message.endswith("most on GET /color (" + str(finding.count) + ")")
+    assert '"GET /color HTTP/1.1" 500' in finding.examples[0]
 
 
 def test_a_few_percent_more_5xx_is_major() -> None:
