@@ -46,23 +46,55 @@ def main(log_level: str) -> None:
 def llm_options(func):  # type: ignore[no-untyped-def]
     """LLM flags shared by `analyze` and `serve`."""
     options = [
-        click.option("--ollama-host", envvar="OLLAMA_HOST", default="http://localhost:11434",
-                     show_default=True, help="Ollama server URL."),
-        click.option("--llm-api", type=click.Choice(["ollama", "openai"]), default="ollama",
-                     show_default=True, help="Model API: Ollama, or any OpenAI-compatible server."),
-        click.option("--llm-url", default=None,
-                     help="Base URL of the OpenAI-compatible server (with --llm-api openai)."),
-        click.option("--model", envvar="ROLLOUTS_AI_MODEL", default=LLMConfig.model, show_default=True,
-                     help="Model name."),
-        click.option("--llm-timeout", type=float, default=LLMConfig.timeout_seconds, show_default=True,
-                     help="Seconds to wait for the model."),
+        click.option(
+            "--ollama-host",
+            envvar="OLLAMA_HOST",
+            default="http://localhost:11434",
+            show_default=True,
+            help="Ollama server URL.",
+        ),
+        click.option(
+            "--llm-api",
+            type=click.Choice(["ollama", "openai"]),
+            default="ollama",
+            show_default=True,
+            help="Model API: Ollama, or any OpenAI-compatible server.",
+        ),
+        click.option(
+            "--llm-url",
+            default=None,
+            help="Base URL of the OpenAI-compatible server (with --llm-api openai).",
+        ),
+        click.option(
+            "--model",
+            envvar="ROLLOUTS_AI_MODEL",
+            default=LLMConfig.model,
+            show_default=True,
+            help="Model name.",
+        ),
+        click.option(
+            "--llm-timeout",
+            type=float,
+            default=LLMConfig.timeout_seconds,
+            show_default=True,
+            help="Seconds to wait for the model.",
+        ),
         click.option("--no-llm", is_flag=True, help="Evidence-only verdict; do not call a model."),
         click.option("--extra-prompt", default="", help="Operator context for the model."),
-        click.option("--on-llm-error", type=click.Choice(["evidence", "fail", "inconclusive"]),
-                     default="evidence", show_default=True,
-                     help="What the verdict becomes when the model cannot answer."),
-        click.option("--prompt-token-budget", type=click.IntRange(min=500), default=3000,
-                     show_default=True, help="Upper bound on prompt tokens, whatever the log volume."),
+        click.option(
+            "--on-llm-error",
+            type=click.Choice(["evidence", "fail", "inconclusive"]),
+            default="evidence",
+            show_default=True,
+            help="What the verdict becomes when the model cannot answer.",
+        ),
+        click.option(
+            "--prompt-token-budget",
+            type=click.IntRange(min=500),
+            default=3000,
+            show_default=True,
+            help="Upper bound on prompt tokens, whatever the log volume.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -94,8 +126,13 @@ def build_llm_config(**kw: object) -> LLMConfig:
 @click.option("--selector", default=None, help="Extra label selector narrowing both sides.")
 @click.option("--container", default=None, help="Only this container (default: all but sidecars).")
 @click.option("--since", default=None, help="Look back at most this long, e.g. 10m.")
-@click.option("--max-pods", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Pods read per side, sampled fairly.")
+@click.option(
+    "--max-pods",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Pods read per side, sampled fairly.",
+)
 @llm_options
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
 def analyze(output: str, **kw: object) -> None:
@@ -124,35 +161,96 @@ def analyze(output: str, **kw: object) -> None:
     sys.exit(EXIT_BY_VERDICT[verdict.verdict])
 
 
-
 @main.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
-              help="Port to listen on (0: any free port, logged at start).")
-@click.option("--token-file", envvar="ROLLOUTS_AI_TOKEN_FILE", default=None, metavar="PATH",
-              help="File holding the bearer token /analyze requires (e.g. a mounted Secret).")
-@click.option("--allow-namespace", "allow_namespaces", multiple=True, metavar="NS",
-              help="Namespace requests may analyse (repeatable; default: any the RBAC allows).")
-@click.option("--allow-request-model", is_flag=True,
-              help="Let a request choose the model by name (never the model server's address).")
-@click.option("--analysis-deadline", type=click.FloatRange(min=0.1), default=25.0, show_default=True,
-              help="Seconds an answer may take; keep it below the template's timeoutSeconds.")
-@click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Different analyses running at once; more get 503 + Retry-After.")
-@click.option("--cache-seconds", type=click.FloatRange(min=0), default=5.0, show_default=True,
-              help="Seconds a verdict is reused for an identical request (0: no cache).")
-@click.option("--max-body-bytes", type=click.IntRange(min=256), default=65536, show_default=True,
-              help="Largest request body accepted (413 above).")
-@click.option("--read-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds a client has to send its whole request.")
-@click.option("--max-connections", type=click.IntRange(min=1), default=64, show_default=True,
-              help="Open connections served at once; more get 503.")
-@click.option("--shutdown-grace", type=click.FloatRange(min=0), default=30.0, show_default=True,
-              help="On SIGTERM, seconds to finish requests in flight.")
-@click.option("--drain-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="On SIGTERM, seconds to keep serving with /readyz failing before closing the port.")
-@click.option("--analysis-function", default=None, hidden=True,
-              help="module:function replacing the analysis (tests and benchmarks only).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port, logged at start).",
+)
+@click.option(
+    "--token-file",
+    envvar="ROLLOUTS_AI_TOKEN_FILE",
+    default=None,
+    metavar="PATH",
+    help="File holding the bearer token /analyze requires (e.g. a mounted Secret).",
+)
+@click.option(
+    "--allow-namespace",
+    "allow_namespaces",
+    multiple=True,
+    metavar="NS",
+    help="Namespace requests may analyse (repeatable; default: any the RBAC allows).",
+)
+@click.option(
+    "--allow-request-model",
+    is_flag=True,
+    help="Let a request choose the model by name (never the model server's address).",
+)
+@click.option(
+    "--analysis-deadline",
+    type=click.FloatRange(min=0.1),
+    default=25.0,
+    show_default=True,
+    help="Seconds an answer may take; keep it below the template's timeoutSeconds.",
+)
+@click.option(
+    "--max-concurrent",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Different analyses running at once; more get 503 + Retry-After.",
+)
+@click.option(
+    "--cache-seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds a verdict is reused for an identical request (0: no cache).",
+)
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(min=256),
+    default=65536,
+    show_default=True,
+    help="Largest request body accepted (413 above).",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send its whole request.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Open connections served at once; more get 503.",
+)
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="On SIGTERM, seconds to finish requests in flight.",
+)
+@click.option(
+    "--drain-seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="On SIGTERM, seconds to keep serving with /readyz failing before closing the port.",
+)
+@click.option(
+    "--analysis-function",
+    default=None,
+    hidden=True,
+    help="module:function replacing the analysis (tests and benchmarks only).",
+)
 @llm_options
 def serve(**kw: object) -> None:
     """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics."""
@@ -182,8 +280,10 @@ def serve(**kw: object) -> None:
     except StartError as error:
         _fail(str(error), EXIT_USAGE)
     except OSError as error:
-        _fail(f"cannot listen on {config.host}:{config.port}: {error.strerror}; choose another --port",
-              EXIT_USAGE)
+        _fail(
+            f"cannot listen on {config.host}:{config.port}: {error.strerror}; choose another --port",
+            EXIT_USAGE,
+        )
     sys.exit(code)
 
 
