@@ -181,35 +181,96 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     sys.exit(code)
 
 
-
 @main.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
-              help="Port to listen on (0: any free port, logged at start).")
-@click.option("--token-file", envvar="ROLLOUTS_AI_TOKEN_FILE", default=None, metavar="PATH",
-              help="File holding the bearer token /analyze requires (e.g. a mounted Secret).")
-@click.option("--allow-namespace", "allow_namespaces", multiple=True, metavar="NS",
-              help="Namespace requests may analyse (repeatable; default: any the RBAC allows).")
-@click.option("--allow-request-model", is_flag=True,
-              help="Let a request choose the model by name (never the model server's address).")
-@click.option("--analysis-deadline", type=click.FloatRange(min=0.1), default=25.0, show_default=True,
-              help="Seconds an answer may take; keep it below the template's timeoutSeconds.")
-@click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Different analyses running at once; more get 503 + Retry-After.")
-@click.option("--cache-seconds", type=click.FloatRange(min=0), default=5.0, show_default=True,
-              help="Seconds a verdict is reused for an identical request (0: no cache).")
-@click.option("--max-body-bytes", type=click.IntRange(min=256), default=65536, show_default=True,
-              help="Largest request body accepted (413 above).")
-@click.option("--read-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds a client has to send its whole request.")
-@click.option("--max-connections", type=click.IntRange(min=1), default=64, show_default=True,
-              help="Open connections served at once; more get 503.")
-@click.option("--shutdown-grace", type=click.FloatRange(min=0), default=30.0, show_default=True,
-              help="On SIGTERM, seconds to finish requests in flight.")
-@click.option("--drain-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="On SIGTERM, seconds to keep serving with /readyz failing before closing the port.")
-@click.option("--analysis-function", default=None, hidden=True,
-              help="module:function replacing the analysis (tests and benchmarks only).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port, logged at start).",
+)
+@click.option(
+    "--token-file",
+    envvar="ROLLOUTS_AI_TOKEN_FILE",
+    default=None,
+    metavar="PATH",
+    help="File holding the bearer token /analyze requires (e.g. a mounted Secret).",
+)
+@click.option(
+    "--allow-namespace",
+    "allow_namespaces",
+    multiple=True,
+    metavar="NS",
+    help="Namespace requests may analyse (repeatable; default: any the RBAC allows).",
+)
+@click.option(
+    "--allow-request-model",
+    is_flag=True,
+    help="Let a request choose the model by name (never the model server's address).",
+)
+@click.option(
+    "--analysis-deadline",
+    type=click.FloatRange(min=0.1),
+    default=25.0,
+    show_default=True,
+    help="Seconds an answer may take; keep it below the template's timeoutSeconds.",
+)
+@click.option(
+    "--max-concurrent",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Different analyses running at once; more get 503 + Retry-After.",
+)
+@click.option(
+    "--cache-seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds a verdict is reused for an identical request (0: no cache).",
+)
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(min=256),
+    default=65536,
+    show_default=True,
+    help="Largest request body accepted (413 above).",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send its whole request.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Open connections served at once; more get 503.",
+)
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="On SIGTERM, seconds to finish requests in flight.",
+)
+@click.option(
+    "--drain-seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="On SIGTERM, seconds to keep serving with /readyz failing before closing the port.",
+)
+@click.option(
+    "--analysis-function",
+    default=None,
+    hidden=True,
+    help="module:function replacing the analysis (tests and benchmarks only).",
+)
 @llm_options
 def serve(**kw: object) -> None:
     """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics."""
@@ -239,8 +300,10 @@ def serve(**kw: object) -> None:
     except StartError as error:
         _fail(str(error), EXIT_USAGE)
     except OSError as error:
-        _fail(f"cannot listen on {config.host}:{config.port}: {error.strerror}; choose another --port",
-              EXIT_USAGE)
+        _fail(
+            f"cannot listen on {config.host}:{config.port}: {error.strerror}; choose another --port",
+            EXIT_USAGE,
+        )
     sys.exit(code)
 
 

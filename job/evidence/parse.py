@@ -1,0 +1,358 @@
+"""One log record's head line -> (level, message, HTTP status, duration in ms).
+
+Understood: JSON lines (level/lvl/severity/log.level, msg/message/error, access-log keys),
+logfmt, klog/glog, Go `log`, Python logging, Java (logback/log4j/Spring), syslog-ish
+prefixes, HTTP access logs (combined/common, uvicorn, gin...), durations written as
+`(2.000000s)`, `took 120ms`, `latency=1.2s`, `duration_ms=15`, `"elapsed": 0.2`.
+
+`message` is what the template miner sees: the record without its timestamp and level,
+so two records that differ only in time and severity prefix share a shape.
+This is the hot path: cheap substring checks guard every regex.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, NamedTuple
+
+LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
+LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
+LEVEL_RANK["unknown"] = LEVEL_RANK["info"]
+
+_LEVEL_ALIASES = {
+    "trace": "trace", "finest": "trace", "finer": "trace", "fine": "debug",
+    "debug": "debug", "dbug": "debug", "dbg": "debug", "d": "debug",
+    "info": "info", "information": "info", "informational": "info", "notice": "info", "i": "info",
+    "inf": "info", "config": "info",
+    "warn": "warn", "warning": "warn", "wrn": "warn", "w": "warn",
+    "error": "error", "err": "error", "eror": "error", "e": "error", "severe": "error",
+    "critical": "fatal", "crit": "fatal", "alert": "fatal", "emerg": "fatal", "emergency": "fatal",
+    "fatal": "fatal", "panic": "fatal", "dpanic": "fatal", "f": "fatal", "crt": "fatal",
+}  # fmt: skip
+# OpenTelemetry / syslog numbers
+_NUMERIC_LEVELS = {10: "debug", 20: "info", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
+
+
+class Parsed(NamedTuple):
+    level: str  # one of LEVELS or "unknown"
+    message: str
+    status: int | None
+    duration_ms: float | None
+    request: bool = False  # message is "<what> <status>" of a request record (see TemplateIndex.request_id)
+
+
+def normalise_level(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "unknown"
+        return _NUMERIC_LEVELS.get(int(value) // 10 * 10, "unknown")
+    return _LEVEL_ALIASES.get(str(value).strip().lower(), "unknown")
+
+
+# ---------------------------------------------------------------- prefixes
+
+_TIMESTAMP = re.compile(
+    r"""^\[?(?:
+        \d{4}[-/]\d{2}[-/]\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\ ?Z|\ ?[+-]\d{2}:?\d{2}|\ UTC)?
+      | \d{2}:\d{2}:\d{2}(?:[.,]\d+)?
+      | [A-Z][a-z]{2}\ [\ \d]\d\ \d{2}:\d{2}:\d{2}
+      | \d{1,2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}\ [+-]\d{4}
+      | \d{10}(?:\.\d+)?
+    )\]?[\s|,:-]*""",
+    re.X,
+)
+_STAMP_FIRST = frozenset("0123456789[JFMASOND")
+_KLOG = re.compile(r"^([IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]\s]+\] ?(.*)")
+_KLOG_LETTER = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
+_LEVEL_WORD = re.compile(
+    r"""(?:^|[\s\[(<|:"'])(?:level=|lvl=|severity=)?"?
+    (TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC
+     |trace|debug|info|notice|warn(?:ing)?|error|err|critical|fatal|panic
+     |Trace|Debug|Info|Notice|Warn(?:ing)?|Error|Critical|Fatal|Panic)
+    (?=[\s\])>|:"',]|$)[\])>|:"',]*\s*(?:-\s+)?""",
+    re.X,
+)
+_LEVEL_NAMES = (
+    "TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC"
+    "|trace|debug|info|notice|warn(?:ing)?|error|err|critical|fatal|panic"
+)
+_LEVEL_AT_START = re.compile(r"[\[<]?(" + _LEVEL_NAMES + r")[\]>]?(?::|\s|$)[\s:]*(?:-\s+)?")
+# a level word in the middle of a line is searched for only when one of these is there
+_LEVEL_HINTS = (
+    "ERR",
+    "WARN",
+    "INFO",
+    "DEBUG",
+    "FATAL",
+    "CRIT",
+    "PANIC",
+    "TRACE",
+    "SEVERE",
+    "NOTICE",
+    "[",
+    "<",
+)
+_LOGFMT_LEVEL = re.compile(r"(?:level|lvl|severity)=\"?(\w+)")
+_LOGFMT_VALUE = re.compile(r"\"([^\"\\]*(?:\\.[^\"\\]*)*)\"|(\S+)")
+
+# ---------------------------------------------------------------- HTTP and durations
+
+_REQUEST = re.compile(
+    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"? (\d{3})\b"
+)
+# gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
+_GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
+# a request time appended after the user agent: `... "curl/8" 250ms` or nginx `... "curl/8" 0.250`
+_TRAILING_DURATION = re.compile(r"\" (\d+\.\d+|\d+(?=ns|us|µs|ms|s))(ns|us|µs|ms|s)?$")
+_LEADING_STATUS = re.compile(r"([2-5]\d\d) +[-|:] +(.*)")
+_STATUS_KV = re.compile(r"\b(?:status|status_code|statusCode|http_status|code)[=:] ?\"?(\d{3})\b")
+_PAREN_DURATION = re.compile(r"\((\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)\)")  # (2.000000s)
+_DURATION_KEYS = ("took", "latency", "duration", "elapsed", "time", " in")
+_AFTER_DURATION_KEY = re.compile(
+    r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)?\b"
+)
+_DONE_VERBS = ("ed", "done", "took", "complete")
+_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+_SUFFIX_MS = {"_ms": 1.0, "_us": 1e-3, "_ns": 1e-6, "_s": 1000.0, "_sec": 1000.0, "_seconds": 1000.0}
+
+
+def duration_ms(line: str) -> float | None:
+    if "s)" in line:
+        paren = _PAREN_DURATION.search(line)
+        if paren is not None:
+            return float(paren.group(1)) * _UNIT_MS[paren.group(2)]
+    for key in _DURATION_KEYS:
+        at = line.find(key)
+        while at >= 0:
+            if key == " in" and not line[:at].endswith(_DONE_VERBS):  # "shutting down in 1s" is no duration
+                at = line.find(key, at + 1)
+                continue
+            after = _AFTER_DURATION_KEY.match(line, at + len(key))
+            if after is not None:
+                suffix, number, unit = after.groups()
+                if unit:
+                    return float(number) * _UNIT_MS[unit]
+                if suffix:
+                    return float(number) * _SUFFIX_MS[suffix]
+                if key == "time" and line.startswith("request_", max(0, at - 8)):
+                    return float(number) * 1000.0  # nginx $request_time: seconds without a unit
+            at = line.find(key, at + 1)
+    return None  # a bare number of unknown unit is not a duration we can compare
+
+
+# ---------------------------------------------------------------- JSON
+
+# key -> (role, priority): the first key of a role in this order wins
+_J_ROLES: dict[str, tuple[str, int]] = {}
+for _role, _keys in (
+    ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level")),
+    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log")),
+    ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace")),
+    ("status", ("status", "status_code", "statusCode", "http.status_code", "http_status", "response_status",
+                "code")),
+    ("method", ("method", "http.method", "request_method", "verb")),
+    ("path", ("path", "url", "uri", "http.url", "request_uri", "request")),
+):  # fmt: skip
+    for _priority, _key in enumerate(_keys):
+        _J_ROLES[_key] = (_role, _priority)
+# duration keys -> milliseconds per unit; None: a string with its own unit ("35ms")
+_J_DURATION: dict[str, float | None] = {
+    "duration_ms": 1.0, "latency_ms": 1.0, "elapsed_ms": 1.0, "response_time_ms": 1.0, "took_ms": 1.0,
+    "duration_us": 1e-3, "duration_ns": 1e-6, "duration_s": 1000.0, "request_time": 1000.0,
+    "response_time": 1000.0, "duration": None, "latency": None, "elapsed": None, "took": None,
+}  # fmt: skip
+
+
+def _roles(record: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    best: dict[str, int] = {}
+    duration = None
+    for key, value in record.items():
+        if isinstance(value, dict):
+            if key in ("log", "error", "http", "response", "request"):
+                for inner_key, inner_value in value.items():
+                    role = _J_ROLES.get(f"{key}.{inner_key}") or (
+                        _J_ROLES.get(inner_key) if key in ("response", "request") else None
+                    )
+                    if role and inner_value not in (None, "") and best.get(role[0], 99) > role[1]:
+                        found[role[0]], best[role[0]] = inner_value, role[1]
+            continue
+        role = _J_ROLES.get(key)
+        if role is not None:
+            if value not in (None, "") and best.get(role[0], 99) > role[1]:
+                found[role[0]], best[role[0]] = value, role[1]
+        elif duration is None and key in _J_DURATION and not isinstance(value, bool):
+            scale = _J_DURATION[key]
+            if isinstance(value, int | float) and scale is not None:
+                duration = float(value) * scale
+            elif isinstance(value, str):
+                duration = duration_ms(f"{key}={value}")
+    found["duration"] = duration
+    return found
+
+
+def _parse_json(line: str) -> Parsed | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    inner = record.get("log")
+    if isinstance(inner, str) and inner.startswith("{") and len(record) <= 4:  # docker json-file wrapping
+        nested = _parse_json(inner.strip())
+        if nested is not None:
+            return nested
+    found = _roles(record)
+    raw_level = found.get("level")
+    level = normalise_level(raw_level) if raw_level is not None else "unknown"
+    status = None
+    raw_status = found.get("status")
+    if isinstance(raw_status, int | str) and str(raw_status).isdigit() and 100 <= int(raw_status) <= 599:
+        status = int(raw_status)
+    message = found.get("msg")
+    error = found.get("error")
+    request = False
+    if message is not None and not isinstance(message, str):
+        message = json.dumps(message, sort_keys=True)[:500]
+    if message is None and status is not None:
+        method, path = found.get("method") or "", str(found.get("path") or "").split("?", 1)[0]
+        message = f"{method} {path} {status}".strip()
+        request = bool(method and path)
+    if message is None:
+        message = " ".join(f"{k}={record[k]}" for k in sorted(record) if not _is_time_key(k))[:500]
+    if level == "unknown" and status is not None:
+        level = "info"
+    if error is not None and level in ("unknown", "error", "fatal", "warn"):
+        first_line = str(error).split("\n", 1)[0][:300]
+        message = f"{message} error={first_line}"
+        if level == "unknown":
+            level = "error"
+    return Parsed(level, message, status, found["duration"], request and error is None)
+
+
+def _is_time_key(key: str) -> bool:
+    return key in ("ts", "time", "timestamp", "@timestamp", "@t", "t", "date", "datetime", "asctime")
+
+
+# ---------------------------------------------------------------- text
+
+_ERROR_WORDS = re.compile(r"(?:[Ee]rror|ERROR|[Ee]xception|[Ff]ailed|FAILED|[Ff]atal|FATAL|[Pp]anic)\b")
+_NOT_ERROR = re.compile(r"\b(?:0|no|zero|without) (?:errors?|failures?|exceptions?)\b", re.I)
+_CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", "Exception in thread ")
+
+
+def parse_line(line: str) -> Parsed:
+    if line[:1] == "{":
+        parsed = _parse_json(line)
+        if parsed is not None:
+            return parsed
+    if line.startswith(_CRASH_HEADS):
+        return Parsed("fatal", line, None, None)
+
+    klog = _KLOG.match(line) if line[:1] in "IWEF" else None
+    if klog is not None:
+        body = klog.group(2)
+        return Parsed(_KLOG_LETTER[klog.group(1)], body, _status(body), duration_ms(body))
+
+    if "| " in line and "|" in line[:40]:
+        gin = _GIN.search(line)
+        if gin is not None:
+            code, value, unit, method, path = gin.groups()
+            level = "info"
+            path = path.split("?", 1)[0]
+            return Parsed(level, f"{method} {path} {code}", int(code), float(value) * _UNIT_MS[unit], True)
+
+    stamp = _TIMESTAMP.match(line) if line[0] in _STAMP_FIRST else None
+    body = line[stamp.end() :] if stamp else line
+    duration = duration_ms(body)
+
+    if "HTTP/" in body or "GET " in body or "POST " in body:
+        request = _REQUEST.search(body)
+        if request is not None:  # an access log line: its shape is the request, not the client
+            method, path, code = request.groups()
+            if duration is None and body[-1:] in "0123456789s":
+                trailing = _TRAILING_DURATION.search(body, request.end())
+                if trailing is not None:
+                    value, unit = trailing.groups()
+                    duration = float(value) * (_UNIT_MS[unit] if unit else 1000.0)
+            word = _LEVEL_AT_START.match(body)
+            level = normalise_level(word.group(1)) if word else "info"
+            return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+
+    if body[:1] in "2345":
+        leading = _LEADING_STATUS.match(body)
+        if leading is not None:  # "500 - yellow": a status printed first, as argoproj/rollouts-demo does
+            return Parsed(
+                "info", f"{leading.group(2)} {leading.group(1)}", int(leading.group(1)), duration, True
+            )
+
+    status = _status_kv(body)
+    if "level=" in body or "lvl=" in body or "severity=" in body:
+        found = _LOGFMT_LEVEL.search(body)
+        if found:
+            message = _logfmt_message(body)
+            if message is not None:
+                return Parsed(normalise_level(found.group(1)), message, status, duration)
+
+    level = "unknown"
+    word = _LEVEL_AT_START.match(body)
+    if word is None:
+        window = body[:60]
+        if any(hint in window for hint in _LEVEL_HINTS):
+            word = _LEVEL_WORD.search(window)
+    if word is not None:
+        level = normalise_level(word.group(1))
+        body = body[: word.start()] + " " + body[word.end() :] if word.start() else body[word.end() :]
+    elif status is not None:
+        level = "info"
+    else:
+        level = _infer_level(body)
+    return Parsed(level, body.strip(), status, duration)
+
+
+def _status(text: str) -> int | None:
+    if "HTTP/" in text or "GET " in text or "POST " in text:
+        request = _REQUEST.search(text)
+        if request is not None:
+            return int(request.group(3))
+    return _status_kv(text)
+
+
+def _status_kv(text: str) -> int | None:
+    if "status" in text or "code=" in text or "code:" in text:
+        found = _STATUS_KV.search(text)
+        if found is not None and 100 <= int(found.group(1)) <= 599:
+            return int(found.group(1))
+    return None
+
+
+def _logfmt_value(body: str, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        at = body.find(key)
+        while at >= 0:
+            if at == 0 or body[at - 1] == " ":
+                value = _LOGFMT_VALUE.match(body, at + len(key))
+                if value is not None:
+                    return value.group(1) if value.group(1) is not None else value.group(2)
+            at = body.find(key, at + 1)
+    return None
+
+
+def _logfmt_message(body: str) -> str | None:
+    message = _logfmt_value(body, ("msg=", "message="))
+    if message is None:
+        return None
+    error = _logfmt_value(body, ("err=", "error="))
+    return message if error is None else f"{message} error={error}"
+
+
+def _infer_level(body: str) -> str:
+    """Go `log` and print-style lines carry no level: an error word makes them an error."""
+    if not ("rror" in body or "RROR" in body or "xception" in body or "ailed" in body or "AILED" in body
+            or "atal" in body or "ATAL" in body or "anic" in body):  # fmt: skip
+        return "unknown"
+    if _ERROR_WORDS.search(body) and not _NOT_ERROR.search(body):
+        return "error"
+    return "unknown"
