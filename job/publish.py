@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kubernetes import client
 
 from job.collect._kube_api import SERVICE_ACCOUNT_DIR, Kube, Permission, connect
-from job.model import SEVERITY_ORDER, Verdict
+from job.model import Verdict
+from job.report import TERMINATION_LIMIT, termination_message
 
 log = logging.getLogger("job.publish")
 
 DEFAULT_TERMINATION_LOG = "/dev/termination-log"
-TERMINATION_LIMIT_BYTES = 4096  # the kubelet keeps at most this much
 EVENT_MESSAGE_LIMIT = 1024
 PUBLISH_DEADLINE_SECONDS = 10.0
 COMPONENT = "rollouts-ai-job"
@@ -42,27 +42,19 @@ _REASONS = {
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a run ended with: a verdict, or the error that kept it from one."""
+    """What a run ended with, a verdict or the error that kept it from one, as a short text."""
 
     verdict: str  # pass | fail | inconclusive | error
     exit_code: int
-    summary: str
-    details: list[str] = field(default_factory=list)
-    headline_extra: str = ""
+    text: str  # the termination message; its first line says what happened
 
     @classmethod
     def from_verdict(cls, verdict: Verdict, exit_code: int) -> Outcome:
-        findings = sorted(verdict.findings, key=lambda f: -SEVERITY_ORDER.get(f.severity, 0))
-        details = [f"[{f.severity}] {f.side}: {f.message}" for f in findings[:8]]
-        extra = f" score {verdict.score:.2f} confidence {verdict.confidence:.2f} ({verdict.mode})"
-        return cls(verdict.verdict, exit_code, verdict.summary, details, extra)
+        return cls(verdict.verdict, exit_code, termination_message(verdict))
 
     @classmethod
     def from_error(cls, message: str, exit_code: int) -> Outcome:
-        return cls("error", exit_code, message)
-
-    def headline(self) -> str:
-        return f"verdict: {self.verdict} (exit {self.exit_code}){self.headline_extra}"
+        return cls("error", exit_code, _truncate(f"ERROR exit={exit_code}\n{message}", TERMINATION_LIMIT))
 
 
 def _truncate(text: str, limit_bytes: int) -> str:
@@ -72,18 +64,13 @@ def _truncate(text: str, limit_bytes: int) -> str:
     return data[: limit_bytes - 4].decode(errors="ignore") + " ..."
 
 
-def termination_text(outcome: Outcome) -> str:
-    lines = [outcome.headline(), outcome.summary, *(f"- {d}" for d in outcome.details)]
-    return _truncate("\n".join(line for line in lines if line) + "\n", TERMINATION_LIMIT_BYTES)
-
-
 def write_termination_message(outcome: Outcome, path: str | None) -> bool:
     """Write to `path`, or to /dev/termination-log when it exists and is writable (i.e. in a pod)."""
     target = Path(path or DEFAULT_TERMINATION_LOG)
     if path is None and not (target.exists() and os.access(target, os.W_OK)):
         return False
     try:
-        target.write_text(termination_text(outcome))
+        target.write_text(outcome.text)
         return True
     except OSError as error:
         log.warning(f"could not write the termination message to {target}: {error}")
@@ -158,7 +145,7 @@ def post_event(outcome: Outcome) -> client.CoreV1Event | None:
         involved_object=target,
         reason=reason,
         type=kind,
-        message=_truncate(f"{outcome.headline()}: {outcome.summary}", EVENT_MESSAGE_LIMIT),
+        message=_truncate(outcome.text, EVENT_MESSAGE_LIMIT),
         source=client.V1EventSource(component=COMPONENT),
         reporting_component=COMPONENT,
         reporting_instance=pod_name,

@@ -116,7 +116,7 @@ def test_healthy_canary_passes(cluster: FakeCluster, kubeconfig: Path, tmp_path:
     )
     document = json.loads(result.stdout)
     assert (result.returncode, document["verdict"]) == (0, "pass"), result.stderr
-    assert (tmp_path / "termination-log").read_text().startswith("verdict: pass (exit 0)")
+    assert (tmp_path / "termination-log").read_text().startswith("PASS score=")
     assert document["evidence"]["canary"]["pods"] == ["shop-c1-0", "shop-c1-1"]
 
 
@@ -138,7 +138,7 @@ def test_crashing_canary_fails_on_its_previous_logs(
     assert document["evidence"]["canary"]["crashes"] >= 1
     assert any("KeyError" in example for example in document["evidence"]["canary"]["crash_examples"])
     assert {s["kind"] for s in document["evidence"]["canary"]["signals"]} >= {"restart", "crashloopbackoff"}
-    assert (tmp_path / "termination-log").read_text().startswith("verdict: fail (exit 1)")
+    assert (tmp_path / "termination-log").read_text().startswith("FAIL score=")
 
 
 def test_no_canary_pods_is_inconclusive(cluster: FakeCluster, kubeconfig: Path) -> None:
@@ -175,7 +175,7 @@ def test_forbidden_is_exit_4_with_the_rule_to_add(
     assert "may not list pods in namespace 'shop'" in result.stderr
     assert 'resources: ["pods"], verbs: ["list"]' in result.stderr and "Traceback" not in result.stderr
     message = (tmp_path / "termination-log").read_text()
-    assert message.startswith("verdict: error (exit 4)\ncould not analyse: permission denied")
+    assert message.startswith("ERROR exit=4\ncould not analyse: permission denied")
 
 
 def test_unreachable_api_is_exit_4_within_the_deadline(silent_server: str, tmp_path: Path) -> None:
@@ -222,4 +222,4 @@ def test_verdict_event_is_recorded_on_the_analysisrun(cluster: FakeCluster, kube
     assert (
         event["involvedObject"]["kind"] == "AnalysisRun" and event["involvedObject"]["name"] == "shop-abc-2-1"
     )
-    assert event["reason"] == "CanaryFailed" and event["message"].startswith("verdict: fail (exit 1)")
+    assert event["reason"] == "CanaryFailed" and event["message"].startswith("FAIL score=")

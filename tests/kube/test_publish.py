@@ -9,7 +9,8 @@ import pytest
 
 from job import publish as publish_module
 from job.model import Finding, Verdict
-from job.publish import Outcome, post_event, publish, termination_text, write_termination_message
+from job.publish import Outcome, post_event, publish, write_termination_message
+from job.report import termination_message
 from tests.kube.fake_api import FakeCluster, make_pod
 
 NS = "shop"
@@ -58,31 +59,25 @@ def analysis_job_pod(cluster: FakeCluster, *, annotated: bool = True) -> None:
     }
 
 
-def test_termination_text_leads_with_the_verdict_and_the_worst_findings() -> None:
-    text = termination_text(Outcome.from_verdict(failing_verdict(), 1))
-    lines = text.splitlines()
-    assert lines[0] == "verdict: fail (exit 1) score 0.10 confidence 0.90 (evidence-only)"
-    assert lines[1] == "The canary crashes on start and logs new database errors."
-    assert lines[2].startswith("- [critical] canary: canary container crashed")
-    assert lines[3].startswith("- [major]")
+def test_a_verdict_is_published_as_the_report_renders_it() -> None:
+    verdict = failing_verdict()
+    outcome = Outcome.from_verdict(verdict, 1)
+    assert (outcome.verdict, outcome.exit_code) == ("fail", 1)
+    assert outcome.text == termination_message(verdict)
+    assert outcome.text.startswith("FAIL score=0.10 confidence=0.90\nThe canary crashes on start")
 
 
-def test_termination_text_fits_the_kubelet_limit_and_stays_utf8() -> None:
-    verdict = failing_verdict(summary="é" * 5000)
-    data = termination_text(Outcome.from_verdict(verdict, 1)).encode()
-    assert len(data) <= 4096
-    assert data.decode().endswith(" ...")
-
-
-def test_error_outcome_names_the_cause() -> None:
-    text = termination_text(Outcome.from_error("could not analyse: permission denied", 4))
-    assert text == "verdict: error (exit 4)\ncould not analyse: permission denied\n"
+def test_error_outcome_names_the_cause_and_fits_the_kubelet_limit() -> None:
+    outcome = Outcome.from_error("could not analyse: permission denied", 4)
+    assert outcome.text == "ERROR exit=4\ncould not analyse: permission denied"
+    data = Outcome.from_error("é" * 5000, 4).text.encode()
+    assert len(data) <= 4096 and data.decode().endswith(" ...")
 
 
 def test_termination_log_is_written_to_a_given_path(tmp_path: Path) -> None:
     target = tmp_path / "termination-log"
     assert write_termination_message(Outcome.from_verdict(failing_verdict(), 1), str(target))
-    assert target.read_text().startswith("verdict: fail")
+    assert target.read_text().startswith("FAIL score=0.10")
 
 
 def test_default_termination_log_is_skipped_outside_a_pod(
@@ -119,7 +114,7 @@ def test_event_lands_on_the_analysisrun_of_the_job(
         "uid": RUN_UID,
     }
     assert (event["reason"], event["type"]) == ("CanaryFailed", "Warning")
-    assert event["message"].startswith("verdict: fail (exit 1) score 0.10")
+    assert event["message"].startswith("FAIL score=0.10 confidence=0.90\nThe canary crashes")
     assert event["metadata"]["generateName"] == "shop-7d9c-2-1."
     assert event["source"] == {"component": "rollouts-ai-job"} and event["reportingInstance"] == "judge-x7k"
     assert event["firstTimestamp"] and event["count"] == 1
@@ -154,7 +149,7 @@ def test_publish_never_raises_when_the_event_is_refused(
     publish(Outcome.from_verdict(failing_verdict(), 1), termination_log=str(tmp_path / "t"), event=True)
 
     assert cluster.events == []
-    assert (tmp_path / "t").read_text().startswith("verdict: fail")
+    assert (tmp_path / "t").read_text().startswith("FAIL score=0.10")
     assert "may not create events in namespace 'shop'" in caplog.text
     assert 'verbs: ["create"]' in caplog.text
 
