@@ -984,6 +984,136 @@ def _nginx_rt(root: Path) -> None:
         end(slow)
 
 
+# ------------------------------------------------------------------ Rails-style Ruby logger
+
+RAILS_FMT = (
+    "Ruby Logger default format (I, [time #pid]  INFO -- : [request-id] ...), Rails request lines "
+    "(Started / Processing by / Completed 500 ...) + exception backtraces"
+)
+
+
+def rails_pod(log: Path, n: int, env: dict[str, str]) -> dict:
+    port = free_port()
+    requests = sprinkle(
+        ids("/orders/{}", n, 1, 400), [Request("/up")] * (n // 20) + [Request("/favicon.ico")] * (n // 50)
+    )
+    return serve_and_capture(["ruby", str(APPS / "railsish.rb"), str(port)], log, port, requests, env=env)
+
+
+RUBY = ("ruby",)
+
+
+@scenario(
+    "rails-style-good",
+    "pass",
+    "good",
+    "Ruby order API (Rails-style logging)",
+    RAILS_FMT,
+    "stable 5.1.0 and canary 5.2.0 both healthy; a few favicon RoutingError lines on both sides",
+    RUBY,
+)
+def _rails_good(root: Path) -> None:
+    for _ in (1, 2):
+        rails_pod(pod_log(root, "stable", pod_name("orders")), 250, {"APP_VERSION": "5.1.0"})
+        rails_pod(pod_log(root, "canary", pod_name("orders")), 250, {"APP_VERSION": "5.2.0"})
+
+
+@scenario(
+    "rails-style-nomethoderror-500",
+    "fail",
+    "http5xx",
+    "Ruby order API (Rails-style logging)",
+    RAILS_FMT,
+    "canary 5.2.0 reads the discount from order.customer, which guest orders (1 in 4) lack: "
+    "'Completed 500 Internal Server Error' and a FATAL NoMethodError (undefined method `discount' for "
+    "nil:NilClass) with its backtrace for each of them",
+    RUBY,
+)
+def _rails_500(root: Path) -> None:
+    for _ in (1, 2):
+        rails_pod(pod_log(root, "stable", pod_name("orders")), 250, {"APP_VERSION": "5.1.0"})
+        rails_pod(
+            pod_log(root, "canary", pod_name("orders")), 250, {"APP_VERSION": "5.2.0", "APP_MODE": "bad"}
+        )
+
+
+# ------------------------------------------------------------------ Caddy 2 (JSON logs, zap)
+
+CADDY_FMT = "Caddy 2.6 JSON logs (zap: level/ts/logger/msg; access entries with status and duration in s)"
+CADDYFILE = """{{
+    admin off
+    auto_https off
+}}
+http://127.0.0.1:{port} {{
+    log {{
+        output stdout
+        format json
+    }}
+    reverse_proxy {upstreams} {{
+        lb_policy round_robin
+    }}
+}}
+"""
+
+
+def caddy_pod(log: Path, upstreams: list[int], n: int) -> dict:
+    port = free_port()
+    work = scratch("caddy-")
+    conf = work / "Caddyfile"
+    conf.write_text(CADDYFILE.format(port=port, upstreams=" ".join(f"127.0.0.1:{u}" for u in upstreams)))
+    env = {"XDG_DATA_HOME": str(work / "data"), "XDG_CONFIG_HOME": str(work / "config"), "HOME": str(work)}
+    requests = sprinkle(ids("/api/search?q={}", n), [Request("/health")] * (n // 10))
+    counts = serve_and_capture(
+        ["caddy", "run", "--config", str(conf), "--adapter", "caddyfile"], log, port, requests, env=env
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    return counts
+
+
+CADDY = ("caddy",)
+
+
+@scenario(
+    "caddy-good",
+    "pass",
+    "good",
+    "Caddy 2.6 + Python search API",
+    CADDY_FMT,
+    "stable and canary Caddy (same Caddyfile, new image tag) proxy to two healthy search API servers",
+    CADDY,
+)
+def _caddy_good(root: Path) -> None:
+    procs, ports = api_backends({"UPSTREAM_DELAY_MS": "10"})
+    try:
+        for _ in (1, 2):
+            caddy_pod(pod_log(root, "stable", pod_name("gateway")), list(ports), 300)
+            caddy_pod(pod_log(root, "canary", pod_name("gateway")), list(ports), 300)
+    finally:
+        for p in procs:
+            end(p)
+
+
+@scenario(
+    "caddy-upstream-502",
+    "fail",
+    "http5xx",
+    "Caddy 2.6 + Python search API",
+    CADDY_FMT,
+    "canary Caddyfile lists a third upstream on a port nothing listens on (a typo): round robin sends "
+    "a third of requests there, Caddy logs 'dial tcp ... connection refused' at level error and answers 502",
+    CADDY,
+)
+def _caddy_502(root: Path) -> None:
+    procs, ports = api_backends({"UPSTREAM_DELAY_MS": "10"})
+    try:
+        for _ in (1, 2):
+            caddy_pod(pod_log(root, "stable", pod_name("gateway")), list(ports), 300)
+            caddy_pod(pod_log(root, "canary", pod_name("gateway")), [*ports, free_port()], 300)
+    finally:
+        for p in procs:
+            end(p)
+
+
 # ------------------------------------------------------------------ driver
 
 
