@@ -1014,8 +1014,8 @@ RUBY = ("ruby",)
 )
 def _rails_good(root: Path) -> None:
     for _ in (1, 2):
-        rails_pod(pod_log(root, "stable", pod_name("orders")), 250, {"APP_VERSION": "5.1.0"})
-        rails_pod(pod_log(root, "canary", pod_name("orders")), 250, {"APP_VERSION": "5.2.0"})
+        rails_pod(pod_log(root, "stable", pod_name("orders")), 150, {"APP_VERSION": "5.1.0"})
+        rails_pod(pod_log(root, "canary", pod_name("orders")), 150, {"APP_VERSION": "5.2.0"})
 
 
 @scenario(
@@ -1031,9 +1031,9 @@ def _rails_good(root: Path) -> None:
 )
 def _rails_500(root: Path) -> None:
     for _ in (1, 2):
-        rails_pod(pod_log(root, "stable", pod_name("orders")), 250, {"APP_VERSION": "5.1.0"})
+        rails_pod(pod_log(root, "stable", pod_name("orders")), 150, {"APP_VERSION": "5.1.0"})
         rails_pod(
-            pod_log(root, "canary", pod_name("orders")), 250, {"APP_VERSION": "5.2.0", "APP_MODE": "bad"}
+            pod_log(root, "canary", pod_name("orders")), 150, {"APP_VERSION": "5.2.0", "APP_MODE": "bad"}
         )
 
 
@@ -1114,6 +1114,138 @@ def _caddy_502(root: Path) -> None:
             end(p)
 
 
+# ------------------------------------------------------------------ uvicorn (ASGI)
+
+UVICORN_PY = os.environ.get("CORPUS2_UVICORN_PYTHON", "/work/cache/venv-corpus2/bin/python")
+UVICORN_FMT = "uvicorn 0.32 default logging (LEVEL:     message; access lines with status text) + tracebacks"
+
+
+def uvicorn_pod(log: Path, n: int, env: dict[str, str]) -> dict:
+    port = free_port()
+    requests = sprinkle(ids("/v1/profiles/{}", n, 1, 500), [Request("/healthz")] * (n // 20))
+    cmd = [UVICORN_PY, "-m", "uvicorn", "asgiapp:app", "--host", "127.0.0.1", "--port", str(port)]
+    return serve_and_capture(cmd, log, port, requests, env={**PY_ENV, **env}, cwd=APPS)
+
+
+UVICORN = ("uvicorn",)
+
+
+@scenario(
+    "uvicorn-good",
+    "pass",
+    "good",
+    "uvicorn ASGI profile API",
+    UVICORN_FMT,
+    "stable and canary run healthy builds (the canary only changes the response's field order)",
+    UVICORN,
+)
+def _uvicorn_good(root: Path) -> None:
+    for _ in (1, 2):
+        uvicorn_pod(pod_log(root, "stable", pod_name("profiles")), 250, {})
+        uvicorn_pod(pod_log(root, "canary", pod_name("profiles")), 250, {})
+
+
+@scenario(
+    "uvicorn-asgi-exception",
+    "fail",
+    "http5xx",
+    "uvicorn ASGI profile API",
+    UVICORN_FMT,
+    "canary serializer reads profile['settings']['locale'], which one profile in three lacks: uvicorn "
+    "logs 'Exception in ASGI application' with a KeyError traceback and answers 500 Internal Server Error",
+    UVICORN,
+)
+def _uvicorn_bad(root: Path) -> None:
+    for _ in (1, 2):
+        uvicorn_pod(pod_log(root, "stable", pod_name("profiles")), 250, {})
+        uvicorn_pod(pod_log(root, "canary", pod_name("profiles")), 250, {"APP_MODE": "bad"})
+
+
+# ------------------------------------------------------------------ Go, logrus-style logfmt
+
+LOGFMT_FMT = 'logfmt (logrus text formatter style: time="..." level=... msg="..." key=value)'
+
+
+def logfmtsvc_bin() -> Path:
+    out = BUILD / "logfmtsvc"
+    if not out.exists():
+        BUILD.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["go", "build", "-o", str(out), "."], cwd=APPS / "logfmtsvc", check=True)
+    return out
+
+
+def logfmt_pod(log: Path, n: int, mode: str, version: str) -> dict:
+    port = free_port()
+    cmd = [str(logfmtsvc_bin()), f"-listen=127.0.0.1:{port}", f"-mode={mode}", f"-version={version}"]
+    requests = sprinkle(ids("/charge/ch_{}", n, 1000, 9999), [Request("/healthz")] * (n // 20))
+    return serve_and_capture(cmd, log, port, requests)
+
+
+@scenario(
+    "logfmt-good",
+    "pass",
+    "good",
+    "Go payments service (logfmt)",
+    LOGFMT_FMT,
+    "stable 3.4.0 and canary 3.5.0 both charge every card; only the version in the start line differs",
+    GO,
+)
+def _logfmt_good(root: Path) -> None:
+    for _ in (1, 2):
+        logfmt_pod(pod_log(root, "stable", pod_name("payments")), 300, "good", "3.4.0")
+        logfmt_pod(pod_log(root, "canary", pod_name("payments")), 300, "good", "3.5.0")
+
+
+@scenario(
+    "logfmt-deadline-502",
+    "fail",
+    "http5xx",
+    "Go payments service (logfmt)",
+    LOGFMT_FMT,
+    "canary 3.5.0 sets the card processor timeout to 20ms (meant 20s): about a third of charges log "
+    "level=error 'charge failed ... context deadline exceeded' and answer 502",
+    GO,
+)
+def _logfmt_bad(root: Path) -> None:
+    for _ in (1, 2):
+        logfmt_pod(pod_log(root, "stable", pod_name("payments")), 300, "good", "3.4.0")
+        logfmt_pod(pod_log(root, "canary", pod_name("payments")), 300, "bad", "3.5.0")
+
+
+# ------------------------------------------------------------------ Node heap out of memory
+
+
+@scenario(
+    "pino-heap-oom-crash",
+    "fail",
+    "crash",
+    "Node.js quote service (pino)",
+    PINO_FMT + " + V8 'FATAL ERROR: ... JavaScript heap out of memory' with GC trace and native stack",
+    "canary 4.3.0 memoises every quote with a 64 KB context and runs with --max-old-space-size=48: "
+    "after a few hundred requests V8 aborts with 'Reached heap limit Allocation failed - JavaScript "
+    "heap out of memory'; the log holds two such runs (restart)",
+    PINO,
+)
+def _pino_oom(root: Path) -> None:
+    for _ in (1, 2):
+        pino_pod(pod_log(root, "stable", pod_name("quotes")), 300, {"APP_VERSION": "4.2.0"})
+    log = pod_log(root, "canary", pod_name("quotes"))
+    for _ in range(2):
+        port = free_port()
+        serve_and_capture(
+            ["node", "--max-old-space-size=48", str(APPS / "pinosvc.js"), str(port)],
+            log,
+            port,
+            ids("/quotes/{}", 1200, 1, 10_000),
+            env={
+                "NODE_PATH": str(NODE_DIR / "node_modules"),
+                "POD_NAME": log.stem,
+                "APP_MODE": "leak",
+                "APP_VERSION": "4.3.0",
+            },
+        )
+
+
 # ------------------------------------------------------------------ driver
 
 
@@ -1122,6 +1254,9 @@ def available(sc: Scenario) -> str | None:
         if need == "pino":
             if not (NODE_DIR / "node_modules" / "pino").is_dir():
                 return f"pino in CORPUS2_NODE_DIR={NODE_DIR} (npm install pino@9 there)"
+        elif need == "uvicorn":
+            if subprocess.run([UVICORN_PY, "-c", "import uvicorn"], capture_output=True).returncode:
+                return f"uvicorn in CORPUS2_UVICORN_PYTHON={UVICORN_PY}"
         elif shutil.which(need) is None:
             return need
     return None
