@@ -1212,6 +1212,53 @@ def _logfmt_bad(root: Path) -> None:
         logfmt_pod(pod_log(root, "canary", pod_name("payments")), 300, "bad", "3.5.0")
 
 
+@scenario(
+    "uvicorn-import-error-crash",
+    "fail",
+    "crash",
+    "uvicorn ASGI profile API",
+    UVICORN_FMT + " + 'Error loading ASGI app'",
+    "canary image's entrypoint names the module 'asgi_app' (the file is asgiapp.py): uvicorn prints "
+    "'Error loading ASGI app. Could not import module \"asgi_app\".' and exits 1; three restarts in the log",
+    UVICORN,
+)
+def _uvicorn_crash(root: Path) -> None:
+    for _ in (1, 2):
+        uvicorn_pod(pod_log(root, "stable", pod_name("profiles")), 150, {})
+    log = pod_log(root, "canary", pod_name("profiles"))
+    for _ in range(3):
+        process, handle = harness.start(
+            [UVICORN_PY, "-m", "uvicorn", "asgi_app:app", "--host", "127.0.0.1", "--port", str(free_port())],
+            log,
+            PY_ENV,
+            APPS,
+        )
+        harness.wait_quietly(process, 20)
+        harness.stop(process, handle)
+
+
+@scenario(
+    "logfmt-few-data",
+    "inconclusive",
+    "few-data",
+    "Go payments service (logfmt)",
+    LOGFMT_FMT,
+    "the canary pod started seconds ago: its start line and three charges when the analysis reads it",
+    GO,
+)
+def _logfmt_few(root: Path) -> None:
+    for _ in (1, 2):
+        logfmt_pod(pod_log(root, "stable", pod_name("payments")), 150, "good", "3.4.0")
+    port = free_port()
+    log = pod_log(root, "canary", pod_name("payments"))
+    cmd = [str(logfmtsvc_bin()), f"-listen=127.0.0.1:{port}", "-mode=good", "-version=3.5.0"]
+    process, handle = harness.start(cmd, log)
+    harness.wait_for_port(port, process)
+    harness.drive(port, ids("/charge/ch_{}", 3, 1000, 9999), 1)
+    time.sleep(0.3)
+    harness.stop(process, handle, signal.SIGKILL)  # read while the pod runs: no shutdown lines
+
+
 # ------------------------------------------------------------------ Node heap out of memory
 
 
