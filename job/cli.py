@@ -155,6 +155,7 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     from job.options import build_request
     from job.pipeline import analyze as run_analysis
     from job.publish import Outcome, publish
+    from job.report import render
 
     def stop(message: str, code: int) -> None:
         publish(Outcome.from_error(message, code), termination_log=termination_log, event=event)
@@ -173,8 +174,6 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     except Exception as error:  # a defect must still never look like a verdict
         log.exception("unexpected error")
         stop(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
-    from job.report import render
-
     code = EXIT_BY_VERDICT[verdict.verdict]
     click.echo(render(verdict, output))
     publish(Outcome.from_verdict(verdict, code), termination_log=termination_log, event=event)

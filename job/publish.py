@@ -13,12 +13,16 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kubernetes import client
-
-from job.collect._kube_api import SERVICE_ACCOUNT_DIR, Kube, Permission, connect
 from job.model import Verdict
 from job.report import TERMINATION_LIMIT, termination_message
+
+# The kubernetes client takes a quarter of a second to import: only the Event needs it.
+if TYPE_CHECKING:
+    from kubernetes import client
+
+    from job.collect._kube_api import Kube
 
 log = logging.getLogger("job.publish")
 
@@ -82,6 +86,10 @@ def write_termination_message(outcome: Outcome, path: str | None) -> bool:
 
 def _own_pod() -> tuple[str | None, str | None]:
     """(pod name, namespace) from the downward API env, else the hostname inside a pod."""
+    if not (os.environ.get("POD_NAME") or os.environ.get("KUBERNETES_SERVICE_HOST")):
+        return None, None  # not in a pod
+    from job.collect._kube_api import SERVICE_ACCOUNT_DIR
+
     namespace = os.environ.get("POD_NAMESPACE")
     namespace_file = SERVICE_ACCOUNT_DIR / "namespace"
     if not namespace and namespace_file.exists():
@@ -92,6 +100,10 @@ def _own_pod() -> tuple[str | None, str | None]:
 
 def _involved_object(kube: Kube, pod_name: str) -> client.V1ObjectReference:
     """The AnalysisRun that created this Job, else the Job, else the pod itself."""
+    from kubernetes import client
+
+    from job.collect._kube_api import Permission
+
     namespace = kube.namespace
     target = client.V1ObjectReference(api_version="v1", kind="Pod", name=pod_name, namespace=namespace)
     pod = kube.call(
@@ -136,6 +148,10 @@ def post_event(outcome: Outcome) -> client.CoreV1Event | None:
     if not pod_name:
         log.debug("not in a pod (no POD_NAME): no Event")
         return None
+    from kubernetes import client
+
+    from job.collect._kube_api import Permission, connect
+
     kube = connect(namespace, deadline_seconds=PUBLISH_DEADLINE_SECONDS)
     target = _involved_object(kube, pod_name)
     reason, kind = _REASONS.get(outcome.verdict, _REASONS["error"])

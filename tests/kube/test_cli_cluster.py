@@ -15,6 +15,7 @@ from tests.kube.fake_api import FakeCluster, ago, make_pod, write_kubeconfig
 from tests.schemas import PROJECT_ROOT
 
 NS = "shop"
+HASHES = ("--stable-hash", "s1", "--canary-hash", "c1")
 
 pytestmark = pytest.mark.skipif(
     not all((PROJECT_ROOT / "job" / part).exists() for part in ("judge/policy.py", "report.py")),
@@ -107,10 +108,7 @@ def test_healthy_canary_passes(cluster: FakeCluster, kubeconfig: Path, tmp_path:
     healthy_rollout(cluster)
     result = run_cli(
         kubeconfig,
-        "--stable-hash",
-        "s1",
-        "--canary-hash",
-        "c1",
+        *HASHES,
         "--termination-log",
         str(tmp_path / "termination-log"),
     )
@@ -126,10 +124,7 @@ def test_crashing_canary_fails_on_its_previous_logs(
     crashing_canary(cluster)
     result = run_cli(
         kubeconfig,
-        "--stable-hash",
-        "s1",
-        "--canary-hash",
-        "c1",
+        *HASHES,
         "--termination-log",
         str(tmp_path / "termination-log"),
     )
@@ -152,7 +147,7 @@ def test_no_canary_pods_is_inconclusive(cluster: FakeCluster, kubeconfig: Path) 
 def test_pod_deleted_mid_read_still_gives_a_verdict(cluster: FakeCluster, kubeconfig: Path) -> None:
     healthy_rollout(cluster)
     cluster.delete_after_list.add("shop-c1-1")
-    result = run_cli(kubeconfig, "--stable-hash", "s1", "--canary-hash", "c1")
+    result = run_cli(kubeconfig, *HASHES)
     assert result.returncode in (0, 3), result.stderr
     assert json.loads(result.stdout)["verdict"] in ("pass", "inconclusive")
     assert "Traceback" not in result.stderr
@@ -164,10 +159,7 @@ def test_forbidden_is_exit_4_with_the_rule_to_add(
     cluster.forbidden.add(("list", "pods", NS))
     result = run_cli(
         kubeconfig,
-        "--stable-hash",
-        "s1",
-        "--canary-hash",
-        "c1",
+        *HASHES,
         "--termination-log",
         str(tmp_path / "termination-log"),
     )
@@ -182,10 +174,7 @@ def test_unreachable_api_is_exit_4_within_the_deadline(silent_server: str, tmp_p
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", silent_server)
     result = run_cli(
         kubeconfig,
-        "--stable-hash",
-        "s1",
-        "--canary-hash",
-        "c1",
+        *HASHES,
         timeout=30,
         ROLLOUTS_AI_KUBE_TIMEOUT="1",
         ROLLOUTS_AI_KUBE_DEADLINE="3",
@@ -215,7 +204,7 @@ def test_verdict_event_is_recorded_on_the_analysisrun(cluster: FakeCluster, kube
             "labels": {"analysisrun.argoproj.io/uid": "run-uid"},
         },
     }
-    command = ["--stable-hash", "s1", "--canary-hash", "c1", "--event"]
+    command = [*HASHES, "--event"]
     result = run_cli(kubeconfig, *command, POD_NAME="judge-abc", POD_NAMESPACE=NS)
     assert result.returncode == 1, result.stderr
     [event] = cluster.events

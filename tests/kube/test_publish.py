@@ -160,3 +160,21 @@ def test_no_event_flag_makes_no_request(
     monkeypatch.setenv("POD_NAME", "judge-x7k")
     publish(Outcome.from_error("x", 4), termination_log=str(tmp_path / "t"), event=False)
     assert cluster.requests == []
+
+
+def test_publishing_outside_a_pod_does_not_load_the_kubernetes_client(tmp_path: Path) -> None:
+    """File mode pays no import cost for the Event it will not send."""
+    import subprocess
+    import sys
+
+    from tests.schemas import PROJECT_ROOT
+
+    code = (
+        "import sys; from job.publish import Outcome, publish; "
+        f"publish(Outcome.from_error('x', 4), termination_log={str(tmp_path / 't')!r}); "
+        "print('kubernetes' in sys.modules)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+    assert (tmp_path / "t").read_text() == "ERROR exit=4\nx"
