@@ -139,17 +139,22 @@ def analyze(output: str, **kw: object) -> None:
     """Compare canary and stable logs and print a verdict.
 
     Exit codes: 0 pass, 1 fail, 2 usage error, 3 inconclusive, 4 could not analyse.
+    As a Kubernetes Job any non-zero exit fails the Job, so Argo records 3 (inconclusive) as a
+    Failed measurement; only the web provider, or the termination message, tells them apart.
     """
     from job.options import build_request
-    from job.pipeline import analyze as run_analysis
-    from job.report import render
 
     try:
         request = build_request(kw, build_llm_config(**kw))
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     try:
+        # imported and rendered in here too: a defect in any stage exits 4, never 1 ("fail")
+        from job.pipeline import analyze as run_analysis
+        from job.report import render
+
         verdict: Verdict = run_analysis(request)
+        document = render(verdict, output)
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     except AnalysisError as error:
@@ -157,7 +162,7 @@ def analyze(output: str, **kw: object) -> None:
     except Exception as error:  # a defect must still never look like a verdict
         log.exception("unexpected error")
         _fail(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
-    click.echo(render(verdict, output))
+    click.echo(document)
     sys.exit(EXIT_BY_VERDICT[verdict.verdict])
 
 
