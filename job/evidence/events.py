@@ -42,6 +42,11 @@ _RECORD_START = re.compile(
 )
 _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)\b")
 _ERROR_RANK = LEVEL_RANK["error"]
+_WARN_RANK = LEVEL_RANK["warn"]
+# the process died or is about to, whatever level the line was logged at: the JVM out of heap, Go's
+# runtime out of memory, Node's heap limit, a segfault, a core dump, a shell reporting a SIGKILL
+_FATAL_MARKERS = ("OutOfMemoryError", "out of memory", "Out of memory", "Segmentation fault", "core dumped")
+_SHELL_KILLED = re.compile(r"(?:^|: line \d+: +\d+ )Killed\b")
 
 
 class Event(NamedTuple):
@@ -93,7 +98,7 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
 
 
 def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
-    crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS)
+    crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS) or _dies(head, parsed)
     if extra and not crash and extra[-1].startswith("Node.js v"):
         crash = True  # Node prints its version as it exits on an uncaught exception
         parsed = parsed._replace(level="fatal")
@@ -108,4 +113,16 @@ def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Ev
         error = next((line for line in reversed(extra) if _EXCEPTION_LINE.match(line)), None)
         if error is not None:
             parsed = parsed._replace(message=f"{parsed.message} -> {error[:200]}")
+            crash = crash or _dies(error, parsed)
+    if crash and parsed.level != "fatal":
+        parsed = parsed._replace(level="fatal")
     return Event(head, parsed, count, extra, crash)
+
+
+def _dies(text: str, parsed: Parsed) -> bool:
+    """A marker of a dying process, in a line not logged at info/debug level."""
+    if parsed.level != "unknown" and LEVEL_RANK[parsed.level] < _WARN_RANK:
+        return False
+    if "Killed" in text and _SHELL_KILLED.search(text) is not None:
+        return True
+    return any(marker in text for marker in _FATAL_MARKERS)
