@@ -984,6 +984,315 @@ def _nginx_rt(root: Path) -> None:
         end(slow)
 
 
+# ------------------------------------------------------------------ Rails-style Ruby logger
+
+RAILS_FMT = (
+    "Ruby Logger default format (I, [time #pid]  INFO -- : [request-id] ...), Rails request lines "
+    "(Started / Processing by / Completed 500 ...) + exception backtraces"
+)
+
+
+def rails_pod(log: Path, n: int, env: dict[str, str]) -> dict:
+    port = free_port()
+    requests = sprinkle(
+        ids("/orders/{}", n, 1, 400), [Request("/up")] * (n // 20) + [Request("/favicon.ico")] * (n // 50)
+    )
+    return serve_and_capture(["ruby", str(APPS / "railsish.rb"), str(port)], log, port, requests, env=env)
+
+
+RUBY = ("ruby",)
+
+
+@scenario(
+    "rails-style-good",
+    "pass",
+    "good",
+    "Ruby order API (Rails-style logging)",
+    RAILS_FMT,
+    "stable 5.1.0 and canary 5.2.0 both healthy; a few favicon RoutingError lines on both sides",
+    RUBY,
+)
+def _rails_good(root: Path) -> None:
+    for _ in (1, 2):
+        rails_pod(pod_log(root, "stable", pod_name("orders")), 150, {"APP_VERSION": "5.1.0"})
+        rails_pod(pod_log(root, "canary", pod_name("orders")), 150, {"APP_VERSION": "5.2.0"})
+
+
+@scenario(
+    "rails-style-nomethoderror-500",
+    "fail",
+    "http5xx",
+    "Ruby order API (Rails-style logging)",
+    RAILS_FMT,
+    "canary 5.2.0 reads the discount from order.customer, which guest orders (1 in 4) lack: "
+    "'Completed 500 Internal Server Error' and a FATAL NoMethodError (undefined method `discount' for "
+    "nil:NilClass) with its backtrace for each of them",
+    RUBY,
+)
+def _rails_500(root: Path) -> None:
+    for _ in (1, 2):
+        rails_pod(pod_log(root, "stable", pod_name("orders")), 150, {"APP_VERSION": "5.1.0"})
+        rails_pod(
+            pod_log(root, "canary", pod_name("orders")), 150, {"APP_VERSION": "5.2.0", "APP_MODE": "bad"}
+        )
+
+
+# ------------------------------------------------------------------ Caddy 2 (JSON logs, zap)
+
+CADDY_FMT = "Caddy 2.6 JSON logs (zap: level/ts/logger/msg; access entries with status and duration in s)"
+CADDYFILE = """{{
+    admin off
+    auto_https off
+}}
+http://127.0.0.1:{port} {{
+    log {{
+        output stdout
+        format json
+    }}
+    reverse_proxy {upstreams} {{
+        lb_policy round_robin
+    }}
+}}
+"""
+
+
+def caddy_pod(log: Path, upstreams: list[int], n: int) -> dict:
+    port = free_port()
+    work = scratch("caddy-")
+    conf = work / "Caddyfile"
+    conf.write_text(CADDYFILE.format(port=port, upstreams=" ".join(f"127.0.0.1:{u}" for u in upstreams)))
+    env = {"XDG_DATA_HOME": str(work / "data"), "XDG_CONFIG_HOME": str(work / "config"), "HOME": str(work)}
+    requests = sprinkle(ids("/api/search?q={}", n), [Request("/health")] * (n // 10))
+    counts = serve_and_capture(
+        ["caddy", "run", "--config", str(conf), "--adapter", "caddyfile"], log, port, requests, env=env
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    return counts
+
+
+CADDY = ("caddy",)
+
+
+@scenario(
+    "caddy-good",
+    "pass",
+    "good",
+    "Caddy 2.6 + Python search API",
+    CADDY_FMT,
+    "stable and canary Caddy (same Caddyfile, new image tag) proxy to two healthy search API servers",
+    CADDY,
+)
+def _caddy_good(root: Path) -> None:
+    procs, ports = api_backends({"UPSTREAM_DELAY_MS": "10"})
+    try:
+        for _ in (1, 2):
+            caddy_pod(pod_log(root, "stable", pod_name("gateway")), list(ports), 300)
+            caddy_pod(pod_log(root, "canary", pod_name("gateway")), list(ports), 300)
+    finally:
+        for p in procs:
+            end(p)
+
+
+@scenario(
+    "caddy-upstream-502",
+    "fail",
+    "http5xx",
+    "Caddy 2.6 + Python search API",
+    CADDY_FMT,
+    "canary Caddyfile lists a third upstream on a port nothing listens on (a typo): round robin sends "
+    "a third of requests there, Caddy logs 'dial tcp ... connection refused' at level error and answers 502",
+    CADDY,
+)
+def _caddy_502(root: Path) -> None:
+    procs, ports = api_backends({"UPSTREAM_DELAY_MS": "10"})
+    try:
+        for _ in (1, 2):
+            caddy_pod(pod_log(root, "stable", pod_name("gateway")), list(ports), 300)
+            caddy_pod(pod_log(root, "canary", pod_name("gateway")), [*ports, free_port()], 300)
+    finally:
+        for p in procs:
+            end(p)
+
+
+# ------------------------------------------------------------------ uvicorn (ASGI)
+
+UVICORN_PY = os.environ.get("CORPUS2_UVICORN_PYTHON", "/work/cache/venv-corpus2/bin/python")
+UVICORN_FMT = "uvicorn 0.32 default logging (LEVEL:     message; access lines with status text) + tracebacks"
+
+
+def uvicorn_pod(log: Path, n: int, env: dict[str, str]) -> dict:
+    port = free_port()
+    requests = sprinkle(ids("/v1/profiles/{}", n, 1, 500), [Request("/healthz")] * (n // 20))
+    cmd = [UVICORN_PY, "-m", "uvicorn", "asgiapp:app", "--host", "127.0.0.1", "--port", str(port)]
+    return serve_and_capture(cmd, log, port, requests, env={**PY_ENV, **env}, cwd=APPS)
+
+
+UVICORN = ("uvicorn",)
+
+
+@scenario(
+    "uvicorn-good",
+    "pass",
+    "good",
+    "uvicorn ASGI profile API",
+    UVICORN_FMT,
+    "stable and canary run healthy builds (the canary only changes the response's field order)",
+    UVICORN,
+)
+def _uvicorn_good(root: Path) -> None:
+    for _ in (1, 2):
+        uvicorn_pod(pod_log(root, "stable", pod_name("profiles")), 250, {})
+        uvicorn_pod(pod_log(root, "canary", pod_name("profiles")), 250, {})
+
+
+@scenario(
+    "uvicorn-asgi-exception",
+    "fail",
+    "http5xx",
+    "uvicorn ASGI profile API",
+    UVICORN_FMT,
+    "canary serializer reads profile['settings']['locale'], which one profile in three lacks: uvicorn "
+    "logs 'Exception in ASGI application' with a KeyError traceback and answers 500 Internal Server Error",
+    UVICORN,
+)
+def _uvicorn_bad(root: Path) -> None:
+    for _ in (1, 2):
+        uvicorn_pod(pod_log(root, "stable", pod_name("profiles")), 250, {})
+        uvicorn_pod(pod_log(root, "canary", pod_name("profiles")), 250, {"APP_MODE": "bad"})
+
+
+# ------------------------------------------------------------------ Go, logrus-style logfmt
+
+LOGFMT_FMT = 'logfmt (logrus text formatter style: time="..." level=... msg="..." key=value)'
+
+
+def logfmtsvc_bin() -> Path:
+    out = BUILD / "logfmtsvc"
+    if not out.exists():
+        BUILD.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["go", "build", "-o", str(out), "."], cwd=APPS / "logfmtsvc", check=True)
+    return out
+
+
+def logfmt_pod(log: Path, n: int, mode: str, version: str) -> dict:
+    port = free_port()
+    cmd = [str(logfmtsvc_bin()), f"-listen=127.0.0.1:{port}", f"-mode={mode}", f"-version={version}"]
+    requests = sprinkle(ids("/charge/ch_{}", n, 1000, 9999), [Request("/healthz")] * (n // 20))
+    return serve_and_capture(cmd, log, port, requests)
+
+
+@scenario(
+    "logfmt-good",
+    "pass",
+    "good",
+    "Go payments service (logfmt)",
+    LOGFMT_FMT,
+    "stable 3.4.0 and canary 3.5.0 both charge every card; only the version in the start line differs",
+    GO,
+)
+def _logfmt_good(root: Path) -> None:
+    for _ in (1, 2):
+        logfmt_pod(pod_log(root, "stable", pod_name("payments")), 300, "good", "3.4.0")
+        logfmt_pod(pod_log(root, "canary", pod_name("payments")), 300, "good", "3.5.0")
+
+
+@scenario(
+    "logfmt-deadline-502",
+    "fail",
+    "http5xx",
+    "Go payments service (logfmt)",
+    LOGFMT_FMT,
+    "canary 3.5.0 sets the card processor timeout to 20ms (meant 20s): about a third of charges log "
+    "level=error 'charge failed ... context deadline exceeded' and answer 502",
+    GO,
+)
+def _logfmt_bad(root: Path) -> None:
+    for _ in (1, 2):
+        logfmt_pod(pod_log(root, "stable", pod_name("payments")), 300, "good", "3.4.0")
+        logfmt_pod(pod_log(root, "canary", pod_name("payments")), 300, "bad", "3.5.0")
+
+
+@scenario(
+    "uvicorn-import-error-crash",
+    "fail",
+    "crash",
+    "uvicorn ASGI profile API",
+    UVICORN_FMT + " + 'Error loading ASGI app'",
+    "canary image's entrypoint names the module 'asgi_app' (the file is asgiapp.py): uvicorn prints "
+    "'Error loading ASGI app. Could not import module \"asgi_app\".' and exits 1; three restarts in the log",
+    UVICORN,
+)
+def _uvicorn_crash(root: Path) -> None:
+    for _ in (1, 2):
+        uvicorn_pod(pod_log(root, "stable", pod_name("profiles")), 150, {})
+    log = pod_log(root, "canary", pod_name("profiles"))
+    for _ in range(3):
+        process, handle = harness.start(
+            [UVICORN_PY, "-m", "uvicorn", "asgi_app:app", "--host", "127.0.0.1", "--port", str(free_port())],
+            log,
+            PY_ENV,
+            APPS,
+        )
+        harness.wait_quietly(process, 20)
+        harness.stop(process, handle)
+
+
+@scenario(
+    "logfmt-few-data",
+    "inconclusive",
+    "few-data",
+    "Go payments service (logfmt)",
+    LOGFMT_FMT,
+    "the canary pod started seconds ago: its start line and three charges when the analysis reads it",
+    GO,
+)
+def _logfmt_few(root: Path) -> None:
+    for _ in (1, 2):
+        logfmt_pod(pod_log(root, "stable", pod_name("payments")), 150, "good", "3.4.0")
+    port = free_port()
+    log = pod_log(root, "canary", pod_name("payments"))
+    cmd = [str(logfmtsvc_bin()), f"-listen=127.0.0.1:{port}", "-mode=good", "-version=3.5.0"]
+    process, handle = harness.start(cmd, log)
+    harness.wait_for_port(port, process)
+    harness.drive(port, ids("/charge/ch_{}", 3, 1000, 9999), 1)
+    time.sleep(0.3)
+    harness.stop(process, handle, signal.SIGKILL)  # read while the pod runs: no shutdown lines
+
+
+# ------------------------------------------------------------------ Node heap out of memory
+
+
+@scenario(
+    "pino-heap-oom-crash",
+    "fail",
+    "crash",
+    "Node.js quote service (pino)",
+    PINO_FMT + " + V8 'FATAL ERROR: ... JavaScript heap out of memory' with GC trace and native stack",
+    "canary 4.3.0 memoises every quote with a 64 KB context and runs with --max-old-space-size=48: "
+    "after a few hundred requests V8 aborts with 'Reached heap limit Allocation failed - JavaScript "
+    "heap out of memory'; the log holds two such runs (restart)",
+    PINO,
+)
+def _pino_oom(root: Path) -> None:
+    for _ in (1, 2):
+        pino_pod(pod_log(root, "stable", pod_name("quotes")), 300, {"APP_VERSION": "4.2.0"})
+    log = pod_log(root, "canary", pod_name("quotes"))
+    for _ in range(2):
+        port = free_port()
+        serve_and_capture(
+            ["node", "--max-old-space-size=48", str(APPS / "pinosvc.js"), str(port)],
+            log,
+            port,
+            ids("/quotes/{}", 1200, 1, 10_000),
+            env={
+                "NODE_PATH": str(NODE_DIR / "node_modules"),
+                "POD_NAME": log.stem,
+                "APP_MODE": "leak",
+                "APP_VERSION": "4.3.0",
+            },
+        )
+
+
 # ------------------------------------------------------------------ driver
 
 
@@ -992,6 +1301,9 @@ def available(sc: Scenario) -> str | None:
         if need == "pino":
             if not (NODE_DIR / "node_modules" / "pino").is_dir():
                 return f"pino in CORPUS2_NODE_DIR={NODE_DIR} (npm install pino@9 there)"
+        elif need == "uvicorn":
+            if subprocess.run([UVICORN_PY, "-c", "import uvicorn"], capture_output=True).returncode:
+                return f"uvicorn in CORPUS2_UVICORN_PYTHON={UVICORN_PY}"
         elif shutil.which(need) is None:
             return need
     return None

@@ -12,6 +12,7 @@ const brokenPercent = Number(process.env.BROKEN_PERCENT || '30');
 const log = pino({ base: { pid: process.pid, hostname: process.env.POD_NAME || 'quotes' } });
 
 let reqId = 0;
+const memo = [];
 
 function delayFor(url) {
   // the pricing backend call: ~40 ms normally, ~850 ms in the canary that lost its cache
@@ -23,6 +24,10 @@ function price(id) {
   if (mode === 'broken' && id % 100 < brokenPercent) {
     const err = new TypeError("Cannot read properties of undefined (reading 'currency')");
     throw err;
+  }
+  if (mode === 'leak') {
+    // canary 4.3.0 memoises every rendered quote with its full request context: never evicted
+    memo.push({ id, context: Array.from({ length: 16384 }, (_, k) => k + id) });
   }
   if (mode === 'flaky' && id % 97 === 13) {
     const err = new Error('upstream rates-api timed out after 30ms');
