@@ -25,6 +25,8 @@ MIN_QUIET_EVENTS = 20
 QUIET_PARITY = 0.8
 MIN_REQUESTS = 20  # per side, for HTTP status shares
 MIN_ERRORS = 5  # canary error events before an error-share finding is more than minor
+# ...or this many when errors are most of what the canary logs (a start-up failure, restarted)
+MIN_DOMINANT_ERRORS = 3
 ALPHA = 0.01  # one-sided significance for side-level tests (a handful of tests, no correction)
 NEW_ERROR_BURST = 5  # canary events of error templates that stable never printed
 CRASH_SIGNALS = {"oomkilled", "crashloopbackoff", "imagepullbackoff", "errimagepull", "createcontainererror",
@@ -207,7 +209,8 @@ def error_share(evidence: Evidence) -> list[Finding]:
     )
     p = rate_increase_p(err_s, err_c, stable.events, canary.events)
     delta = share_c - share_s
-    if p is not None and p < ALPHA and err_c >= MIN_ERRORS:
+    enough = err_c >= MIN_ERRORS or (err_c >= MIN_DOMINANT_ERRORS and share_c >= 0.5)
+    if p is not None and p < ALPHA and enough:
         if delta >= 0.25:
             severity: Severity = "critical"
         elif delta >= 0.03 and share_c >= 2 * share_s:
