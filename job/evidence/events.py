@@ -44,8 +44,18 @@ _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Erro
 _ERROR_RANK = LEVEL_RANK["error"]
 _WARN_RANK = LEVEL_RANK["warn"]
 # the process died or is about to, whatever level the line was logged at: the JVM out of heap, Go's
-# runtime out of memory, Node's heap limit, a segfault, a core dump, a shell reporting a SIGKILL
-_FATAL_MARKERS = ("OutOfMemoryError", "out of memory", "Out of memory", "Segmentation fault", "core dumped")
+# runtime out of memory, Node's heap limit, a segfault, a core dump, a worker killed by a signal
+_FATAL_MARKERS = (
+    "OutOfMemoryError",
+    "out of memory",
+    "Out of memory",
+    "Segmentation fault",
+    "core dumped",
+    "SIGSEGV",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGKILL",
+)
 _SHELL_KILLED = re.compile(r"(?:^|: line \d+: +\d+ )Killed\b")
 
 

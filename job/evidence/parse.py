@@ -104,7 +104,7 @@ _LOGFMT_VALUE = re.compile(r"\"([^\"\\]*(?:\\.[^\"\\]*)*)\"|(\S+)")
 # ---------------------------------------------------------------- HTTP and durations
 
 _REQUEST = re.compile(
-    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"? (\d{3})\b"
+    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"?(?: ->| =>)? (\d{3})\b"
 )
 # gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
 _GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
@@ -127,7 +127,7 @@ _STATUS_KV = re.compile(r"\b(?:status|status_code|statusCode|http_status|code)[=
 _PAREN_DURATION = re.compile(r"\((\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)\)")  # (2.000000s)
 _DURATION_KEYS = ("took", "latency", "duration", "elapsed", "time", " in")
 _AFTER_DURATION_KEY = re.compile(
-    r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)?\b"
+    r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?) ?(ns|us|µs|ms|s|m)?\b"
 )
 _DONE_VERBS = ("ed", "done", "took", "complete")
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -166,9 +166,11 @@ def duration_ms(line: str) -> float | None:
 # key -> (role, priority): the first key of a role in this order wins
 _J_ROLES: dict[str, tuple[str, int]] = {}
 for _role, _keys in (
-    ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level")),
-    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log")),
-    ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace")),
+    ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level",
+               "LogLevel", "Level", "s")),  # s: MongoDB's "I"/"W"/"E"/"F"
+    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log", "Message", "MessageTemplate")),
+    ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace", "@x", "Exception",
+               "thrown")),
     ("status", ("status", "status_code", "statusCode", "StatusCode", "http.status_code",
                 "http.response.status_code", "http_status", "response_status", "response_code",
                 "DownstreamStatus", "OriginStatus", "code")),
@@ -413,6 +415,10 @@ def _access_duration(body: str, end: int) -> float | None:
         envoy = _ENVOY_TAIL.match(body, end)
         if envoy is not None:
             return float(envoy.group(1))
+    if body.startswith(" in ", end):  # "GET /x -> 200 in 16 ms"
+        after = _AFTER_DURATION_KEY.match(body, end + 3)
+        if after is not None and after.group(3):
+            return float(after.group(2)) * _UNIT_MS[after.group(3)]
     if "t=" in body:
         kv = _KV_SECONDS.search(body, end)
         if kv is not None:

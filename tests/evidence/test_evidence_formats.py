@@ -171,3 +171,34 @@ def test_a_dying_process_is_a_crash(lines: list[str]) -> None:
 def test_info_lines_mentioning_memory_or_kills_are_not_crashes(line: str) -> None:
     (event,) = list(group_events([line]))
     assert not event.crash
+
+
+def test_app_request_lines_with_an_arrow_and_a_spaced_unit() -> None:
+    line = (
+        "2026-11-26 06:57:22.037  INFO 26800 --- [io-8080-exec-21] c.e.b.w.InvoiceController"
+        "                : GET /api/invoices/1039 -> 503 in 16 ms"
+    )
+    parsed = parse_line(line)
+    assert (parsed.status, parsed.message, parsed.duration_ms) == (503, "GET /api/invoices/1039 503", 16.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "level", "message"),
+    [
+        ('{"t":{"$date":"2026-11-26T06:00:00.000+00:00"},"s":"E","c":"NETWORK","id":23256,"ctx":"conn12",'
+         '"msg":"SSL handshake failed"}', "error", "SSL handshake failed"),
+        ('{"EventId":13,"LogLevel":"Error","Category":"Microsoft.AspNetCore.Server.Kestrel","Message":'
+         '"Connection id \\"0HN\\" application error.","Exception":"System.InvalidOperationException: boom"}',
+         "error", 'Connection id "0HN" application error. error=System.InvalidOperationException: boom'),
+    ],
+)  # fmt: skip
+def test_more_json_layouts(line: str, level: str, message: str) -> None:
+    assert parse_line(line)[:2] == (level, message)
+
+
+def test_a_worker_killed_by_a_signal_is_a_crash() -> None:
+    line = (
+        "[26-Nov-2026 06:00:00] WARNING: [pool www] child 12 exited on signal 11 (SIGSEGV) after 1.2 seconds"
+    )
+    (event,) = list(group_events([line]))
+    assert event.crash
