@@ -56,7 +56,7 @@ _FATAL_MARKERS = (
     "SIGBUS",
     "SIGKILL",
 )
-_SHELL_KILLED = re.compile(r"(?:^|: line \d+: +\d+ )Killed\b")
+_SHELL_KILLED = re.compile(r"^Killed\s*$|: line \d+: +\d+ Killed\b")  # sh: "Killed", "line 3: 7 Killed  java"
 
 
 class Event(NamedTuple):

@@ -166,6 +166,7 @@ def test_a_dying_process_is_a_crash(lines: list[str]) -> None:
         "2026-11-26 06:00:00 INFO cache evicted 20 entries: out of memory budget for tenant 7",
         "2026-11-26 06:00:00 INFO worker Killed by the scheduler is restarted",
         "2026-11-26 06:00:00 INFO 1 --- [main] Killed switch disabled",
+        "Killed 3 idle sessions older than 1h",
     ],
 )
 def test_info_lines_mentioning_memory_or_kills_are_not_crashes(line: str) -> None:
