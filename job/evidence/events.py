@@ -107,7 +107,12 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
         yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
 
 
+_DOTNET_HEADS = frozenset(("info", "warn", "fail", "crit", "dbug", "trce"))
+
+
 def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
+    if extra and head[4:6] == ": " and head[-1:] == "]" and head[:4] in _DOTNET_HEADS:
+        parsed = _dotnet_record(parsed, extra[0].strip())
     crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS) or _dies(head, parsed)
     if extra and not crash and extra[-1].startswith("Node.js v"):
         crash = True  # Node prints its version as it exits on an uncaught exception
@@ -127,6 +132,19 @@ def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Ev
     if crash and parsed.level != "fatal":
         parsed = parsed._replace(level="fatal")
     return Event(head, parsed, count, extra, crash)
+
+
+def _dotnet_record(parsed: Parsed, text: str) -> Parsed:
+    """.NET's console logger: "info: Category[id]" then the message, indented, on the next line."""
+    inner = parse_line(text)
+    if inner.request:
+        return parsed._replace(message=inner.message, status=inner.status, duration_ms=inner.duration_ms,
+                               request=True)  # fmt: skip
+    return parsed._replace(
+        message=f"{parsed.message} {inner.message}",
+        status=inner.status if inner.status is not None else parsed.status,
+        duration_ms=inner.duration_ms if inner.duration_ms is not None else parsed.duration_ms,
+    )
 
 
 def _dies(text: str, parsed: Parsed) -> bool:

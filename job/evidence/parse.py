@@ -120,6 +120,15 @@ _ENVOY_TAIL = re.compile(
 )
 # nginx `rt=$request_time`, `urt="$upstream_response_time"` (seconds) after the request
 _KV_SECONDS = re.compile(r"\b(?:rt|request_time|urt|upstream_response_time)=\"?(\d+\.\d+)")
+# ASP.NET Core: "Request finished HTTP/1.1 GET http://host/x - - - 500 - text/plain 10.5ms"
+_DOTNET_FINISHED = re.compile(
+    r"Request finished (?:HTTP/[\d.]+ |in \S+ )?([A-Z]+) (\S+) (?:- )+(\d{3}) .*?(\d+(?:\.\d+)?)ms$"
+)
+# go-chi: "GET http://localhost:3333/x HTTP/1.1" from 127.0.0.1:5432 - 500 12B in 19.71µs
+_CHI = re.compile(r"\" from \S+ - (\d{3}) \d+B in (\d+(?:\.\d+)?)(ns|µs|us|ms|s)")
+_CHI_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (?:https?://[^/\s]+)?(\S+) HTTP/")
+# morgan (Node): "GET /x 500 23 - 12.345 ms"
+_TRAILING_MS = re.compile(r" (\d+(?:\.\d+)?) ?ms$")
 # Rails: "Completed 500 Internal Server Error in 12ms (Views: ...)"
 _RAILS = re.compile(r"Completed (\d{3}) [^\n]*? in (\d+(?:\.\d+)?)ms")
 _LEADING_STATUS = re.compile(r"([2-5]\d\d) +[-|:] +(.*)")
@@ -392,6 +401,8 @@ def _access_line(body: str, duration: float | None) -> Parsed | None:
         end = request.end()
         if duration is None:
             duration = _access_duration(body, end)
+    elif "Request finished" in body or '" from ' in body:
+        return _framework_request(body)
     else:
         quoted = _QUOTED_REQUEST.search(body) if "/" in body else None
         if quoted is None:
@@ -403,6 +414,26 @@ def _access_line(body: str, duration: float | None) -> Parsed | None:
         total, code = haproxy.groups()
         if duration is None and total[:1] != "-":
             duration = float(total)  # Ta: total active time, ms (-1: the request never completed)
+    word = _LEVEL_AT_START.match(body)
+    level = normalise_level(word.group(1)) if word else "info"
+    return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+
+
+def _framework_request(body: str) -> Parsed | None:
+    """Request lines of web frameworks whose status is not right after the request (ASP.NET, chi)."""
+    found = _DOTNET_FINISHED.search(body)
+    if found is not None:
+        method, url, code, ms = found.groups()
+        duration = float(ms)
+    else:
+        chi, request = _CHI.search(body), _CHI_REQUEST.search(body)
+        if chi is None or request is None:
+            return None
+        method, url = request.groups()
+        code, value, unit = chi.groups()
+        duration = float(value) * _UNIT_MS[unit]
+    path = url.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "://" in url and "/" in path else path
     word = _LEVEL_AT_START.match(body)
     level = normalise_level(word.group(1)) if word else "info"
     return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
@@ -423,6 +454,10 @@ def _access_duration(body: str, end: int) -> float | None:
         kv = _KV_SECONDS.search(body, end)
         if kv is not None:
             return float(kv.group(1)) * 1000.0
+    if body[-2:] == "ms":
+        trailing_ms = _TRAILING_MS.search(body, end)
+        if trailing_ms is not None:
+            return float(trailing_ms.group(1))
     if body[-1:] in "0123456789s":
         trailing = _TRAILING_DURATION.search(body, end)
         if trailing is not None:

@@ -203,3 +203,37 @@ def test_a_worker_killed_by_a_signal_is_a_crash() -> None:
     )
     (event,) = list(group_events([line]))
     assert event.crash
+
+
+@pytest.mark.parametrize(
+    ("line", "message", "status", "ms"),
+    [
+        ("info: Microsoft.AspNetCore.Hosting.Diagnostics[2] Request finished HTTP/1.1 GET "
+         "http://localhost:5000/weatherforecast?x=1 - - - 500 - application/json;+charset=utf-8 49.8137ms",
+         "GET /weatherforecast 500", 500, 49.8137),
+        ('2026/11/26 06:00:00 "GET http://localhost:3333/api/x HTTP/1.1" from 127.0.0.1:54321 - 503 12B '
+         "in 1.5ms",
+         "GET /api/x 503", 503, 1.5),
+        ("GET /api/x 500 23 - 12.345 ms", "GET /api/x 500", 500, 12.345),  # morgan tiny
+    ],
+)  # fmt: skip
+def test_framework_request_lines(line: str, message: str, status: int, ms: float) -> None:
+    parsed = parse_line(line)
+    assert (parsed.message, parsed.status, parsed.request) == (message, status, True)
+    assert parsed.duration_ms == pytest.approx(ms)
+
+
+def test_dotnet_two_line_records_read_the_message_line() -> None:
+    lines = [
+        "info: Microsoft.AspNetCore.Hosting.Diagnostics[2]",
+        "      Request finished HTTP/1.1 GET http://localhost:5000/cart/7 - - - 503 - text/plain 10.5ms",
+        "info: Shop.Cart[0]",
+        "      Cart 7 priced in 3 ms",
+    ]
+    request, app = list(group_events(lines))
+    assert (request.parsed.message, request.parsed.status, request.parsed.duration_ms) == (
+        "GET /cart/7 503",
+        503,
+        10.5,
+    )
+    assert app.parsed.message == "Shop.Cart[0] Cart 7 priced in 3 ms" and app.parsed.status is None
