@@ -40,7 +40,7 @@ FAILING_WARNING_SHARE = 0.01
 _FAILURE_WORDS = re.compile(
     r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
     r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
-    r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many|pool",
+    r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many",
     re.I,
 )
 MIN_TIMED = 20  # durations per side before latency is compared
