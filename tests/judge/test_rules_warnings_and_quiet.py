@@ -101,3 +101,9 @@ def test_a_canary_that_logs_nothing_but_the_same_start_up_error_is_critical() ->
 def test_two_errors_among_three_lines_are_not_enough_for_error_share() -> None:
     canary = "INFO: started\nERROR: cache warm-up failed\nERROR: cache warm-up failed\n"
     assert error_share(evidence_from_logs(web_log(300, 1), canary)) == []
+
+
+def test_a_full_connection_pool_warning_is_not_a_failing_one() -> None:
+    note = "Connection pool is full, discarding connection: payments.internal. Connection pool size: 10"
+    ev = evidence_from_logs(db_log(200, 1), db_log(200, 2, note, 40))
+    assert failing_warnings(ev) == [] and verdict_of(ev).verdict == "pass"
