@@ -43,19 +43,11 @@ _RECORD_START = re.compile(
 _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)\b")
 _ERROR_RANK = LEVEL_RANK["error"]
 _WARN_RANK = LEVEL_RANK["warn"]
-# the process died or is about to, whatever level the line was logged at: the JVM out of heap, Go's
-# runtime out of memory, Node's heap limit, a segfault, a core dump, a worker killed by a signal
-_FATAL_MARKERS = (
-    "OutOfMemoryError",
-    "out of memory",
-    "Out of memory",
-    "Segmentation fault",
-    "core dumped",
-    "SIGSEGV",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGKILL",
-)
+# the process died or is about to, whatever level the line was logged at: the JVM or Python out of
+# memory (OutOfMemoryError, MemoryError), Go's runtime out of memory, Node's heap limit, a segfault,
+# a core dump, a worker killed by a signal
+_FATAL_MARKERS = ("MemoryError", "out of memory", "Out of memory", "Segmentation fault", "core dumped",
+                  "SIGSEGV", "SIGABRT", "SIGBUS", "SIGKILL")  # fmt: skip
 _SHELL_KILLED = re.compile(r"^Killed\s*$|: line \d+: +\d+ Killed\b")  # sh: "Killed", "line 3: 7 Killed  java"
 
 

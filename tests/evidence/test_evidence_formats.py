@@ -145,6 +145,8 @@ def test_levels_status_and_times_in_text(line: str, level: str, status: int | No
         ["Killed"],
         ["/docker-entrypoint.sh: line 12:    42 Killed                  java -jar /app.jar"],
         ["Segmentation fault (core dumped)"],
+        ["2026-11-26 06:00:00,123 ERROR app: render failed", "Traceback (most recent call last):",
+         '  File "/app/render.py", line 9, in render', "MemoryError"],
         ["fatal error: runtime: out of memory"],
         ["Terminating due to java.lang.OutOfMemoryError: Java heap space"],
         ["FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"],
