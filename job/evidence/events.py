@@ -140,9 +140,10 @@ def _dotnet_record(parsed: Parsed, text: str) -> Parsed:
 
 
 def _dies(text: str, parsed: Parsed) -> bool:
-    """A marker of a dying process, in a line not logged at info/debug level."""
+    """A marker of a dying process, in a line not logged at info/debug level (supervisord reports a
+    crashed program at INFO: "exited: web (exit status 1; not expected)", "entered FATAL state")."""
     if parsed.level != "unknown" and LEVEL_RANK[parsed.level] < _WARN_RANK:
-        return False
+        return "; not expected)" in text or "entered FATAL state" in text
     if "Killed" in text and _SHELL_KILLED.search(text) is not None:
         return True
     return any(marker in text for marker in _FATAL_MARKERS)

@@ -145,6 +145,8 @@ def test_levels_status_and_times_in_text(line: str, level: str, status: int | No
         ["Killed"],
         ["/docker-entrypoint.sh: line 12:    42 Killed                  java -jar /app.jar"],
         ["Segmentation fault (core dumped)"],
+        ["2026-11-26 06:00:01,234 INFO exited: web (exit status 1; not expected)"],
+        ["2026-11-26 06:00:09,001 INFO gave up: web entered FATAL state, too many start retries too quickly"],
         ["2026-11-26 06:00:00,123 ERROR app: render failed", "Traceback (most recent call last):",
          '  File "/app/render.py", line 9, in render', "MemoryError"],
         ["fatal error: runtime: out of memory"],
@@ -169,6 +171,7 @@ def test_a_dying_process_is_a_crash(lines: list[str]) -> None:
         "2026-11-26 06:00:00 INFO worker Killed by the scheduler is restarted",
         "2026-11-26 06:00:00 INFO 1 --- [main] Killed switch disabled",
         "Killed 3 idle sessions older than 1h",
+        "2026-11-26 06:00:01,234 INFO exited: web (exit status 0; expected)",
     ],
 )
 def test_info_lines_mentioning_memory_or_kills_are_not_crashes(line: str) -> None:
