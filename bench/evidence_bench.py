@@ -3,8 +3,8 @@
     python bench/evidence_bench.py            # 10k, 100k and 1M lines
     python bench/evidence_bench.py --quick    # tiny sizes, a smoke test
 
-The input is generated realistic mixed-format logs (JSON, logfmt, klog, Go `log`, access
-logs, Python logging, tracebacks and Go panics) with varying ids, IPs and durations.
+The input is generated realistic mixed-format logs (JSON, logfmt, klog, Go `log`, nginx and
+HAProxy access logs, Python logging, tracebacks and Go panics) with varying ids, IPs and durations.
 "plain drain3" is TemplateMiner.add_log_message on every line with the same masking, the
 baseline that the cache in front of drain3 is meant to beat. Speed is lines per CPU second
 (one core); peak memory is measured with tracemalloc (Python allocations) in a separate run.
@@ -56,6 +56,12 @@ def _line(rng: random.Random, i: int, bad: bool) -> str:
         return f"2024/05/01 12:00:{i % 60:02d} handled {word} for {ip} in {ms:.3f}ms"
     if kind in (4, 5, 6):
         path = rng.choice(PATHS) + (f"/{rng.randrange(10**4)}" if rng.random() < 0.5 else "")
+        if kind == 6:  # HAProxy httplog: the status before the request
+            return (
+                f"{ip}:{rng.randrange(1024, 65536)} [01/May/2024:12:00:{i % 60:02d}.{i % 1000:03d}] public "
+                f"api/api{rng.randrange(1, 4)} 0/0/0/{ms:.0f}/{ms + 1:.0f} {status} "
+                f'{rng.randrange(100, 9000)} - - ---- 4/4/3/1/0 0/0 "GET {path} HTTP/1.1"'
+            )
         return (
             f'{ip} - - [01/May/2024:12:00:{i % 60:02d} +0000] "GET {path} HTTP/1.1" {status} '
             f'{rng.randrange(100, 9000)} "-" "Mozilla/5.0 (X11; Linux x86_64)" {ms / 1000:.3f}'

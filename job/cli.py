@@ -151,11 +151,11 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     """Compare canary and stable logs and print a verdict.
 
     Exit codes: 0 pass, 1 fail, 2 usage error, 3 inconclusive, 4 could not analyse.
+    As a Kubernetes Job any non-zero exit fails the Job, so Argo records 3 (inconclusive) as a
+    Failed measurement; only the web provider, or the termination message, tells them apart.
     """
     from job.options import build_request
-    from job.pipeline import analyze as run_analysis
     from job.publish import Outcome, publish
-    from job.report import render
 
     def stop(message: str, code: int) -> None:
         publish(Outcome.from_error(message, code), termination_log=termination_log, event=event)
@@ -166,7 +166,12 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     except InputError as error:
         stop(str(error), EXIT_USAGE)
     try:
+        # imported and rendered in here too: a defect in any stage exits 4, never 1 ("fail")
+        from job.pipeline import analyze as run_analysis
+        from job.report import render
+
         verdict: Verdict = run_analysis(request)
+        document = render(verdict, output)
     except InputError as error:
         stop(str(error), EXIT_USAGE)
     except AnalysisError as error:
@@ -175,7 +180,7 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
         log.exception("unexpected error")
         stop(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
     code = EXIT_BY_VERDICT[verdict.verdict]
-    click.echo(render(verdict, output))
+    click.echo(document)
     publish(Outcome.from_verdict(verdict, code), termination_log=termination_log, event=event)
     sys.exit(code)
 

@@ -140,3 +140,16 @@ def test_python_m_job_subprocess(logs: dict[str, str], tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert missing.returncode == 4 and missing.stdout == "" and "Traceback" not in missing.stderr
+
+
+def test_a_defect_while_rendering_exits_4_never_1(
+    logs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import job.report
+
+    def broken(*_args: object, **_kw: object) -> str:
+        raise RuntimeError("renderer defect")
+
+    monkeypatch.setattr(job.report, "render", broken)
+    code, out, err = run("--stable-logs", logs["stable"], "--canary-logs", logs["bad"])
+    assert code == 4 and out == "" and "could not analyse (internal error" in err

@@ -42,6 +42,13 @@ _RECORD_START = re.compile(
 )
 _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)\b")
 _ERROR_RANK = LEVEL_RANK["error"]
+_WARN_RANK = LEVEL_RANK["warn"]
+# the process died or is about to, whatever level the line was logged at: the JVM or Python out of
+# memory (OutOfMemoryError, MemoryError), Go's runtime out of memory, Node's heap limit, a segfault,
+# a core dump, a worker killed by a signal
+_FATAL_MARKERS = ("MemoryError", "out of memory", "Out of memory", "Segmentation fault", "core dumped",
+                  "SIGSEGV", "SIGABRT", "SIGBUS", "SIGKILL")  # fmt: skip
+_SHELL_KILLED = re.compile(r"^Killed\s*$|: line \d+: +\d+ Killed\b")  # sh: "Killed", "line 3: 7 Killed  java"
 
 
 class Event(NamedTuple):
@@ -92,8 +99,13 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
         yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
 
 
+_DOTNET_HEADS = frozenset(("info", "warn", "fail", "crit", "dbug", "trce"))
+
+
 def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
-    crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS)
+    if extra and head[4:6] == ": " and head[-1:] == "]" and head[:4] in _DOTNET_HEADS:
+        parsed = _dotnet_record(parsed, extra[0].strip())
+    crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS) or _dies(head, parsed)
     if extra and not crash and extra[-1].startswith("Node.js v"):
         crash = True  # Node prints its version as it exits on an uncaught exception
         parsed = parsed._replace(level="fatal")
@@ -108,4 +120,30 @@ def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Ev
         error = next((line for line in reversed(extra) if _EXCEPTION_LINE.match(line)), None)
         if error is not None:
             parsed = parsed._replace(message=f"{parsed.message} -> {error[:200]}")
+            crash = crash or _dies(error, parsed)
+    if crash and parsed.level != "fatal":
+        parsed = parsed._replace(level="fatal")
     return Event(head, parsed, count, extra, crash)
+
+
+def _dotnet_record(parsed: Parsed, text: str) -> Parsed:
+    """.NET's console logger: "info: Category[id]" then the message, indented, on the next line."""
+    inner = parse_line(text)
+    if inner.request:
+        return parsed._replace(message=inner.message, status=inner.status, duration_ms=inner.duration_ms,
+                               request=True)  # fmt: skip
+    return parsed._replace(
+        message=f"{parsed.message} {inner.message}",
+        status=inner.status if inner.status is not None else parsed.status,
+        duration_ms=inner.duration_ms if inner.duration_ms is not None else parsed.duration_ms,
+    )
+
+
+def _dies(text: str, parsed: Parsed) -> bool:
+    """A marker of a dying process, in a line not logged at info/debug level (supervisord reports a
+    crashed program at INFO: "exited: web (exit status 1; not expected)", "entered FATAL state")."""
+    if parsed.level != "unknown" and LEVEL_RANK[parsed.level] < _WARN_RANK:
+        return "; not expected)" in text or "entered FATAL state" in text
+    if "Killed" in text and _SHELL_KILLED.search(text) is not None:
+        return True
+    return any(marker in text for marker in _FATAL_MARKERS)

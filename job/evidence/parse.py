@@ -29,6 +29,7 @@ _LEVEL_ALIASES = {
     "error": "error", "err": "error", "eror": "error", "e": "error", "severe": "error",
     "critical": "fatal", "crit": "fatal", "alert": "fatal", "emerg": "fatal", "emergency": "fatal",
     "fatal": "fatal", "panic": "fatal", "dpanic": "fatal", "f": "fatal", "crt": "fatal",
+    "fail": "error", "trce": "trace",  # .NET console logger: "fail: Microsoft.AspNetCore..."
 }  # fmt: skip
 # OpenTelemetry / syslog numbers
 _NUMERIC_LEVELS = {10: "debug", 20: "info", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
@@ -67,16 +68,18 @@ _KLOG = re.compile(r"^([IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]\s]+\] ?(.*
 _KLOG_LETTER = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
 _LEVEL_WORD = re.compile(
     r"""(?:^|[\s\[(<|:"'])(?:level=|lvl=|severity=)?"?
-    (TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC
+    (TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC|ALERT|EMERG
      |trace|debug|info|notice|warn(?:ing)?|error|err|critical|fatal|panic
      |Trace|Debug|Info|Notice|Warn(?:ing)?|Error|Critical|Fatal|Panic)
     (?=[\s\])>|:"',]|$)[\])>|:"',]*\s*(?:-\s+)?""",
     re.X,
 )
 _LEVEL_NAMES = (
-    "TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC"
+    "TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC|ALERT|EMERG"
     "|trace|debug|info|notice|warn(?:ing)?|error|err|critical|fatal|panic"
 )
+# .NET's console logger starts a record with "fail: ", "crit: ", "dbug: " or "trce: "
+_DOTNET_LEVELS = frozenset(("fail", "crit", "dbug", "trce"))
 _LEVEL_AT_START = re.compile(r"[\[<]?(" + _LEVEL_NAMES + r")[\]>]?(?::|\s|$)[\s:]*(?:-\s+)?")
 # a level word in the middle of a line is searched for only when one of these is there
 _LEVEL_HINTS = (
@@ -90,6 +93,8 @@ _LEVEL_HINTS = (
     "TRACE",
     "SEVERE",
     "NOTICE",
+    "ALERT",
+    "EMERG",
     "[",
     "<",
 )
@@ -99,18 +104,39 @@ _LOGFMT_VALUE = re.compile(r"\"([^\"\\]*(?:\\.[^\"\\]*)*)\"|(\S+)")
 # ---------------------------------------------------------------- HTTP and durations
 
 _REQUEST = re.compile(
-    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"? (\d{3})\b"
+    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"?(?: ->| =>)? (\d{3})\b"
 )
 # gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
 _GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
-# a request time appended after the user agent: `... "curl/8" 250ms` or nginx `... "curl/8" 0.250`
-_TRAILING_DURATION = re.compile(r"\" (\d+\.\d+|\d+(?=ns|us|µs|ms|s))(ns|us|µs|ms|s)?$")
+# a request time appended after the user agent: `... "curl/8" 250ms`, nginx `... "curl/8" 0.250`
+# ($request_time, seconds) or Apache `... "curl/8" 1532` (%D, microseconds)
+_TRAILING_DURATION = re.compile(r"\" (\d+\.\d+|\d+)(ns|us|µs|ms|s)?$")
+# HAProxy httplog: `... backend/server TR/Tw/Tc/Tr/Ta status bytes ... "GET /x HTTP/1.1"` (status first)
+_HAPROXY = re.compile(r" -?\d+/-?\d+/-?\d+/-?\d+/\+?(-?\d+) (\d{3}) ")
+_QUOTED_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+) HTTP/[\d.]+\"")
+# Envoy/Istio default access log after the status: flags [details termination "failure"] rx tx duration
+_ENVOY_TAIL = re.compile(
+    r" (?:[A-Z]{2,5}(?:,[A-Z]{2,5})*|-) (?:\S+ \S+ \"[^\"]*\" )?\d+ \d+ (\d+) (?:\d+|-) "
+)
+# nginx `rt=$request_time`, `urt="$upstream_response_time"` (seconds) after the request
+_KV_SECONDS = re.compile(r"\b(?:rt|request_time|urt|upstream_response_time)=\"?(\d+\.\d+)")
+# ASP.NET Core: "Request finished HTTP/1.1 GET http://host/x - - - 500 - text/plain 10.5ms"
+_DOTNET_FINISHED = re.compile(
+    r"Request finished (?:HTTP/[\d.]+ |in \S+ )?([A-Z]+) (\S+) (?:- )+(\d{3}) .*?(\d+(?:\.\d+)?)ms$"
+)
+# go-chi: "GET http://localhost:3333/x HTTP/1.1" from 127.0.0.1:5432 - 500 12B in 19.71µs
+_CHI = re.compile(r"\" from \S+ - (\d{3}) \d+B in (\d+(?:\.\d+)?)(ns|µs|us|ms|s)")
+_CHI_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (?:https?://[^/\s]+)?(\S+) HTTP/")
+# morgan (Node): "GET /x 500 23 - 12.345 ms"
+_TRAILING_MS = re.compile(r" (\d+(?:\.\d+)?) ?ms$")
+# Rails: "Completed 500 Internal Server Error in 12ms (Views: ...)"
+_RAILS = re.compile(r"Completed (\d{3}) [^\n]*? in (\d+(?:\.\d+)?)ms")
 _LEADING_STATUS = re.compile(r"([2-5]\d\d) +[-|:] +(.*)")
 _STATUS_KV = re.compile(r"\b(?:status|status_code|statusCode|http_status|code)[=:] ?\"?(\d{3})\b")
 _PAREN_DURATION = re.compile(r"\((\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)\)")  # (2.000000s)
 _DURATION_KEYS = ("took", "latency", "duration", "elapsed", "time", " in")
 _AFTER_DURATION_KEY = re.compile(
-    r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)?\b"
+    r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?) ?(ns|us|µs|ms|s|m)?\b"
 )
 _DONE_VERBS = ("ed", "done", "took", "complete")
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -135,8 +161,11 @@ def duration_ms(line: str) -> float | None:
                     return float(number) * _UNIT_MS[unit]
                 if suffix:
                     return float(number) * _SUFFIX_MS[suffix]
-                if key == "time" and line.startswith("request_", max(0, at - 8)):
-                    return float(number) * 1000.0  # nginx $request_time: seconds without a unit
+                if key == "time" and (
+                    line.startswith("request_", max(0, at - 8))
+                    or line.startswith("response_", max(0, at - 9))
+                ):
+                    return float(number) * 1000.0  # nginx $request_time, $upstream_response_time: seconds
             at = line.find(key, at + 1)
     return None  # a bare number of unknown unit is not a duration we can compare
 
@@ -146,22 +175,61 @@ def duration_ms(line: str) -> float | None:
 # key -> (role, priority): the first key of a role in this order wins
 _J_ROLES: dict[str, tuple[str, int]] = {}
 for _role, _keys in (
-    ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level")),
-    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log")),
-    ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace")),
-    ("status", ("status", "status_code", "statusCode", "http.status_code", "http_status", "response_status",
-                "code")),
-    ("method", ("method", "http.method", "request_method", "verb")),
-    ("path", ("path", "url", "uri", "http.url", "request_uri", "request")),
+    ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level",
+               "LogLevel", "Level", "s")),  # s: MongoDB's "I"/"W"/"E"/"F"
+    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log", "Message", "MessageTemplate")),
+    ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace", "@x", "Exception",
+               "thrown")),
+    ("status", ("status", "status_code", "statusCode", "StatusCode", "http.status_code",
+                "http.response.status_code", "http_status", "response_status", "response_code",
+                "DownstreamStatus", "OriginStatus", "code")),
+    ("grpc", ("grpc.code", "grpc_code", "grpc.status_code", "grpc.status")),
+    ("method", ("method", "http.method", "http.request.method", "request_method", "RequestMethod", "verb")),
+    ("path", ("path", "url", "uri", "http.url", "url.path", "request_uri", "RequestPath", "request")),
 ):  # fmt: skip
     for _priority, _key in enumerate(_keys):
         _J_ROLES[_key] = (_role, _priority)
-# duration keys -> milliseconds per unit; None: a string with its own unit ("35ms")
+# duration keys -> milliseconds per unit; None: a string with its own unit ("35ms"), or a bare
+# number: an integer is ms (Envoy JSON), a fraction is seconds (Caddy, zap's production encoder)
 _J_DURATION: dict[str, float | None] = {
     "duration_ms": 1.0, "latency_ms": 1.0, "elapsed_ms": 1.0, "response_time_ms": 1.0, "took_ms": 1.0,
-    "duration_us": 1e-3, "duration_ns": 1e-6, "duration_s": 1000.0, "request_time": 1000.0,
-    "response_time": 1000.0, "duration": None, "latency": None, "elapsed": None, "took": None,
+    "durationMs": 1.0, "latencyMs": 1.0, "elapsedMs": 1.0, "responseTimeMs": 1.0, "grpc.time_ms": 1.0,
+    "responseTime": 1.0, "response-time": 1.0,  # pino-http, morgan: ms
+    "Elapsed": 1.0, "ElapsedMilliseconds": 1.0,  # Serilog / ASP.NET Core request logging: ms
+    "Duration": 1e-6, "event.duration": 1e-6,  # Traefik, Elastic Common Schema: ns
+    "duration_us": 1e-3, "duration_ns": 1e-6, "duration_s": 1000.0, "duration_seconds": 1000.0,
+    "request_time": 1000.0, "response_time": 1000.0, "upstream_response_time": 1000.0,
+    "duration": None, "latency": None, "elapsed": None, "took": None,
 }  # fmt: skip
+# gRPC status codes as the HTTP status a gateway answers with (grpc-gateway's mapping), so a gRPC
+# service's failures count with HTTP 5xx
+_GRPC_HTTP = {
+    "ok": 200, "canceled": 499, "cancelled": 499, "unknown": 500, "invalidargument": 400,
+    "deadlineexceeded": 504, "notfound": 404, "alreadyexists": 409, "permissiondenied": 403,
+    "resourceexhausted": 429, "failedprecondition": 400, "aborted": 409, "outofrange": 400,
+    "unimplemented": 501, "internal": 500, "unavailable": 503, "dataloss": 500, "unauthenticated": 401,
+}  # fmt: skip
+_GRPC_NUMBERS = (
+    "ok", "canceled", "unknown", "invalidargument", "deadlineexceeded", "notfound", "alreadyexists",
+    "permissiondenied", "resourceexhausted", "failedprecondition", "aborted", "outofrange",
+    "unimplemented", "internal", "unavailable", "dataloss", "unauthenticated",
+)  # fmt: skip
+
+
+def grpc_as_http(code: Any) -> int | None:
+    """A gRPC status ("Unavailable", "UNAVAILABLE", 14) as an HTTP status, or None."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        return _GRPC_HTTP[_GRPC_NUMBERS[code]] if 0 <= code < len(_GRPC_NUMBERS) else None
+    if isinstance(code, str):
+        text = code.strip()
+        if text.isdigit():
+            return grpc_as_http(int(text))
+        return _GRPC_HTTP.get(text.replace("_", "").lower())
+    return None
+
+
+_J_REQ_RES = frozenset(("response", "request", "req", "res"))  # pino/Caddy nest method, url, status here
+_J_NESTED = frozenset(("log", "error", "http", *_J_REQ_RES))
 
 
 def _roles(record: dict[str, Any]) -> dict[str, Any]:
@@ -170,10 +238,10 @@ def _roles(record: dict[str, Any]) -> dict[str, Any]:
     duration = None
     for key, value in record.items():
         if isinstance(value, dict):
-            if key in ("log", "error", "http", "response", "request"):
+            if key in _J_NESTED:
                 for inner_key, inner_value in value.items():
                     role = _J_ROLES.get(f"{key}.{inner_key}") or (
-                        _J_ROLES.get(inner_key) if key in ("response", "request") else None
+                        _J_ROLES.get(inner_key) if key in _J_REQ_RES else None
                     )
                     if role and inner_value not in (None, "") and best.get(role[0], 99) > role[1]:
                         found[role[0]], best[role[0]] = inner_value, role[1]
@@ -183,13 +251,26 @@ def _roles(record: dict[str, Any]) -> dict[str, Any]:
             if value not in (None, "") and best.get(role[0], 99) > role[1]:
                 found[role[0]], best[role[0]] = value, role[1]
         elif duration is None and key in _J_DURATION and not isinstance(value, bool):
-            scale = _J_DURATION[key]
-            if isinstance(value, int | float) and scale is not None:
-                duration = float(value) * scale
-            elif isinstance(value, str):
-                duration = duration_ms(f"{key}={value}")
+            duration = _json_duration(key, value)
     found["duration"] = duration
     return found
+
+
+def _json_duration(key: str, value: Any) -> float | None:
+    scale = _J_DURATION[key]
+    if isinstance(value, str):
+        text = value.strip()
+        if not text[:1].isdigit():
+            return None
+        if text.replace(".", "", 1).isdigit():  # nginx's JSON log writes "0.250": a number in a string
+            value = float(text) if "." in text else int(text)
+        else:
+            return duration_ms(f"{key.lower()}={text}")
+    if not isinstance(value, int | float) or value != value or value < 0:
+        return None
+    if scale is None:
+        scale = 1000.0 if isinstance(value, float) and not value.is_integer() else 1.0
+    return float(value) * scale
 
 
 def _parse_json(line: str) -> Parsed | None:
@@ -211,6 +292,8 @@ def _parse_json(line: str) -> Parsed | None:
     raw_status = found.get("status")
     if isinstance(raw_status, int | str) and str(raw_status).isdigit() and 100 <= int(raw_status) <= 599:
         status = int(raw_status)
+    elif "grpc" in found:
+        status = grpc_as_http(found["grpc"])
     message = found.get("msg")
     error = found.get("error")
     request = False
@@ -269,17 +352,9 @@ def parse_line(line: str) -> Parsed:
     duration = duration_ms(body)
 
     if "HTTP/" in body or "GET " in body or "POST " in body:
-        request = _REQUEST.search(body)
-        if request is not None:  # an access log line: its shape is the request, not the client
-            method, path, code = request.groups()
-            if duration is None and body[-1:] in "0123456789s":
-                trailing = _TRAILING_DURATION.search(body, request.end())
-                if trailing is not None:
-                    value, unit = trailing.groups()
-                    duration = float(value) * (_UNIT_MS[unit] if unit else 1000.0)
-            word = _LEVEL_AT_START.match(body)
-            level = normalise_level(word.group(1)) if word else "info"
-            return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+        access = _access_line(body, duration)
+        if access is not None:
+            return access
 
     if body[:1] in "2345":
         leading = _LEADING_STATUS.match(body)
@@ -289,6 +364,10 @@ def parse_line(line: str) -> Parsed:
             )
 
     status = _status_kv(body)
+    if status is None and "Completed " in body:
+        rails = _RAILS.search(body)
+        if rails is not None:
+            status, duration = int(rails.group(1)), float(rails.group(2))
     if "level=" in body or "lvl=" in body or "severity=" in body:
         found = _LOGFMT_LEVEL.search(body)
         if found:
@@ -297,6 +376,8 @@ def parse_line(line: str) -> Parsed:
                 return Parsed(normalise_level(found.group(1)), message, status, duration)
 
     level = "unknown"
+    if body[4:6] == ": " and body[:4] in _DOTNET_LEVELS:
+        return Parsed(normalise_level(body[:4]), body[6:].strip(), status, duration)
     word = _LEVEL_AT_START.match(body)
     if word is None:
         window = body[:60]
@@ -312,6 +393,81 @@ def parse_line(line: str) -> Parsed:
     return Parsed(level, body.strip(), status, duration)
 
 
+def _access_line(body: str, duration: float | None) -> Parsed | None:
+    """An access log line: its shape is "<method> <path> <status>", not the client or the time."""
+    request = _REQUEST.search(body)
+    if request is not None:
+        method, path, code = request.groups()
+        end = request.end()
+        if duration is None:
+            duration = _access_duration(body, end)
+    elif "Request finished" in body or '" from ' in body:
+        return _framework_request(body)
+    else:
+        quoted = _QUOTED_REQUEST.search(body) if "/" in body else None
+        if quoted is None:
+            return None
+        haproxy = _HAPROXY.search(body, 0, quoted.start())
+        if haproxy is None:
+            return None
+        method, path = quoted.groups()
+        total, code = haproxy.groups()
+        if duration is None and total[:1] != "-":
+            duration = float(total)  # Ta: total active time, ms (-1: the request never completed)
+    word = _LEVEL_AT_START.match(body)
+    level = normalise_level(word.group(1)) if word else "info"
+    return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+
+
+def _framework_request(body: str) -> Parsed | None:
+    """Request lines of web frameworks whose status is not right after the request (ASP.NET, chi)."""
+    found = _DOTNET_FINISHED.search(body)
+    if found is not None:
+        method, url, code, ms = found.groups()
+        duration = float(ms)
+    else:
+        chi, request = _CHI.search(body), _CHI_REQUEST.search(body)
+        if chi is None or request is None:
+            return None
+        method, url = request.groups()
+        code, value, unit = chi.groups()
+        duration = float(value) * _UNIT_MS[unit]
+    path = url.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "://" in url and "/" in path else path
+    word = _LEVEL_AT_START.match(body)
+    level = normalise_level(word.group(1)) if word else "info"
+    return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+
+
+def _access_duration(body: str, end: int) -> float | None:
+    """The request time written after the status: Envoy's %DURATION%, nginx rt=, or a trailing number."""
+    after = body[end + 1 : end + 2]
+    if after.isupper() or after == "-":
+        envoy = _ENVOY_TAIL.match(body, end)
+        if envoy is not None:
+            return float(envoy.group(1))
+    if body.startswith(" in ", end):  # "GET /x -> 200 in 16 ms"
+        after = _AFTER_DURATION_KEY.match(body, end + 3)
+        if after is not None and after.group(3):
+            return float(after.group(2)) * _UNIT_MS[after.group(3)]
+    if "t=" in body:
+        kv = _KV_SECONDS.search(body, end)
+        if kv is not None:
+            return float(kv.group(1)) * 1000.0
+    if body[-2:] == "ms":
+        trailing_ms = _TRAILING_MS.search(body, end)
+        if trailing_ms is not None:
+            return float(trailing_ms.group(1))
+    if body[-1:] in "0123456789s":
+        trailing = _TRAILING_DURATION.search(body, end)
+        if trailing is not None:
+            value, unit = trailing.groups()
+            if unit:
+                return float(value) * _UNIT_MS[unit]
+            return float(value) * (1000.0 if "." in value else 1e-3)  # seconds (nginx) or µs (Apache %D)
+    return None
+
+
 def _status(text: str) -> int | None:
     if "HTTP/" in text or "GET " in text or "POST " in text:
         request = _REQUEST.search(text)
@@ -325,6 +481,9 @@ def _status_kv(text: str) -> int | None:
         found = _STATUS_KV.search(text)
         if found is not None and 100 <= int(found.group(1)) <= 599:
             return int(found.group(1))
+        if "grpc.code=" in text:  # go-grpc-middleware in logfmt: grpc.code=Unavailable
+            value = _logfmt_value(text, ("grpc.code=",))
+            return grpc_as_http(value) if value else None
     return None
 
 

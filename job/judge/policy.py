@@ -2,9 +2,9 @@
 
     any critical finding                    -> fail
     no log lines on either side             -> inconclusive
-    major finding, enough data              -> fail
-    major finding, thin data                -> inconclusive (a problem is likely; too little to be sure)
-    too few events on a side                -> inconclusive, never pass
+    major finding, enough canary events     -> fail (its tests already weigh a thin stable)
+    major finding, thin canary              -> inconclusive (a problem is likely; too little to be sure)
+    too few events on a side                -> inconclusive, never pass (unless both sides are quiet alike)
     otherwise                               -> pass (minor and info findings are reported)
 
 Score bands (1 = healthy) keep the score consistent with the verdict for a web metric's
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from job.judge.rules import MIN_EVENTS
+from job.judge.rules import MIN_EVENTS, thin_sides
 from job.model import Evidence, Finding, LLMResult, Verdict
 
 EVIDENCE_ONLY = "the model was not used (--no-llm): evidence-only verdict"
@@ -29,7 +29,8 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
     minor = [f for f in findings if f.severity == "minor"]
     canary, stable = evidence.canary, evidence.stable
     data = _volume_confidence(stable.events, canary.events)
-    thin = canary.events < MIN_EVENTS or stable.events < MIN_EVENTS
+    thin_names = thin_sides(evidence)
+    thin = bool(thin_names)
 
     if critical:
         verdict, score = "fail", max(0.0, 0.2 - 0.05 * (len(critical) - 1) - 0.02 * len(major))
@@ -40,13 +41,13 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
         summary = (
             "no log lines on either side: nothing to compare (are the paths, selectors or --since right?)"
         )
-    elif major and not thin:
+    elif major and "canary" not in thin_names:
         verdict, score = "fail", max(0.05, 0.4 - 0.05 * (len(major) - 1))
         confidence = 0.5 + 0.5 * data
         summary = _problems(major)
     elif thin:
         verdict, score, confidence = "inconclusive", 0.5, round(data * 0.5, 3)
-        summary = _thin(evidence) + (f" Meanwhile: {_problems(major)}" if major else "")
+        summary = _thin(evidence, thin_names) + (f" Meanwhile: {_problems(major)}" if major else "")
     else:
         verdict = "pass"
         score = max(0.6, 1.0 - 0.1 * len(minor))
@@ -77,11 +78,11 @@ def _problems(findings: list[Finding]) -> str:
     return f"{head[0].upper()}{head[1:]}{more}." if head else ""
 
 
-def _thin(evidence: Evidence) -> str:
+def _thin(evidence: Evidence, thin_names: list[str]) -> str:
     sides = [
         f"{name} has {side.events} log events"
         for name, side in (("canary", evidence.canary), ("stable", evidence.stable))
-        if side.events < MIN_EVENTS
+        if name in thin_names
     ]
     return (
         f"Too little data to judge: {' and '.join(sides)} (need {MIN_EVENTS} per side); "

@@ -9,6 +9,7 @@ info line that only the canary prints) never fails a canary.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from job.evidence.stats import rate_increase_p
@@ -17,9 +18,15 @@ from job.model import Evidence, Finding, FindingSide, Severity, SideStats, Templ
 Rule = Callable[[Evidence], list[Finding]]
 RULES: dict[str, Rule] = {}
 
-MIN_EVENTS = 30  # per side, below this no verdict can be "pass"
+MIN_EVENTS = 30  # per side, below this no verdict can be "pass" (unless both sides are quiet alike)
+# A quiet service (a database, a worker) logs its lifecycle, not its traffic: when both sides log at
+# least MIN_QUIET_EVENTS and the canary about as much as the stable, the volume is normal, not thin.
+MIN_QUIET_EVENTS = 20
+QUIET_PARITY = 0.8
 MIN_REQUESTS = 20  # per side, for HTTP status shares
 MIN_ERRORS = 5  # canary error events before an error-share finding is more than minor
+# ...or this many when errors are most of what the canary logs (a start-up failure, restarted)
+MIN_DOMINANT_ERRORS = 3
 ALPHA = 0.01  # one-sided significance for side-level tests (a handful of tests, no correction)
 NEW_ERROR_BURST = 5  # canary events of error templates that stable never printed
 CRASH_SIGNALS = {"oomkilled", "crashloopbackoff", "imagepullbackoff", "errimagepull", "createcontainererror",
@@ -27,6 +34,15 @@ CRASH_SIGNALS = {"oomkilled", "crashloopbackoff", "imagepullbackoff", "errimagep
 MAJOR_SIGNALS = {"restart", "not_ready", "evicted", "failed", "unschedulable"}
 MAX_TEMPLATE_FINDINGS = 5
 _HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
+# a warning that names a failure or an exhausted resource, new in the canary and at least this share
+# of its events: many servers log refused logins, dead backends or memory pressure as warnings
+FAILING_WARNING_SHARE = 0.01
+_FAILURE_WORDS = re.compile(
+    r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
+    r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
+    r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many",
+    re.I,
+)
 MIN_TIMED = 20  # durations per side before latency is compared
 SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
 
@@ -193,7 +209,8 @@ def error_share(evidence: Evidence) -> list[Finding]:
     )
     p = rate_increase_p(err_s, err_c, stable.events, canary.events)
     delta = share_c - share_s
-    if p is not None and p < ALPHA and err_c >= MIN_ERRORS:
+    enough = err_c >= MIN_ERRORS or (err_c >= MIN_DOMINANT_ERRORS and share_c >= 0.5)
+    if p is not None and p < ALPHA and enough:
         if delta >= 0.25:
             severity: Severity = "critical"
         elif delta >= 0.03 and share_c >= 2 * share_s:
@@ -253,6 +270,37 @@ def new_error_templates(evidence: Evidence) -> list[Finding]:
     return findings
 
 
+def _is_failing_warning(template: TemplateStat, evidence: Evidence) -> bool:
+    return (
+        template.level == "warn"
+        and template.stable == 0
+        and template.significant
+        and template.canary >= FAILING_WARNING_SHARE * evidence.canary.events
+        and _FAILURE_WORDS.search(template.template) is not None
+    )
+
+
+@rule("failing_warnings")
+def failing_warnings(evidence: Evidence) -> list[Finding]:
+    """Warnings new in the canary that name a failure or resource pressure, often enough to matter:
+    a database refusing the app's logins, a proxy's backends going down, a heap filling up."""
+    canary_events = max(1, evidence.canary.events)
+    found = [t for t in evidence.templates if _is_failing_warning(t, evidence)]
+    found.sort(key=lambda t: -t.canary)
+    return [
+        Finding(
+            "failing-warning",
+            "major",
+            "canary",
+            f"new warning in the canary, {t.canary} times ({_pct(t.canary / canary_events)} of its events, "
+            f"never in stable), naming a failure or resource pressure: {t.template[:200]}",
+            t.canary,
+            t.examples[:2],
+        )
+        for t in found[:MAX_TEMPLATE_FINDINGS]
+    ]
+
+
 @rule("template_increase")
 def template_increase(evidence: Evidence) -> list[Finding]:
     """Error and warning messages both sides print, significantly more often in the canary."""
@@ -293,7 +341,7 @@ def new_templates(evidence: Evidence) -> list[Finding]:
     new = [t for t in evidence.templates if t.stable == 0 and t.canary > 0 and not _is_problem(t)]
     if not new or not evidence.stable.events:
         return []
-    warn = [t for t in new if t.level == "warn" and t.significant]
+    warn = [t for t in new if t.level == "warn" and t.significant and not _is_failing_warning(t, evidence)]
     findings = [
         Finding(
             "new-warning",
@@ -385,12 +433,41 @@ def latency(evidence: Evidence) -> list[Finding]:
 # ---------------------------------------------------------------- volume
 
 
+def quiet_alike(evidence: Evidence) -> bool:
+    """Both sides log little, and the canary about as much as the stable: a quiet service."""
+    canary, stable = evidence.canary.events, evidence.stable.events
+    return min(canary, stable) >= MIN_QUIET_EVENTS and canary >= QUIET_PARITY * stable
+
+
+def thin_sides(evidence: Evidence) -> list[str]:
+    """The sides with too few events to judge on ("canary", "stable"), or none."""
+    if quiet_alike(evidence):
+        return []
+    return [name for name, side in (("canary", evidence.canary), ("stable", evidence.stable))
+            if side.events < MIN_EVENTS]  # fmt: skip
+
+
 @rule("too_few_data")
 def too_few_data(evidence: Evidence) -> list[Finding]:
     """Too little log volume on a side to call the canary healthy."""
     findings = []
+    thin = thin_sides(evidence)
+    low = [
+        (n, s) for n, s in (("canary", evidence.canary), ("stable", evidence.stable)) if s.events < MIN_EVENTS
+    ]
+    if low and not thin:
+        return [
+            Finding(
+                "quiet-service",
+                "info",
+                "both",
+                f"both sides log little ({evidence.canary.events} canary and {evidence.stable.events} stable "
+                f"events) but alike: judged as a quiet service, not as missing data",
+                evidence.canary.events,
+            )
+        ]
     for side_name, side in (("canary", evidence.canary), ("stable", evidence.stable)):
-        if side.events < MIN_EVENTS:
+        if side_name in thin:
             side_literal: FindingSide = "canary" if side_name == "canary" else "stable"
             findings.append(
                 Finding(

@@ -89,7 +89,7 @@ def test_request_time_after_the_user_agent() -> None:
     line = '127.0.0.1 - - [26/Nov/2026:06:35:55 +0000] "GET /items/54 HTTP/1.1" 200 28 "-" "curl/8" '
     assert parse_line(line + "250ms").duration_ms == 250.0
     assert parse_line(line + "0.120").duration_ms == 120.0  # nginx $request_time, seconds
-    assert parse_line(line + "120").duration_ms is None  # a bare integer: bytes? microseconds? unknown
+    assert parse_line(line + "1532").duration_ms == pytest.approx(1.532)  # Apache %D, microseconds
 
 
 def test_json_duration_keys() -> None:
