@@ -55,7 +55,7 @@ SAMPLE_JOB_TEMPLATE: dict[str, Any] = {
                                     "containers": [
                                         {
                                             "name": "analyze",
-                                            "image": "ghcr.io/example/rollouts-ai-job:0.1.0",
+                                            "image": "rollouts-ai-job:0.1.0",
                                             "args": [
                                                 "analyze",
                                                 "--namespace",
