@@ -325,3 +325,17 @@ def test_a_server_dripping_log_bytes_is_cut_at_the_deadline(
         for chunk in stream.open():
             received.append(chunk)
     assert 0 < len(b"".join(received)) < 360
+
+
+def test_the_sources_deadline_overrides_the_env_deadline(
+    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.add_pod(rollout_pod("s-a", "s1"))
+    cluster.add_pod(rollout_pod("c-a", "c1"))
+    cluster.add_logs(NS, "c-a", "app", [f"line {i:03d}" for i in range(40)])  # 360 bytes, 4 per 50 ms
+    cluster.drip_seconds = 0.05
+    monkeypatch.setenv("ROLLOUTS_AI_KUBE_DEADLINE", "120")
+    [stream] = collect(by_hash(deadline_seconds=1.0)).canary.streams
+    with pytest.raises(AnalysisError, match=r"before the deadline \(1 s given by the caller\)"):
+        for _ in stream.open():
+            pass
