@@ -232,6 +232,13 @@ class App:
         self.stopping = threading.Event()
         self._analyze = analyze
         self._readiness = _Readiness(ready, self.llm)
+        if self.llm.enabled:
+            reachable = Gauge(
+                "rollouts_ai_model_reachable",
+                "1 while the model server answers (what /readyz reports), else 0; for alerting.",
+                registry=self.metrics.registry,
+            )
+            reachable.set_function(lambda: 0.0 if self._readiness.problem() else 1.0)
         self._token = _Token(config.token_file) if config.token_file else None
         self._flights: Flights[AnalysisRequest, _Done] = Flights(
             self._run,
@@ -470,7 +477,7 @@ def serve(config: ServiceConfig, analyze: AnalyzeFn | None = None) -> int:
     stop_requested = threading.Event()
 
     def stop() -> None:
-        app.stopping.set()  # /readyz turns 503 so the Service stops sending traffic here
+        app.stopping.set()  # /readyz says 503; the endpoints drop a terminating pod meanwhile
         if config.drain_seconds > 0:
             time.sleep(config.drain_seconds)
         server.shutdown()

@@ -12,6 +12,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import click
 import pytest
 import yaml
 
@@ -166,14 +167,19 @@ def test_bearer_token_comes_from_the_secret_the_service_mounts() -> None:
 # ---------------------------------------------------------------- the Deployment and RBAC
 
 
-def test_container_args_are_accepted_by_the_real_cli() -> None:
-    container = web_container()
-    assert container["command"] == ["rollouts-ai-job"]
-    name, *rest = container["args"]
+def serve_command() -> tuple[click.Command, dict[str, Any]]:
+    """The click command the container runs and the parameters its args give it."""
+    name, *rest = web_container()["args"]
     context = main.make_context("rollouts-ai-job", [name])
     command = main.get_command(context, name)
     assert command is not None and command.name == "serve"
-    params = command.make_context(name, rest, parent=context).params
+    return command, command.make_context(name, rest, parent=context).params
+
+
+def test_container_args_are_accepted_by_the_real_cli() -> None:
+    container = web_container()
+    assert container["command"] == ["rollouts-ai-job"]
+    command, params = serve_command()
     assert params["allow_namespaces"] == (service_objects()["Deployment"]["metadata"]["namespace"],)
     assert params["no_llm"] is False
     # Every environment variable the Deployment sets is one the command reads.
@@ -191,7 +197,6 @@ def test_deployment_is_hardened() -> None:
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"]["drop"] == ["ALL"] and "add" not in security["capabilities"]
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert "memory" in container["resources"]["limits"]
@@ -199,6 +204,18 @@ def test_deployment_is_hardened() -> None:
     flags = serve_flags()
     shutdown = float(flags["drain-seconds"]) + float(flags["shutdown-grace"])
     assert pod["terminationGracePeriodSeconds"] > shutdown
+
+
+def test_readiness_does_not_hang_on_the_model_when_verdicts_do_not() -> None:
+    """With --on-llm-error evidence a model outage still yields verdicts, so the pod must stay in
+    the Service (ready on /healthz); /readyz, the model's reachability, is for alerting."""
+    container = web_container()
+    _, params = serve_command()
+    assert params["on_llm_error"] == "evidence" and params["no_llm"] is False
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["port"] == "http"
+    port = next(p for p in container["ports"] if p["name"] == "http")["containerPort"]
+    assert port == int(serve_flags()["port"])
 
 
 def test_rbac_is_read_only_except_creating_events() -> None:
