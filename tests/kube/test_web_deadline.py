@@ -13,14 +13,10 @@ import pytest
 
 from job.model import AnalysisRequest, ClusterSource, LLMConfig, Verdict
 from job.server import ServiceConfig, collection_deadline, create_app
-from tests.kube.fake_api import FakeCluster, make_pod
+from tests.kube.fake_api import FakeCluster
+from tests.kube.test_collect import NS, rollout_pod
 
-NS = "shop"
 QUERY = "/analyze?namespace=shop&stableHash=s1&canaryHash=c1"
-
-
-def rollout_pod(name: str, hash_: str) -> dict:
-    return make_pod(name, labels={"app": "shop", "rollouts-pod-template-hash": hash_})
 
 
 def get(app, target: str):  # type: ignore[no-untyped-def]
