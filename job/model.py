@@ -43,6 +43,8 @@ class ClusterSource:
     container: str | None = None
     since_seconds: int | None = None
     max_pods: int = 10
+    # Whole-collection deadline, log streaming included; None = env ROLLOUTS_AI_KUBE_DEADLINE (120 s).
+    deadline_seconds: float | None = None
 
 
 Source = FileSource | ClusterSource

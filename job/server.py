@@ -35,7 +35,7 @@ from prometheus_client import (
 )
 
 from job.errors import AnalysisError, InputError
-from job.model import AnalysisRequest, LLMConfig, Verdict
+from job.model import AnalysisRequest, ClusterSource, LLMConfig, Verdict
 
 from ._serve_flight import DeadlineExceeded, Flights, Saturated
 from ._serve_params import MODEL_PARAM, RequestRejected, parse_body, parse_query, to_options
@@ -50,6 +50,9 @@ VERDICTS = ("pass", "fail", "inconclusive")
 _PATHS = ("/analyze", "/healthz", "/readyz", "/metrics")
 # Share of the analysis deadline the model may use, leaving room to collect logs and answer.
 _LLM_SHARE_OF_DEADLINE = 0.8
+# At most this share goes to the cluster collection (logs stream into the evidence stage inside
+# it), so judging and answering always keep the rest even when the model is off.
+_COLLECTION_SHARE_OF_DEADLINE = 0.8
 
 
 @dataclass(frozen=True)
@@ -224,10 +227,18 @@ class App:
     def __init__(self, config: ServiceConfig, analyze: AnalyzeFn, ready: ReadyFn = llm_reachable) -> None:
         self.config = config
         self.llm = _bounded_llm(config.llm, config.analysis_deadline)
+        self.collection_deadline = collection_deadline(config.analysis_deadline, self.llm)
         self.metrics = _Metrics()
         self.stopping = threading.Event()
         self._analyze = analyze
         self._readiness = _Readiness(ready, self.llm)
+        if self.llm.enabled:
+            reachable = Gauge(
+                "rollouts_ai_model_reachable",
+                "1 while the model server answers (what /readyz reports), else 0; for alerting.",
+                registry=self.metrics.registry,
+            )
+            reachable.set_function(lambda: 0.0 if self._readiness.problem() else 1.0)
         self._token = _Token(config.token_file) if config.token_file else None
         self._flights: Flights[AnalysisRequest, _Done] = Flights(
             self._run,
@@ -373,7 +384,13 @@ class App:
             llm = dataclasses.replace(llm, extra_prompt=extra)
         if MODEL_PARAM in options:
             llm = dataclasses.replace(llm, model=options[MODEL_PARAM])
-        return build_request(options, llm)
+        request = build_request(options, llm)
+        if isinstance(request.source, ClusterSource) and request.source.deadline_seconds is None:
+            # An analysis past its deadline is answered 504 but would go on holding a worker:
+            # the collection stops in time instead, whatever ROLLOUTS_AI_KUBE_DEADLINE says.
+            source = dataclasses.replace(request.source, deadline_seconds=self.collection_deadline)
+            request = dataclasses.replace(request, source=source)
+        return request
 
     # Runs in the analysis thread: everything that can go wrong becomes AnalysisFailed.
     def _run(self, request: AnalysisRequest) -> _Done:
@@ -419,6 +436,12 @@ def _bounded_llm(llm: LLMConfig, deadline: float) -> LLMConfig:
     return llm
 
 
+def collection_deadline(deadline: float, llm: LLMConfig) -> float:
+    """What the analysis deadline leaves the cluster collection once the model has its share."""
+    model = llm.timeout_seconds if llm.enabled else 0.0
+    return round(max(0.1, min(deadline - model, deadline * _COLLECTION_SHARE_OF_DEADLINE)), 1)
+
+
 def create_app(
     config: ServiceConfig, analyze: AnalyzeFn | None = None, ready: ReadyFn = llm_reachable
 ) -> App:
@@ -426,7 +449,20 @@ def create_app(
         from job.pipeline import analyze as pipeline_analyze
 
         analyze = pipeline_analyze
+        _warm_up()
     return App(config, analyze, ready)
+
+
+def _warm_up() -> None:
+    """Import the Kubernetes client's API modules now (about a second), not inside the first deadline."""
+    import importlib
+
+    for module in (
+        "job.collect.kubernetes",
+        "kubernetes.client.api.core_v1_api",
+        "kubernetes.client.api.batch_v1_api",
+    ):
+        importlib.import_module(module)
 
 
 # ---------------------------------------------------------------- the process
@@ -441,7 +477,7 @@ def serve(config: ServiceConfig, analyze: AnalyzeFn | None = None) -> int:
     stop_requested = threading.Event()
 
     def stop() -> None:
-        app.stopping.set()  # /readyz turns 503 so the Service stops sending traffic here
+        app.stopping.set()  # /readyz says 503; the endpoints drop a terminating pod meanwhile
         if config.drain_seconds > 0:
             time.sleep(config.drain_seconds)
         server.shutdown()

@@ -12,12 +12,10 @@ import hashlib
 import importlib
 import json
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import click
-import jsonschema
 import pytest
 import yaml
 
@@ -25,29 +23,9 @@ from e2e import pins, preflight, render, scenarios, summary
 from e2e.scenarios import RunJudgement, Scenario
 from e2e.stack import Settings
 from job import cli
+from tests.schemas import crd_errors, find_crds_dir, needs_crds, validate_manifest
 
-# ../shared/crds/ from the project root; from a worktree under wt/ it is one level further up.
-CRDS = next(
-    (p / "shared" / "crds" for p in render.ROOT.parents if (p / "shared" / "crds").is_dir()),
-    render.ROOT.parent / "shared" / "crds",
-)
 CTX = render.ArgContext(model="qwen2.5:1.5b-instruct")
-
-
-# TODO(dedupe): minimal local CRD check; tests/schemas.py (the "k8s" helper) supersedes it once
-# merged (test_everything_the_demo_applies_passes_the_shared_strict_validators uses it already).
-@cache
-def crd_schema(filename: str) -> dict[str, Any]:
-    path = CRDS / filename
-    if not path.exists():
-        pytest.skip(f"{path} is missing (the Argo Rollouts CRDs live in ../shared/crds/)")
-    crd = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-
-
-def crd_errors(doc: dict[str, Any], filename: str) -> list[str]:
-    validator = jsonschema.Draft7Validator(crd_schema(filename))
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
 
 
 # A template shaped like ours (names of the arguments Argo can supply for a Job metric).
@@ -77,7 +55,7 @@ SAMPLE_JOB_TEMPLATE: dict[str, Any] = {
                                     "containers": [
                                         {
                                             "name": "analyze",
-                                            "image": "ghcr.io/example/rollouts-ai-job:0.1.0",
+                                            "image": "rollouts-ai-job:0.1.0",
                                             "args": [
                                                 "analyze",
                                                 "--namespace",
@@ -153,6 +131,7 @@ def test_fill_refuses_a_placeholder_without_value() -> None:
 
 
 @pytest.mark.parametrize("template", [SAMPLE_JOB_TEMPLATE, SAMPLE_WEB_TEMPLATE], ids=["job", "web"])
+@needs_crds
 def test_rendered_rollout_validates_against_the_real_crd(template: dict[str, Any]) -> None:
     rollout = render.render_rollout(template, CTX)
     assert crd_errors(rollout, "rollout-crd.yaml") == []
@@ -163,6 +142,7 @@ def test_rendered_rollout_validates_against_the_real_crd(template: dict[str, Any
     assert analysis["startingStep"] >= 1
 
 
+@needs_crds
 def test_crd_validation_is_not_vacuous() -> None:
     rollout = render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX)
     broken = copy.deepcopy(rollout)
@@ -173,6 +153,7 @@ def test_crd_validation_is_not_vacuous() -> None:
     assert any("'name' is a required property" in e for e in errors), errors
 
 
+@needs_crds
 def test_sample_templates_validate_against_the_real_crd() -> None:
     for template in (SAMPLE_JOB_TEMPLATE, SAMPLE_WEB_TEMPLATE):
         assert crd_errors(template, "analysis-template-crd.yaml") == []
@@ -182,6 +163,7 @@ def project_templates() -> list[Path]:
     return [p for p in (render.JOB_TEMPLATE, render.WEB_TEMPLATE) if p.exists()]
 
 
+@needs_crds
 def test_project_templates_fit_the_demo_rollout() -> None:
     """The templates other parts of the project ship: valid, and every argument they require
     is one the demo Rollout supplies (else Argo rejects the AnalysisRun at rollout time)."""
@@ -252,6 +234,7 @@ def test_core_round_trip_reveals_a_misspelt_field() -> None:
 
 @pytest.mark.parametrize("airgap", [False, True], ids=["online", "airgap"])
 @pytest.mark.parametrize("provider", scenarios.PROVIDERS)
+@needs_crds
 def test_what_the_demo_applies_per_provider_is_valid(provider: str, airgap: bool) -> None:
     """Exactly the documents the cluster run applies, checked against the CRDs and core models."""
     if not all(p.exists() for p in render.provider_files(provider)):
@@ -334,7 +317,8 @@ def test_install_manifest_pin_is_the_release_tag() -> None:
     assert pins.ARGO_ROLLOUTS_VERSION in pins.ARGO_ROLLOUTS_INSTALL_URL
     assert pins.ARGO_ROLLOUTS_IMAGE.endswith(":" + pins.ARGO_ROLLOUTS_VERSION)
     assert len(pins.ARGO_ROLLOUTS_INSTALL_SHA256) == 64
-    crd = (CRDS / "README.md").read_text(encoding="utf-8") if (CRDS / "README.md").exists() else ""
+    readme = (find_crds_dir() or Path("/nonexistent")) / "README.md"
+    crd = readme.read_text(encoding="utf-8") if readme.exists() else ""
     if crd:  # the shared CRDs used for validation come from the same release
         assert pins.ARGO_ROLLOUTS_VERSION in crd
 
@@ -1242,12 +1226,8 @@ def test_entry_point_collects_every_cluster_test_with_its_options(
 
 
 def test_everything_the_demo_applies_passes_the_shared_strict_validators() -> None:
-    """tests/schemas.py (the "k8s" helper's: closed CRD schemas, kubernetes-validate strict),
-    once merged, over every document the demo applies in either mode."""
-    try:
-        schemas = importlib.import_module("tests.schemas")
-    except ImportError:
-        pytest.skip("tests/schemas.py is not in this checkout yet")
+    """tests/schemas.py (closed CRD schemas, kubernetes-validate strict) over every document
+    the demo applies in either mode."""
     docs = [
         d
         for p in render.MANIFESTS.glob("*.yaml")
@@ -1264,7 +1244,7 @@ def test_everything_the_demo_applies_passes_the_shared_strict_validators() -> No
             found = render.provider_docs(provider, settings.our_image, settings.model, settings.pull_policy)
             docs += [*found.companion, *found.template, *found.demo]
     for doc in docs:
-        schemas.validate_manifest(doc)
+        validate_manifest(doc)
 
 
 # ---------------------------------------------------------------- Stack.setup with stand-in binaries

@@ -73,6 +73,7 @@ class Kube:
     host: str
     request_timeout: float
     deadline: float  # time.monotonic() after which nothing more is asked
+    deadline_origin: str = "ROLLOUTS_AI_KUBE_DEADLINE seconds"  # where the deadline came from, for errors
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -81,7 +82,7 @@ class Kube:
         if self.remaining() <= 0:
             raise AnalysisError(
                 f"the Kubernetes API did not finish {doing} before the deadline "
-                "(ROLLOUTS_AI_KUBE_DEADLINE seconds): check the API server's health or raise the deadline"
+                f"({self.deadline_origin}): check the API server's health or raise the deadline"
             )
 
     def call(self, need: Permission, doing: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -150,10 +151,18 @@ def _default_namespace() -> str:
 
 
 def connect(namespace: str | None = None, *, deadline_seconds: float | None = None) -> Kube:
-    """Load the configuration and return a client bounded by timeouts (env ROLLOUTS_AI_KUBE_*)."""
+    """Load the configuration and return a client bounded by timeouts (env ROLLOUTS_AI_KUBE_*).
+
+    `deadline_seconds` bounds everything asked through the client (the caller's budget); without it
+    the env ROLLOUTS_AI_KUBE_DEADLINE does. No single request waits longer than what is left.
+    """
+    started = time.monotonic()  # loading the config and the client's lazy modules count too
     request_timeout = _env_seconds("ROLLOUTS_AI_KUBE_TIMEOUT", 15.0)
     if deadline_seconds is None:
         deadline_seconds = _env_seconds("ROLLOUTS_AI_KUBE_DEADLINE", 120.0)
+        origin = f"ROLLOUTS_AI_KUBE_DEADLINE, {deadline_seconds:g} s"
+    else:
+        origin = f"{deadline_seconds:g} s given by the caller"
     configuration = client.Configuration()
     try:
         if _in_cluster():
@@ -174,5 +183,6 @@ def connect(namespace: str | None = None, *, deadline_seconds: float | None = No
         namespace=namespace or _default_namespace(),
         host=configuration.host,
         request_timeout=request_timeout,
-        deadline=time.monotonic() + deadline_seconds,
+        deadline=started + deadline_seconds,
+        deadline_origin=origin,
     )

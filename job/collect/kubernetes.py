@@ -339,7 +339,7 @@ def _side(
 
 
 def collect(source: ClusterSource) -> Snapshot:
-    kube = connect(source.namespace)
+    kube = connect(source.namespace, deadline_seconds=source.deadline_seconds)
     stable_selector, canary_selector = side_selectors(source)
     stable = _list_pods(kube, stable_selector)
     canary = _list_pods(kube, canary_selector)

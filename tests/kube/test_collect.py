@@ -310,18 +310,30 @@ def test_the_deadline_bounds_the_whole_collection(
         collect(by_hash())
 
 
+@pytest.mark.parametrize(
+    ("env_deadline", "source_deadline", "origin"),
+    [("1", None, "ROLLOUTS_AI_KUBE_DEADLINE, 1 s"), ("120", 1.0, "1 s given by the caller")],
+    ids=["env", "source-overrides-env"],
+)
 def test_a_server_dripping_log_bytes_is_cut_at_the_deadline(
-    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+    cluster: FakeCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    env_deadline: str,
+    source_deadline: float | None,
+    origin: str,
 ) -> None:
     cluster.add_pod(rollout_pod("s-a", "s1"))
     cluster.add_pod(rollout_pod("c-a", "c1"))
     cluster.add_logs(NS, "c-a", "app", [f"line {i:03d}" for i in range(40)])  # 360 bytes, 4 per 50 ms
     cluster.drip_seconds = 0.05
-    monkeypatch.setenv("ROLLOUTS_AI_KUBE_DEADLINE", "1")
-    snapshot = collect(by_hash())
+    monkeypatch.setenv("ROLLOUTS_AI_KUBE_DEADLINE", env_deadline)
+    snapshot = collect(by_hash(deadline_seconds=source_deadline))
     [stream] = snapshot.canary.streams
     received = []
-    with pytest.raises(AnalysisError, match=r"did not finish reading logs of c-a/app before the deadline"):
+    with pytest.raises(
+        AnalysisError, match=r"did not finish reading logs of c-a/app before the deadline"
+    ) as raised:
         for chunk in stream.open():
             received.append(chunk)
     assert 0 < len(b"".join(received)) < 360
+    assert f"({origin})" in str(raised.value)

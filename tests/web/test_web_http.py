@@ -431,16 +431,24 @@ def test_health_and_readiness(service_factory: Any) -> None:
     assert checked(requests.get(no_model.url + "/healthz", timeout=10)).json() == {"status": "ok"}
     assert checked(requests.get(no_model.url + "/readyz", timeout=10)).status_code == 200
 
+    assert "rollouts_ai_model_reachable" not in requests.get(no_model.url + "/metrics", timeout=10).text
+
     unreachable = service_factory("--ollama-host", "http://127.0.0.1:9")
     assert checked(requests.get(unreachable.url + "/healthz", timeout=10)).status_code == 200
     answer = checked(requests.get(unreachable.url + "/readyz", timeout=10))
     assert answer.status_code == 503 and "model server not reachable" in answer.json()["error"]
+    metrics = requests.get(unreachable.url + "/metrics", timeout=10).text
+    assert "rollouts_ai_model_reachable 0.0" in metrics.splitlines()
+    # Not ready for the model, still answering analyses (the Deployment's readinessProbe is /healthz).
+    assert analyse(unreachable, "pass").status_code == 200
 
     ollama = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOllama)
     threading.Thread(target=ollama.serve_forever, daemon=True).start()
     try:
         reachable = service_factory("--ollama-host", f"http://127.0.0.1:{ollama.server_address[1]}")
         assert checked(requests.get(reachable.url + "/readyz", timeout=10)).json()["llm"] is True
+        metrics = requests.get(reachable.url + "/metrics", timeout=10).text
+        assert "rollouts_ai_model_reachable 1.0" in metrics.splitlines()
     finally:
         ollama.shutdown()
 

@@ -8,56 +8,21 @@ with each other and with the service's real command line.
 
 from __future__ import annotations
 
-import copy
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import jsonschema
+import click
 import pytest
 import yaml
 
 from job._serve_params import WEB_PARAMS
 from job.cli import main
+from tests.schemas import PROJECT_ROOT, crd_errors, load_documents, needs_crds, validate_core
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "analysistemplate-web.yaml"
-SERVICE = ROOT / "templates" / "web-service.yaml"
-# ../shared/crds beside the project (CI, main); one level further up from a git worktree.
-CRDS = next(
-    (p / "shared" / "crds" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "crds").is_dir()),
-    ROOT.parent / "shared" / "crds",
-)
+TEMPLATE = PROJECT_ROOT / "templates" / "analysistemplate-web.yaml"
+SERVICE = PROJECT_ROOT / "templates" / "web-service.yaml"
 KUBERNETES_VERSIONS = ("1.29.0", "1.33.0")
-
-needs_crds = pytest.mark.skipif(not CRDS.is_dir(), reason=f"Argo Rollouts CRDs not found at {CRDS}")
-
-
-def strict(schema: Any) -> Any:
-    """A CRD's structural schema with unknown fields forbidden (the API server would prune them)."""
-    schema = copy.deepcopy(schema)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
-                node.setdefault("additionalProperties", False)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return schema
-
-
-def crd_errors(document: dict[str, Any], crd_file: str) -> list[str]:
-    crd = yaml.safe_load((CRDS / crd_file).read_text())
-    assert document["kind"] == crd["spec"]["names"]["kind"]
-    version = next(v for v in crd["spec"]["versions"] if v["name"] == document["apiVersion"].split("/")[1])
-    validator = jsonschema.Draft7Validator(strict(version["schema"]["openAPIV3Schema"]))
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
 
 
 def template() -> dict[str, Any]:
@@ -65,7 +30,7 @@ def template() -> dict[str, Any]:
 
 
 def service_objects() -> dict[str, dict[str, Any]]:
-    return {d["kind"]: d for d in yaml.safe_load_all(SERVICE.read_text()) if d}
+    return {d["kind"]: d for d in load_documents(SERVICE)}
 
 
 def web_container() -> dict[str, Any]:
@@ -94,6 +59,10 @@ def test_the_strict_crd_check_can_fail() -> None:
     broken["spec"]["metrics"][0]["provider"]["web"]["headers"][0].pop("value")
     errors = crd_errors(broken, "analysis-template-crd.yaml")
     assert any("timeoutSecond" in e for e in errors) and any("'value' is a required" in e for e in errors)
+    assert crd_errors(template(), "rollout-crd.yaml") == [
+        "<root>: argoproj.io/v1alpha1 AnalysisTemplate is not what rollout-crd.yaml defines "
+        "(argoproj.io/v1alpha1 Rollout)"
+    ]
 
 
 @needs_crds
@@ -124,19 +93,19 @@ def test_documented_rollout_step_matches_the_rollout_crd() -> None:
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_service_objects_match_the_kubernetes_schemas(version: str) -> None:
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    pytest.importorskip("kubernetes_validate")
     objects = service_objects()
     assert set(objects) == {"ServiceAccount", "Role", "RoleBinding", "Deployment", "Service"}
     for document in objects.values():
-        kubernetes_validate.validate(document, version, strict=True)
+        validate_core(document, version)
 
 
 def test_the_kubernetes_schema_check_can_fail() -> None:
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    pytest.importorskip("kubernetes_validate")
     broken = service_objects()["Deployment"]
     broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["paht"] = "/readyz"
-    with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(broken, KUBERNETES_VERSIONS[-1], strict=True)
+    with pytest.raises(AssertionError, match="paht"):
+        validate_core(broken, KUBERNETES_VERSIONS[-1])
 
 
 # ---------------------------------------------------------------- the metric
@@ -198,14 +167,19 @@ def test_bearer_token_comes_from_the_secret_the_service_mounts() -> None:
 # ---------------------------------------------------------------- the Deployment and RBAC
 
 
-def test_container_args_are_accepted_by_the_real_cli() -> None:
-    container = web_container()
-    assert container["command"] == ["rollouts-ai-job"]
-    name, *rest = container["args"]
+def serve_command() -> tuple[click.Command, dict[str, Any]]:
+    """The click command the container runs and the parameters its args give it."""
+    name, *rest = web_container()["args"]
     context = main.make_context("rollouts-ai-job", [name])
     command = main.get_command(context, name)
     assert command is not None and command.name == "serve"
-    params = command.make_context(name, rest, parent=context).params
+    return command, command.make_context(name, rest, parent=context).params
+
+
+def test_container_args_are_accepted_by_the_real_cli() -> None:
+    container = web_container()
+    assert container["command"] == ["rollouts-ai-job"]
+    command, params = serve_command()
     assert params["allow_namespaces"] == (service_objects()["Deployment"]["metadata"]["namespace"],)
     assert params["no_llm"] is False
     # Every environment variable the Deployment sets is one the command reads.
@@ -223,7 +197,6 @@ def test_deployment_is_hardened() -> None:
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"]["drop"] == ["ALL"] and "add" not in security["capabilities"]
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert "memory" in container["resources"]["limits"]
@@ -231,6 +204,18 @@ def test_deployment_is_hardened() -> None:
     flags = serve_flags()
     shutdown = float(flags["drain-seconds"]) + float(flags["shutdown-grace"])
     assert pod["terminationGracePeriodSeconds"] > shutdown
+
+
+def test_readiness_does_not_hang_on_the_model_when_verdicts_do_not() -> None:
+    """With --on-llm-error evidence a model outage still yields verdicts, so the pod must stay in
+    the Service (ready on /healthz); /readyz, the model's reachability, is for alerting."""
+    container = web_container()
+    _, params = serve_command()
+    assert params["on_llm_error"] == "evidence" and params["no_llm"] is False
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["port"] == "http"
+    port = next(p for p in container["ports"] if p["name"] == "http")["containerPort"]
+    assert port == int(serve_flags()["port"])
 
 
 def test_rbac_is_read_only_except_creating_events() -> None:
