@@ -46,23 +46,55 @@ def main(log_level: str) -> None:
 def llm_options(func):  # type: ignore[no-untyped-def]
     """LLM flags shared by `analyze` and `serve`."""
     options = [
-        click.option("--ollama-host", envvar="OLLAMA_HOST", default="http://localhost:11434",
-                     show_default=True, help="Ollama server URL."),
-        click.option("--llm-api", type=click.Choice(["ollama", "openai"]), default="ollama",
-                     show_default=True, help="Model API: Ollama, or any OpenAI-compatible server."),
-        click.option("--llm-url", default=None,
-                     help="Base URL of the OpenAI-compatible server (with --llm-api openai)."),
-        click.option("--model", envvar="ROLLOUTS_AI_MODEL", default=LLMConfig.model, show_default=True,
-                     help="Model name."),
-        click.option("--llm-timeout", type=float, default=LLMConfig.timeout_seconds, show_default=True,
-                     help="Seconds to wait for the model."),
+        click.option(
+            "--ollama-host",
+            envvar="OLLAMA_HOST",
+            default="http://localhost:11434",
+            show_default=True,
+            help="Ollama server URL.",
+        ),
+        click.option(
+            "--llm-api",
+            type=click.Choice(["ollama", "openai"]),
+            default="ollama",
+            show_default=True,
+            help="Model API: Ollama, or any OpenAI-compatible server.",
+        ),
+        click.option(
+            "--llm-url",
+            default=None,
+            help="Base URL of the OpenAI-compatible server (with --llm-api openai).",
+        ),
+        click.option(
+            "--model",
+            envvar="ROLLOUTS_AI_MODEL",
+            default=LLMConfig.model,
+            show_default=True,
+            help="Model name.",
+        ),
+        click.option(
+            "--llm-timeout",
+            type=float,
+            default=LLMConfig.timeout_seconds,
+            show_default=True,
+            help="Seconds to wait for the model.",
+        ),
         click.option("--no-llm", is_flag=True, help="Evidence-only verdict; do not call a model."),
         click.option("--extra-prompt", default="", help="Operator context for the model."),
-        click.option("--on-llm-error", type=click.Choice(["evidence", "fail", "inconclusive"]),
-                     default="evidence", show_default=True,
-                     help="What the verdict becomes when the model cannot answer."),
-        click.option("--prompt-token-budget", type=click.IntRange(min=500), default=3000,
-                     show_default=True, help="Upper bound on prompt tokens, whatever the log volume."),
+        click.option(
+            "--on-llm-error",
+            type=click.Choice(["evidence", "fail", "inconclusive"]),
+            default="evidence",
+            show_default=True,
+            help="What the verdict becomes when the model cannot answer.",
+        ),
+        click.option(
+            "--prompt-token-budget",
+            type=click.IntRange(min=500),
+            default=3000,
+            show_default=True,
+            help="Upper bound on prompt tokens, whatever the log volume.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -94,34 +126,199 @@ def build_llm_config(**kw: object) -> LLMConfig:
 @click.option("--selector", default=None, help="Extra label selector narrowing both sides.")
 @click.option("--container", default=None, help="Only this container (default: all but sidecars).")
 @click.option("--since", default=None, help="Look back at most this long, e.g. 10m.")
-@click.option("--max-pods", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Pods read per side, sampled fairly.")
+@click.option(
+    "--max-pods",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Pods read per side, sampled fairly.",
+)
 @llm_options
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
-def analyze(output: str, **kw: object) -> None:
+@click.option(
+    "--termination-log",
+    default=None,
+    metavar="PATH",
+    help="Write the verdict summary here [default: /dev/termination-log when writable].",
+)
+@click.option(
+    "--event/--no-event",
+    default=True,
+    show_default=True,
+    help="Record the verdict as a Kubernetes Event on the AnalysisRun (in a pod only).",
+)
+def analyze(output: str, termination_log: str | None, event: bool, **kw: object) -> None:
     """Compare canary and stable logs and print a verdict.
 
     Exit codes: 0 pass, 1 fail, 2 usage error, 3 inconclusive, 4 could not analyse.
+    As a Kubernetes Job any non-zero exit fails the Job, so Argo records 3 (inconclusive) as a
+    Failed measurement; only the web provider, or the termination message, tells them apart.
     """
     from job.options import build_request
-    from job.pipeline import analyze as run_analysis
-    from job.report import render
+    from job.publish import Outcome, publish
+
+    def stop(message: str, code: int) -> None:
+        publish(Outcome.from_error(message, code), termination_log=termination_log, event=event)
+        _fail(message, code)
 
     try:
         request = build_request(kw, build_llm_config(**kw))
     except InputError as error:
-        _fail(str(error), EXIT_USAGE)
+        stop(str(error), EXIT_USAGE)
     try:
+        # imported and rendered in here too: a defect in any stage exits 4, never 1 ("fail")
+        from job.pipeline import analyze as run_analysis
+        from job.report import render
+
         verdict: Verdict = run_analysis(request)
+        document = render(verdict, output)
     except InputError as error:
-        _fail(str(error), EXIT_USAGE)
+        stop(str(error), EXIT_USAGE)
     except AnalysisError as error:
-        _fail(f"could not analyse: {error}", EXIT_NOT_ANALYSED)
+        stop(f"could not analyse: {error}", EXIT_NOT_ANALYSED)
     except Exception as error:  # a defect must still never look like a verdict
         log.exception("unexpected error")
-        _fail(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
-    click.echo(render(verdict, output))
-    sys.exit(EXIT_BY_VERDICT[verdict.verdict])
+        stop(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
+    code = EXIT_BY_VERDICT[verdict.verdict]
+    click.echo(document)
+    publish(Outcome.from_verdict(verdict, code), termination_log=termination_log, event=event)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port, logged at start).",
+)
+@click.option(
+    "--token-file",
+    envvar="ROLLOUTS_AI_TOKEN_FILE",
+    default=None,
+    metavar="PATH",
+    help="File holding the bearer token /analyze requires (e.g. a mounted Secret).",
+)
+@click.option(
+    "--allow-namespace",
+    "allow_namespaces",
+    multiple=True,
+    metavar="NS",
+    help="Namespace requests may analyse (repeatable; default: any the RBAC allows).",
+)
+@click.option(
+    "--allow-request-model",
+    is_flag=True,
+    help="Let a request choose the model by name (never the model server's address).",
+)
+@click.option(
+    "--analysis-deadline",
+    type=click.FloatRange(min=0.1),
+    default=25.0,
+    show_default=True,
+    help="Seconds an answer may take; keep it below the template's timeoutSeconds.",
+)
+@click.option(
+    "--max-concurrent",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Different analyses running at once; more get 503 + Retry-After.",
+)
+@click.option(
+    "--cache-seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds a verdict is reused for an identical request (0: no cache).",
+)
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(min=256),
+    default=65536,
+    show_default=True,
+    help="Largest request body accepted (413 above).",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send its whole request.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Open connections served at once; more get 503.",
+)
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="On SIGTERM, seconds to finish requests in flight.",
+)
+@click.option(
+    "--drain-seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="On SIGTERM, seconds to keep serving with /readyz failing before closing the port.",
+)
+@click.option(
+    "--analysis-function",
+    default=None,
+    hidden=True,
+    help="module:function replacing the analysis (tests and benchmarks only).",
+)
+@llm_options
+def serve(**kw: object) -> None:
+    """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics."""
+    from job.errors import AnalysisError as StartError
+    from job.server import ServiceConfig
+    from job.server import serve as run_server
+
+    config = ServiceConfig(
+        llm=build_llm_config(**kw),
+        host=str(kw["host"]),
+        port=int(kw["port"]),  # type: ignore[call-overload]
+        token_file=kw["token_file"],  # type: ignore[arg-type]
+        allow_namespaces=frozenset(kw["allow_namespaces"]),  # type: ignore[arg-type]
+        allow_request_model=bool(kw["allow_request_model"]),
+        analysis_deadline=float(kw["analysis_deadline"]),  # type: ignore[arg-type]
+        max_concurrent=int(kw["max_concurrent"]),  # type: ignore[call-overload]
+        cache_seconds=float(kw["cache_seconds"]),  # type: ignore[arg-type]
+        max_body_bytes=int(kw["max_body_bytes"]),  # type: ignore[call-overload]
+        read_timeout=float(kw["read_timeout"]),  # type: ignore[arg-type]
+        max_connections=int(kw["max_connections"]),  # type: ignore[call-overload]
+        shutdown_grace=float(kw["shutdown_grace"]),  # type: ignore[arg-type]
+        drain_seconds=float(kw["drain_seconds"]),  # type: ignore[arg-type]
+    )
+    analyze_fn = _load_function(str(kw["analysis_function"])) if kw["analysis_function"] else None
+    try:
+        code = run_server(config, analyze_fn)
+    except StartError as error:
+        _fail(str(error), EXIT_USAGE)
+    except OSError as error:
+        _fail(
+            f"cannot listen on {config.host}:{config.port}: {error.strerror}; choose another --port",
+            EXIT_USAGE,
+        )
+    sys.exit(code)
+
+
+def _load_function(spec: str):  # type: ignore[no-untyped-def]
+    import importlib
+
+    module_name, _, name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError, ValueError) as error:
+        _fail(f"cannot load analysis function {spec!r}: {error}", EXIT_USAGE)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ class ClusterSource:
     container: str | None = None
     since_seconds: int | None = None
     max_pods: int = 10
+    # Whole-collection deadline, log streaming included; None = env ROLLOUTS_AI_KUBE_DEADLINE (120 s).
+    deadline_seconds: float | None = None
 
 
 Source = FileSource | ClusterSource
@@ -133,6 +135,12 @@ class SideStats:
     crash_examples: list[str] = field(default_factory=list)
     pods: list[str] = field(default_factory=list)
     signals: list[PodSignal] = field(default_factory=list)
+    requests: int = 0  # events carrying an HTTP status
+    error_share: float = 0.0  # error+fatal events / events
+    http_5xx_share: float = 0.0  # 5xx / requests
+    http_4xx_share: float = 0.0  # 4xx / requests
+    templates: int = 0  # distinct (template, level) pairs seen on this side
+    cut_lines: int = 0  # lines longer than the read limit, cut
 
 
 @dataclass
@@ -146,6 +154,10 @@ class TemplateStat:
     canary: int
     p_value: float | None = None  # one-sided test that the canary's rate is higher
     examples: list[str] = field(default_factory=list)
+    significant: bool = False  # p_value below alpha after correcting for the templates tested
+    stable_rate: float = 0.0  # events of this template per event on the side
+    canary_rate: float = 0.0
+    ratio: float | None = None  # canary_rate / stable_rate; None when the stable never had it
 
 
 @dataclass
@@ -155,6 +167,11 @@ class Evidence:
     templates: list[TemplateStat] = field(default_factory=list)
     template_total: int = 0
     notes: list[str] = field(default_factory=list)
+    tested_templates: int = 0  # templates with enough canary events to be tested
+    # one-sided p-value that more canary durations than the expected 10% exceed the stable p90
+    latency_p_value: float | None = None
+    canary_above_stable_p90: float | None = None  # that share of canary durations
+    alpha: float = 0.01  # family-wise significance level (Bonferroni over tested_templates)
 
 
 # ---------------------------------------------------------------- judge -> Verdict

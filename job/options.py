@@ -65,7 +65,8 @@ def build_source(params: Mapping[str, Any]) -> FileSource | ClusterSource:
     if by_selector and params.get("stable_selector") == params.get("canary_selector"):
         raise InputError("stable and canary selectors are the same: they would select the same pods")
     since = params.get("since")
-    max_pods = int(params.get("max_pods") or 10)
+    raw_max_pods = params.get("max_pods")
+    max_pods = 10 if raw_max_pods in (None, "") else int(raw_max_pods)
     if max_pods < 1:
         raise InputError("max pods must be at least 1")
     return ClusterSource(

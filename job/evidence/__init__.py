@@ -1,9 +1,183 @@
-"""Evidence stage: Snapshot in, Evidence out (templates, per-side rates, tests, redaction)."""
+"""Evidence stage: Snapshot in, Evidence out.
+
+bytes -> lines (lines.py) -> events (events.py, parse.py) -> templates (templates.py)
+-> per-side counts -> rates and tests (compare.py) -> redacted, bounded Evidence.
+Memory grows with the number of templates, never with the number of lines.
+"""
 
 from __future__ import annotations
 
-from job.model import Evidence, Snapshot
+from collections.abc import Iterable, Iterator
+
+from job.errors import AnalysisError
+from job.evidence.compare import EXAMPLES_PER_TEMPLATE, TemplateCounts, compare_templates, select_templates
+from job.evidence.events import Event, group_events
+from job.evidence.lines import MAX_LINE_BYTES, LineReader
+from job.evidence.redact import redact
+from job.evidence.stats import DurationHistogram, binomial_upper_tail
+from job.evidence.templates import TemplateIndex
+from job.model import DurationStats, Evidence, LogStream, PodSignal, SideSnapshot, SideStats, Snapshot
+
+EXAMPLE_CHARS = 600
+EXAMPLE_EXTRA_LINES = 6
+CRASH_EXAMPLES = 3
+MIN_DURATIONS = 20
+
+__all__ = ["build_evidence", "redact"]
+
+
+class _Side:
+    """Running totals of one side; everything here is bounded except `levels`/`status` keys."""
+
+    def __init__(self, canary: bool) -> None:
+        self.canary = canary
+        self.stats = SideStats()
+        self.durations = DurationHistogram()
+
+    def add(self, event: Event, counts: dict[tuple[int, str], TemplateCounts], cluster_id: int) -> None:
+        stats = self.stats
+        parsed = event.parsed
+        level = parsed.level
+        stats.events += 1
+        stats.lines += event.lines
+        stats.levels[level] = stats.levels.get(level, 0) + 1
+        if parsed.status is not None:
+            code = str(parsed.status)
+            stats.http_status[code] = stats.http_status.get(code, 0) + 1
+        if parsed.duration_ms is not None:
+            self.durations.add(parsed.duration_ms)
+        if event.crash:
+            stats.crashes += 1
+            if len(stats.crash_examples) < CRASH_EXAMPLES:
+                named = parsed.message if parsed.message.startswith(("Traceback: ", "uncaught: ")) else None
+                text = _example(event, 20)
+                stats.crash_examples.append(f"{named}\n{text}" if named else text)
+        key = (cluster_id, level)
+        entry = counts.get(key)
+        if entry is None:
+            entry = counts[key] = TemplateCounts()
+        if self.canary:
+            entry.canary += 1
+            if len(entry.examples) < EXAMPLES_PER_TEMPLATE:
+                entry.examples.append(_example(event))
+        else:
+            entry.stable += 1
+            if len(entry.stable_examples) < EXAMPLES_PER_TEMPLATE:
+                entry.stable_examples.append(_example(event))
+
+
+def _example(event: Event, extra_lines: int = EXAMPLE_EXTRA_LINES) -> str:
+    """The head, the first continuation lines and the last kept one (a traceback's exception)."""
+    text = event.head
+    extra = event.extra
+    if extra:
+        text += "\n" + "\n".join(extra[:extra_lines])
+        hidden = event.lines - 1 - extra_lines
+        if hidden > 0:
+            text += f"\n... ({hidden - 1} more lines)\n{extra[-1]}" if hidden > 1 else f"\n{extra[-1]}"
+    if len(text) <= EXAMPLE_CHARS:
+        return text
+    tail = text[text.rfind("\n") :] if extra and hidden > 0 else ""  # keep the exception line
+    return text[: EXAMPLE_CHARS - len(tail) - 4] + " ..." + tail[: EXAMPLE_CHARS // 3]
+
+
+def _chunks(stream: LogStream) -> Iterator[bytes]:
+    """The stream's chunks; any failure while reading becomes an AnalysisError naming it."""
+    try:
+        yield from stream.open()
+    except AnalysisError:
+        raise
+    except Exception as error:
+        raise AnalysisError(f"could not read log stream {stream.name}: {error}") from error
+
+
+def _read_side(
+    side: SideSnapshot, acc: _Side, index: TemplateIndex, counts: dict[tuple[int, str], TemplateCounts]
+) -> None:
+    id_for, request_id = index.id_for, index.request_id
+    add = acc.add
+    for stream in side.streams:
+        reader = LineReader(_chunks(stream), MAX_LINE_BYTES)
+        for event in group_events(reader):
+            parsed = event.parsed
+            if parsed.request:
+                add(event, counts, request_id(parsed.message))
+            else:
+                add(event, counts, id_for(parsed.message or "(empty)"))
+        acc.stats.streams += 1
+        acc.stats.bytes += reader.bytes
+        acc.stats.cut_lines += reader.cut_lines
+
+
+def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts]) -> SideStats:
+    stats = acc.stats
+    stats.pods = list(side.pods)
+    stats.signals = [
+        PodSignal(pod=s.pod, kind=s.kind, count=s.count, message=redact(s.message)[:EXAMPLE_CHARS])
+        for s in side.signals
+    ]
+    if stats.events:
+        stats.error_share = (stats.levels.get("error", 0) + stats.levels.get("fatal", 0)) / stats.events
+    stats.requests = sum(stats.http_status.values())
+    if stats.requests:
+        by_class = {"4": 0, "5": 0}
+        for code, n in stats.http_status.items():
+            if code[0] in by_class:
+                by_class[code[0]] += n
+        stats.http_5xx_share = by_class["5"] / stats.requests
+        stats.http_4xx_share = by_class["4"] / stats.requests
+    if acc.durations.count:
+        d = acc.durations
+        stats.durations = DurationStats(
+            count=d.count,
+            p50_ms=round(d.percentile(0.50), 3),
+            p90_ms=round(d.percentile(0.90), 3),
+            p99_ms=round(d.percentile(0.99), 3),
+            mean_ms=round(d.total / d.count, 3),
+        )
+    stats.crash_examples = [redact(text) for text in stats.crash_examples]
+    stats.templates = sum(1 for c in counts if (c.canary if acc.canary else c.stable))
+    return stats
 
 
 def build_evidence(snapshot: Snapshot) -> Evidence:
-    raise NotImplementedError("evidence stage: issue 2")
+    index = TemplateIndex()
+    counts: dict[tuple[int, str], TemplateCounts] = {}
+    stable, canary = _Side(canary=False), _Side(canary=True)
+    _read_side(snapshot.stable, stable, index, counts)
+    _read_side(snapshot.canary, canary, index, counts)
+    stable_stats = _finish_side(stable, snapshot.stable, counts.values())
+    canary_stats = _finish_side(canary, snapshot.canary, counts.values())
+
+    names = {cluster_id: index.template(cluster_id) or "" for cluster_id, _ in counts}
+    all_templates, tested = compare_templates(counts, names, stable_stats.events, canary_stats.events)
+    chosen = select_templates(all_templates)
+    for template in chosen:
+        template.template = redact(template.template)
+        template.examples = [redact(text) for text in template.examples]
+
+    above, latency_p = _latency_shift(stable.durations, canary.durations)
+    notes = list(snapshot.notes)
+    for name, stats in (("stable", stable_stats), ("canary", canary_stats)):
+        if stats.cut_lines:
+            notes.append(f"{name}: {stats.cut_lines} lines longer than {MAX_LINE_BYTES // 1024} KiB were cut")
+    if len(all_templates) > len(chosen):
+        notes.append(f"{len(chosen)} of {len(all_templates)} templates kept (problems and changes first)")
+    return Evidence(
+        stable=stable_stats,
+        canary=canary_stats,
+        templates=chosen,
+        template_total=len(all_templates),
+        notes=[redact(note) for note in notes],
+        tested_templates=tested,
+        latency_p_value=latency_p,
+        canary_above_stable_p90=above,
+    )
+
+
+def _latency_shift(stable: DurationHistogram, canary: DurationHistogram) -> tuple[float | None, float | None]:
+    """Share of canary durations above the stable p90, and the p-value that it exceeds 10%."""
+    if stable.count < MIN_DURATIONS or canary.count < MIN_DURATIONS:
+        return None, None
+    above = canary.count_above(stable.percentile(0.90))
+    return above / canary.count, binomial_upper_tail(above, canary.count, 0.10)

@@ -1,0 +1,92 @@
+"""Run every benchmark and write their figures to bench/RESULTS.md (`make bench`).
+
+Each benchmark is its own script that prints figures; this file only runs them in order and
+records the machine, the date and the command, so anyone can reproduce a number in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (title, script, extra args). Scripts take --quick for a small smoke run.
+BENCHMARKS: list[tuple[str, str, list[str]]] = [
+    ("Evidence stage: lines/s and peak memory, beside plain drain3", "bench/evidence_bench.py", []),
+    ("Verdict accuracy on the labelled scenario corpus", "bench/accuracy.py", []),
+    ("Prompt tokens and seconds per analysis as logs grow", "bench/llm_bench.py", []),
+    ("Web service overhead and throughput", "bench/web_bench.py", []),
+]
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.machine()}"
+    return f"{system}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run(script: str, args: list[str], quick: bool) -> tuple[int, str, float]:
+    argv = [sys.executable, str(ROOT / script), *args, *(["--quick"] if quick else [])]
+    started = time.monotonic()
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    output = done.stdout + (f"\n[stderr]\n{done.stderr}" if done.returncode else "")
+    return done.returncode, output.strip(), time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not figures")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--only", action="append", default=[], help="run only scripts containing this")
+    options = parser.parse_args()
+
+    command = "python bench/run_all.py" + (" --quick" if options.quick else "")
+    sections = [
+        "# Benchmark results",
+        "",
+        f"- machine: {machine()}",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- commit: {commit()}",
+        f"- command: `{command}` (or `make bench`)",
+        "",
+    ]
+    failures = 0
+    for title, script, args in BENCHMARKS:
+        if options.only and not any(word in script for word in options.only):
+            continue
+        print(f"== {title} ({script})", flush=True)
+        code, output, seconds = run(script, args, options.quick)
+        print(output, flush=True)
+        failures += code != 0
+        status = "" if code == 0 else f" — **exited {code}**"
+        ran = f"`python {script}` ({seconds:.0f} s){status}"
+        sections += [f"## {title}", "", ran, "", "```", output, "```", ""]
+    options.output.write_text("\n".join(sections))
+    print(f"wrote {options.output}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Per-template counts of both sides -> TemplateStats: rates, exact test, selection.
+
+Rates are per event on each side, so a canary taking 10% of the traffic is compared
+fairly with a stable taking 90%. A template counts as significantly more frequent in
+the canary when the one-sided conditional binomial test is below alpha divided by the
+number of templates tested (Bonferroni), and it has at least MIN_TESTED canary events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from job.evidence.parse import LEVEL_RANK
+from job.evidence.stats import rate_increase_p
+from job.model import TemplateStat
+
+ALPHA = 0.01
+MIN_TESTED = 3  # fewer canary events can never be significant enough to act on
+MAX_TEMPLATES_IN_EVIDENCE = 40
+EXAMPLES_PER_TEMPLATE = 3
+
+
+@dataclass
+class TemplateCounts:
+    stable: int = 0
+    canary: int = 0
+    examples: list[str] = field(default_factory=list)  # canary first, then stable
+    stable_examples: list[str] = field(default_factory=list)
+
+
+def compare_templates(
+    counts: dict[tuple[int, str], TemplateCounts],
+    names: dict[int, str],
+    stable_events: int,
+    canary_events: int,
+) -> tuple[list[TemplateStat], int]:
+    """All templates as TemplateStats (unsorted) and how many were tested."""
+    tested = sum(1 for c in counts.values() if c.canary >= MIN_TESTED)
+    threshold = ALPHA / max(1, tested)
+    stats: list[TemplateStat] = []
+    for (cluster_id, level), c in counts.items():
+        p_value = rate_increase_p(c.stable, c.canary, stable_events, canary_events)
+        stable_rate = c.stable / stable_events if stable_events else 0.0
+        canary_rate = c.canary / canary_events if canary_events else 0.0
+        examples = c.examples or c.stable_examples
+        # drain3 may have evicted a rare template (max clusters): show its first example's head instead
+        name = names.get(cluster_id) or (examples[0].split("\n", 1)[0][:200] if examples else "")
+        stats.append(
+            TemplateStat(
+                id=f"{cluster_id}:{level}",
+                template=name,
+                level=level,
+                stable=c.stable,
+                canary=c.canary,
+                p_value=p_value,
+                examples=examples[:EXAMPLES_PER_TEMPLATE],
+                significant=bool(c.canary >= MIN_TESTED and p_value is not None and p_value < threshold),
+                stable_rate=stable_rate,
+                canary_rate=canary_rate,
+                ratio=(canary_rate / stable_rate) if stable_rate else None,
+            )
+        )
+    return stats, tested
+
+
+def select_templates(stats: list[TemplateStat], limit: int = MAX_TEMPLATES_IN_EVIDENCE) -> list[TemplateStat]:
+    """The templates worth a person's (or a model's) attention, at most `limit`.
+
+    Warnings and errors first (significant ones by p-value, then new ones, then by volume),
+    then templates new in the canary, then stable-only problems, then the busiest shapes.
+    """
+
+    def problem_order(t: TemplateStat) -> tuple[int, float, int, int]:
+        return (
+            0 if t.significant else 1,
+            t.p_value if t.p_value is not None else 1.0,
+            -LEVEL_RANK.get(t.level, 2),
+            -t.canary,
+        )
+
+    problems = sorted(
+        (t for t in stats if LEVEL_RANK.get(t.level, 2) >= LEVEL_RANK["warn"]), key=problem_order
+    )
+    new = sorted((t for t in stats if t.stable == 0 and t.canary > 0), key=lambda t: -t.canary)
+    busiest = sorted(stats, key=lambda t: -(t.stable + t.canary))
+    chosen: dict[str, TemplateStat] = {}
+    for group, share in ((problems, limit * 5 // 8), (new, limit // 4), (busiest, limit)):
+        taken = 0
+        for template in group:
+            if len(chosen) >= limit or taken >= share:
+                break
+            if template.id not in chosen:
+                chosen[template.id] = template
+                taken += 1
+    return list(chosen.values())

@@ -1,0 +1,149 @@
+"""Lines -> events: a multi-line record (traceback, Go panic with its goroutine dump, Java
+stack trace, Node.js uncaught exception, indented continuation lines) becomes one event.
+
+A Python traceback that follows an error log line belongs to it (a handled exception,
+`logger.exception`); a traceback on its own is an uncaught exception: a crash. Inside a
+stack, unindented lines (`main.main()`, `KeyError: 'x'`) continue it until a line looks
+like a new record (a timestamp, JSON, a level word...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from job.evidence.parse import LEVEL_RANK, Parsed, parse_line
+
+EXTRA_KEPT = 12  # continuation lines kept for examples; the rest are only counted
+STACK_LIMIT = 2000  # a stack never swallows more lines than this
+
+CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", "Exception in thread ")
+_STACK_HEADS = (*CRASH_HEADS, "goroutine ", "SIGQUIT", "SIGABRT", "SIGSEGV")
+_CONTINUATION_HEADS = (
+    "Caused by: ",
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+    "Traceback (most recent call last)",
+    "goroutine ",
+    "[signal ",
+    "created by ",
+    "exit status ",
+    "Node.js v",
+)
+# Node.js on an uncaught exception: "/app/server.js:24", the source line, "^", "TypeError: ...", "Node.js v20"
+_NODE_CRASH_HEAD = re.compile(r"^(?:/|file://)\S*\.[cm]?[jt]s:\d+$")
+_EXCEPTION_LINE = re.compile(r"^[\w.$]*(?:Error|Exception|Interrupt|Exit)\b.*")
+# a new log record: a timestamp, JSON, a bracket, klog, a level word, logfmt or syslog prefix
+_RECORD_START = re.compile(
+    r"^(?:\d|\{|\[(?!signal)|[IWEF]\d{4} "
+    r"|(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE)\b"
+    r"|time=|ts=|level=|[A-Z][a-z]{2} [ \d]\d )"
+)
+_JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)\b")
+_ERROR_RANK = LEVEL_RANK["error"]
+_WARN_RANK = LEVEL_RANK["warn"]
+# the process died or is about to, whatever level the line was logged at: the JVM or Python out of
+# memory (OutOfMemoryError, MemoryError), Go's runtime out of memory, Node's heap limit, a segfault,
+# a core dump, a worker killed by a signal
+_FATAL_MARKERS = ("MemoryError", "out of memory", "Out of memory", "Segmentation fault", "core dumped",
+                  "SIGSEGV", "SIGABRT", "SIGBUS", "SIGKILL")  # fmt: skip
+_SHELL_KILLED = re.compile(r"^Killed\s*$|: line \d+: +\d+ Killed\b")  # sh: "Killed", "line 3: 7 Killed  java"
+
+
+class Event(NamedTuple):
+    head: str
+    parsed: Parsed
+    lines: int  # head + continuation lines
+    extra: list[str] | None  # first continuation lines, for examples (the last slot: last unindented one)
+    crash: bool
+
+
+def group_events(lines: Iterable[str]) -> Iterator[Event]:
+    head: str | None = None
+    parsed: Parsed | None = None
+    extra: list[str] | None = None
+    count = 0
+    in_stack = False
+    stack_lines = 0
+    for line in lines:
+        if head is not None:
+            first = line[0]
+            continued = first == " " or first == "\t"
+            if not continued:
+                if in_stack and stack_lines < STACK_LIMIT:
+                    continued = _RECORD_START.match(line) is None
+                elif line.startswith(_CONTINUATION_HEADS):
+                    continued = not line.startswith("Traceback") or LEVEL_RANK[parsed.level] >= _ERROR_RANK  # type: ignore[union-attr]
+                elif first.islower() and _JAVA_EXCEPTION.match(line) is not None:
+                    continued = True
+                if continued:
+                    in_stack = True
+            if continued:
+                count += 1
+                stack_lines += 1
+                if extra is None:
+                    extra = [line]
+                elif len(extra) < EXTRA_KEPT:
+                    extra.append(line)
+                elif not line[0].isspace():
+                    extra[-1] = line  # keep the last unindented line: the exception of a traceback
+                continue
+            yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
+        head, extra, count, stack_lines = line, None, 1, 0
+        parsed = parse_line(line)
+        in_stack = line.startswith(_STACK_HEADS) or (
+            line[0] in "/f" and _NODE_CRASH_HEAD.match(line) is not None
+        )
+    if head is not None:
+        yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
+
+
+_DOTNET_HEADS = frozenset(("info", "warn", "fail", "crit", "dbug", "trce"))
+
+
+def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
+    if extra and head[4:6] == ": " and head[-1:] == "]" and head[:4] in _DOTNET_HEADS:
+        parsed = _dotnet_record(parsed, extra[0].strip())
+    crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS) or _dies(head, parsed)
+    if extra and not crash and extra[-1].startswith("Node.js v"):
+        crash = True  # Node prints its version as it exits on an uncaught exception
+        parsed = parsed._replace(level="fatal")
+    if crash and extra and (head.startswith("Traceback") or _NODE_CRASH_HEAD.match(head)):
+        # name the crash by its exception line, e.g. "KeyError: 'id'", "TypeError: Cannot read..."
+        error = next((line for line in reversed(extra) if _EXCEPTION_LINE.match(line)), None)
+        if error is not None:
+            kind = "Traceback" if head.startswith("Traceback") else "uncaught"
+            parsed = parsed._replace(message=f"{kind}: {error}")
+    elif extra and LEVEL_RANK[parsed.level] >= _ERROR_RANK:
+        # a logged exception: its type belongs to the shape ("Request failed -> KeyError: 'id'")
+        error = next((line for line in reversed(extra) if _EXCEPTION_LINE.match(line)), None)
+        if error is not None:
+            parsed = parsed._replace(message=f"{parsed.message} -> {error[:200]}")
+            crash = crash or _dies(error, parsed)
+    if crash and parsed.level != "fatal":
+        parsed = parsed._replace(level="fatal")
+    return Event(head, parsed, count, extra, crash)
+
+
+def _dotnet_record(parsed: Parsed, text: str) -> Parsed:
+    """.NET's console logger: "info: Category[id]" then the message, indented, on the next line."""
+    inner = parse_line(text)
+    if inner.request:
+        return parsed._replace(message=inner.message, status=inner.status, duration_ms=inner.duration_ms,
+                               request=True)  # fmt: skip
+    return parsed._replace(
+        message=f"{parsed.message} {inner.message}",
+        status=inner.status if inner.status is not None else parsed.status,
+        duration_ms=inner.duration_ms if inner.duration_ms is not None else parsed.duration_ms,
+    )
+
+
+def _dies(text: str, parsed: Parsed) -> bool:
+    """A marker of a dying process, in a line not logged at info/debug level (supervisord reports a
+    crashed program at INFO: "exited: web (exit status 1; not expected)", "entered FATAL state")."""
+    if parsed.level != "unknown" and LEVEL_RANK[parsed.level] < _WARN_RANK:
+        return "; not expected)" in text or "entered FATAL state" in text
+    if "Killed" in text and _SHELL_KILLED.search(text) is not None:
+        return True
+    return any(marker in text for marker in _FATAL_MARKERS)

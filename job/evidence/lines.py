@@ -1,0 +1,83 @@
+"""Byte chunks -> text lines, with bounded memory whatever the input.
+
+Chunks may split a line (or a UTF-8 character) anywhere. Bytes that are not UTF-8 are
+decoded with U+FFFD so one bad byte never loses a line. A line longer than
+`MAX_LINE_BYTES` keeps its first `MAX_LINE_BYTES` and the rest is dropped, so a file
+without newlines cannot grow the buffer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are cut here while reading
+MINE_CHARS = 2000  # text beyond this is never looked at by the parser or the miner
+# `kubectl logs --timestamps` and CRI log files put the runtime's time (and stream, partial flag)
+# before the app's own text; without it a stack trace's "\tat ..." lines stay continuation lines
+_RUNTIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z (?:std(?:out|err) [FP] )?")
+
+
+class LineReader:
+    """Iterates the lines of a byte stream and counts what it saw."""
+
+    def __init__(self, chunks: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> None:
+        self._chunks = chunks
+        self._max = max_line_bytes
+        self.bytes = 0
+        self.cut_lines = 0  # lines longer than max_line_bytes
+
+    def __iter__(self) -> Iterator[str]:
+        pending = b""
+        skipping = False  # inside the dropped tail of an over-long line
+        for chunk in self._chunks:
+            if not chunk:
+                continue
+            self.bytes += len(chunk)
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                if skipping:
+                    continue
+                pending += chunk
+                if len(pending) > self._max:
+                    yield from _split(pending[: self._max])
+                    self.cut_lines += 1
+                    pending, skipping = b"", True
+                continue
+            head, tail = chunk[:end], chunk[end + 1 :]
+            if skipping:
+                first_newline = head.find(b"\n")
+                head = b"" if first_newline < 0 else head[first_newline + 1 :]
+                skipping = False
+                block = head
+            else:
+                block = pending + head if pending else head
+            if block:
+                yield from _split(block)
+            pending = tail
+            if len(pending) > self._max:
+                yield from _split(pending[: self._max])
+                self.cut_lines += 1
+                pending, skipping = b"", True
+        if pending and not skipping:
+            yield from _split(pending)
+
+
+def _split(block: bytes) -> Iterator[str]:
+    text = block.decode("utf-8", "replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for line in text.split("\n"):
+        if not line or line.isspace():
+            continue
+        if line[10:11] == "T" and line[4:5] == "-":
+            runtime = _RUNTIME_PREFIX.match(line)
+            if runtime is not None:
+                line = line[runtime.end() :]
+                if not line or line.isspace():
+                    continue
+        yield line if len(line) <= MINE_CHARS else line[:MINE_CHARS]
+
+
+def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    return iter(LineReader(chunks))

@@ -1,0 +1,517 @@
+"""One log record's head line -> (level, message, HTTP status, duration in ms).
+
+Understood: JSON lines (level/lvl/severity/log.level, msg/message/error, access-log keys),
+logfmt, klog/glog, Go `log`, Python logging, Java (logback/log4j/Spring), syslog-ish
+prefixes, HTTP access logs (combined/common, uvicorn, gin...), durations written as
+`(2.000000s)`, `took 120ms`, `latency=1.2s`, `duration_ms=15`, `"elapsed": 0.2`.
+
+`message` is what the template miner sees: the record without its timestamp and level,
+so two records that differ only in time and severity prefix share a shape.
+This is the hot path: cheap substring checks guard every regex.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, NamedTuple
+
+LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
+LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
+LEVEL_RANK["unknown"] = LEVEL_RANK["info"]
+
+_LEVEL_ALIASES = {
+    "trace": "trace", "finest": "trace", "finer": "trace", "fine": "debug",
+    "debug": "debug", "dbug": "debug", "dbg": "debug", "d": "debug",
+    "info": "info", "information": "info", "informational": "info", "notice": "info", "i": "info",
+    "inf": "info", "config": "info",
+    "warn": "warn", "warning": "warn", "wrn": "warn", "w": "warn",
+    "error": "error", "err": "error", "eror": "error", "e": "error", "severe": "error",
+    "critical": "fatal", "crit": "fatal", "alert": "fatal", "emerg": "fatal", "emergency": "fatal",
+    "fatal": "fatal", "panic": "fatal", "dpanic": "fatal", "f": "fatal", "crt": "fatal",
+    "fail": "error", "trce": "trace",  # .NET console logger: "fail: Microsoft.AspNetCore..."
+}  # fmt: skip
+# OpenTelemetry / syslog numbers
+_NUMERIC_LEVELS = {10: "debug", 20: "info", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
+
+
+class Parsed(NamedTuple):
+    level: str  # one of LEVELS or "unknown"
+    message: str
+    status: int | None
+    duration_ms: float | None
+    request: bool = False  # message is "<what> <status>" of a request record (see TemplateIndex.request_id)
+
+
+def normalise_level(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "unknown"
+        return _NUMERIC_LEVELS.get(int(value) // 10 * 10, "unknown")
+    return _LEVEL_ALIASES.get(str(value).strip().lower(), "unknown")
+
+
+# ---------------------------------------------------------------- prefixes
+
+_TIMESTAMP = re.compile(
+    r"""^\[?(?:
+        \d{4}[-/]\d{2}[-/]\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\ ?Z|\ ?[+-]\d{2}:?\d{2}|\ UTC)?
+      | \d{2}:\d{2}:\d{2}(?:[.,]\d+)?
+      | [A-Z][a-z]{2}\ [\ \d]\d\ \d{2}:\d{2}:\d{2}
+      | \d{1,2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}\ [+-]\d{4}
+      | \d{10}(?:\.\d+)?
+    )\]?[\s|,:-]*""",
+    re.X,
+)
+_STAMP_FIRST = frozenset("0123456789[JFMASOND")
+_KLOG = re.compile(r"^([IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]\s]+\] ?(.*)")
+_KLOG_LETTER = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
+_LEVEL_WORD = re.compile(
+    r"""(?:^|[\s\[(<|:"'])(?:level=|lvl=|severity=)?"?
+    (TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC|ALERT|EMERG
+     |trace|debug|info|notice|warn(?:ing)?|error|err|critical|fatal|panic
+     |Trace|Debug|Info|Notice|Warn(?:ing)?|Error|Critical|Fatal|Panic)
+    (?=[\s\])>|:"',]|$)[\])>|:"',]*\s*(?:-\s+)?""",
+    re.X,
+)
+_LEVEL_NAMES = (
+    "TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|PANIC|ALERT|EMERG"
+    "|trace|debug|info|notice|warn(?:ing)?|error|err|critical|fatal|panic"
+)
+# .NET's console logger starts a record with "fail: ", "crit: ", "dbug: " or "trce: "
+_DOTNET_LEVELS = frozenset(("fail", "crit", "dbug", "trce"))
+_LEVEL_AT_START = re.compile(r"[\[<]?(" + _LEVEL_NAMES + r")[\]>]?(?::|\s|$)[\s:]*(?:-\s+)?")
+# a level word in the middle of a line is searched for only when one of these is there
+_LEVEL_HINTS = (
+    "ERR",
+    "WARN",
+    "INFO",
+    "DEBUG",
+    "FATAL",
+    "CRIT",
+    "PANIC",
+    "TRACE",
+    "SEVERE",
+    "NOTICE",
+    "ALERT",
+    "EMERG",
+    "[",
+    "<",
+)
+_LOGFMT_LEVEL = re.compile(r"(?:level|lvl|severity)=\"?(\w+)")
+_LOGFMT_VALUE = re.compile(r"\"([^\"\\]*(?:\\.[^\"\\]*)*)\"|(\S+)")
+
+# ---------------------------------------------------------------- HTTP and durations
+
+_REQUEST = re.compile(
+    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"?(?: ->| =>)? (\d{3})\b"
+)
+# gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
+_GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
+# a request time appended after the user agent: `... "curl/8" 250ms`, nginx `... "curl/8" 0.250`
+# ($request_time, seconds) or Apache `... "curl/8" 1532` (%D, microseconds)
+_TRAILING_DURATION = re.compile(r"\" (\d+\.\d+|\d+)(ns|us|µs|ms|s)?$")
+# HAProxy httplog: `... backend/server TR/Tw/Tc/Tr/Ta status bytes ... "GET /x HTTP/1.1"` (status first)
+_HAPROXY = re.compile(r" -?\d+/-?\d+/-?\d+/-?\d+/\+?(-?\d+) (\d{3}) ")
+_QUOTED_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+) HTTP/[\d.]+\"")
+# Envoy/Istio default access log after the status: flags [details termination "failure"] rx tx duration
+_ENVOY_TAIL = re.compile(
+    r" (?:[A-Z]{2,5}(?:,[A-Z]{2,5})*|-) (?:\S+ \S+ \"[^\"]*\" )?\d+ \d+ (\d+) (?:\d+|-) "
+)
+# nginx `rt=$request_time`, `urt="$upstream_response_time"` (seconds) after the request
+_KV_SECONDS = re.compile(r"\b(?:rt|request_time|urt|upstream_response_time)=\"?(\d+\.\d+)")
+# ASP.NET Core: "Request finished HTTP/1.1 GET http://host/x - - - 500 - text/plain 10.5ms"
+_DOTNET_FINISHED = re.compile(
+    r"Request finished (?:HTTP/[\d.]+ |in \S+ )?([A-Z]+) (\S+) (?:- )+(\d{3}) .*?(\d+(?:\.\d+)?)ms$"
+)
+# go-chi: "GET http://localhost:3333/x HTTP/1.1" from 127.0.0.1:5432 - 500 12B in 19.71µs
+_CHI = re.compile(r"\" from \S+ - (\d{3}) \d+B in (\d+(?:\.\d+)?)(ns|µs|us|ms|s)")
+_CHI_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (?:https?://[^/\s]+)?(\S+) HTTP/")
+# morgan (Node): "GET /x 500 23 - 12.345 ms"
+_TRAILING_MS = re.compile(r" (\d+(?:\.\d+)?) ?ms$")
+# Rails: "Completed 500 Internal Server Error in 12ms (Views: ...)"
+_RAILS = re.compile(r"Completed (\d{3}) [^\n]*? in (\d+(?:\.\d+)?)ms")
+_LEADING_STATUS = re.compile(r"([2-5]\d\d) +[-|:] +(.*)")
+_STATUS_KV = re.compile(r"\b(?:status|status_code|statusCode|http_status|code)[=:] ?\"?(\d{3})\b")
+_PAREN_DURATION = re.compile(r"\((\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)\)")  # (2.000000s)
+_DURATION_KEYS = ("took", "latency", "duration", "elapsed", "time", " in")
+_AFTER_DURATION_KEY = re.compile(
+    r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?) ?(ns|us|µs|ms|s|m)?\b"
+)
+_DONE_VERBS = ("ed", "done", "took", "complete")
+_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+_SUFFIX_MS = {"_ms": 1.0, "_us": 1e-3, "_ns": 1e-6, "_s": 1000.0, "_sec": 1000.0, "_seconds": 1000.0}
+
+
+def duration_ms(line: str) -> float | None:
+    if "s)" in line:
+        paren = _PAREN_DURATION.search(line)
+        if paren is not None:
+            return float(paren.group(1)) * _UNIT_MS[paren.group(2)]
+    for key in _DURATION_KEYS:
+        at = line.find(key)
+        while at >= 0:
+            if key == " in" and not line[:at].endswith(_DONE_VERBS):  # "shutting down in 1s" is no duration
+                at = line.find(key, at + 1)
+                continue
+            after = _AFTER_DURATION_KEY.match(line, at + len(key))
+            if after is not None:
+                suffix, number, unit = after.groups()
+                if unit:
+                    return float(number) * _UNIT_MS[unit]
+                if suffix:
+                    return float(number) * _SUFFIX_MS[suffix]
+                if key == "time" and (
+                    line.startswith("request_", max(0, at - 8))
+                    or line.startswith("response_", max(0, at - 9))
+                ):
+                    return float(number) * 1000.0  # nginx $request_time, $upstream_response_time: seconds
+            at = line.find(key, at + 1)
+    return None  # a bare number of unknown unit is not a duration we can compare
+
+
+# ---------------------------------------------------------------- JSON
+
+# key -> (role, priority): the first key of a role in this order wins
+_J_ROLES: dict[str, tuple[str, int]] = {}
+for _role, _keys in (
+    ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level",
+               "LogLevel", "Level", "s")),  # s: MongoDB's "I"/"W"/"E"/"F"
+    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log", "Message", "MessageTemplate")),
+    ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace", "@x", "Exception",
+               "thrown")),
+    ("status", ("status", "status_code", "statusCode", "StatusCode", "http.status_code",
+                "http.response.status_code", "http_status", "response_status", "response_code",
+                "DownstreamStatus", "OriginStatus", "code")),
+    ("grpc", ("grpc.code", "grpc_code", "grpc.status_code", "grpc.status")),
+    ("method", ("method", "http.method", "http.request.method", "request_method", "RequestMethod", "verb")),
+    ("path", ("path", "url", "uri", "http.url", "url.path", "request_uri", "RequestPath", "request")),
+):  # fmt: skip
+    for _priority, _key in enumerate(_keys):
+        _J_ROLES[_key] = (_role, _priority)
+# duration keys -> milliseconds per unit; None: a string with its own unit ("35ms"), or a bare
+# number: an integer is ms (Envoy JSON), a fraction is seconds (Caddy, zap's production encoder)
+_J_DURATION: dict[str, float | None] = {
+    "duration_ms": 1.0, "latency_ms": 1.0, "elapsed_ms": 1.0, "response_time_ms": 1.0, "took_ms": 1.0,
+    "durationMs": 1.0, "latencyMs": 1.0, "elapsedMs": 1.0, "responseTimeMs": 1.0, "grpc.time_ms": 1.0,
+    "responseTime": 1.0, "response-time": 1.0,  # pino-http, morgan: ms
+    "Elapsed": 1.0, "ElapsedMilliseconds": 1.0,  # Serilog / ASP.NET Core request logging: ms
+    "Duration": 1e-6, "event.duration": 1e-6,  # Traefik, Elastic Common Schema: ns
+    "duration_us": 1e-3, "duration_ns": 1e-6, "duration_s": 1000.0, "duration_seconds": 1000.0,
+    "request_time": 1000.0, "response_time": 1000.0, "upstream_response_time": 1000.0,
+    "duration": None, "latency": None, "elapsed": None, "took": None,
+}  # fmt: skip
+# gRPC status codes as the HTTP status a gateway answers with (grpc-gateway's mapping), so a gRPC
+# service's failures count with HTTP 5xx
+_GRPC_HTTP = {
+    "ok": 200, "canceled": 499, "cancelled": 499, "unknown": 500, "invalidargument": 400,
+    "deadlineexceeded": 504, "notfound": 404, "alreadyexists": 409, "permissiondenied": 403,
+    "resourceexhausted": 429, "failedprecondition": 400, "aborted": 409, "outofrange": 400,
+    "unimplemented": 501, "internal": 500, "unavailable": 503, "dataloss": 500, "unauthenticated": 401,
+}  # fmt: skip
+_GRPC_NUMBERS = (
+    "ok", "canceled", "unknown", "invalidargument", "deadlineexceeded", "notfound", "alreadyexists",
+    "permissiondenied", "resourceexhausted", "failedprecondition", "aborted", "outofrange",
+    "unimplemented", "internal", "unavailable", "dataloss", "unauthenticated",
+)  # fmt: skip
+
+
+def grpc_as_http(code: Any) -> int | None:
+    """A gRPC status ("Unavailable", "UNAVAILABLE", 14) as an HTTP status, or None."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        return _GRPC_HTTP[_GRPC_NUMBERS[code]] if 0 <= code < len(_GRPC_NUMBERS) else None
+    if isinstance(code, str):
+        text = code.strip()
+        if text.isdigit():
+            return grpc_as_http(int(text))
+        return _GRPC_HTTP.get(text.replace("_", "").lower())
+    return None
+
+
+_J_REQ_RES = frozenset(("response", "request", "req", "res"))  # pino/Caddy nest method, url, status here
+_J_NESTED = frozenset(("log", "error", "http", *_J_REQ_RES))
+
+
+def _roles(record: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    best: dict[str, int] = {}
+    duration = None
+    for key, value in record.items():
+        if isinstance(value, dict):
+            if key in _J_NESTED:
+                for inner_key, inner_value in value.items():
+                    role = _J_ROLES.get(f"{key}.{inner_key}") or (
+                        _J_ROLES.get(inner_key) if key in _J_REQ_RES else None
+                    )
+                    if role and inner_value not in (None, "") and best.get(role[0], 99) > role[1]:
+                        found[role[0]], best[role[0]] = inner_value, role[1]
+            continue
+        role = _J_ROLES.get(key)
+        if role is not None:
+            if value not in (None, "") and best.get(role[0], 99) > role[1]:
+                found[role[0]], best[role[0]] = value, role[1]
+        elif duration is None and key in _J_DURATION and not isinstance(value, bool):
+            duration = _json_duration(key, value)
+    found["duration"] = duration
+    return found
+
+
+def _json_duration(key: str, value: Any) -> float | None:
+    scale = _J_DURATION[key]
+    if isinstance(value, str):
+        text = value.strip()
+        if not text[:1].isdigit():
+            return None
+        if text.replace(".", "", 1).isdigit():  # nginx's JSON log writes "0.250": a number in a string
+            value = float(text) if "." in text else int(text)
+        else:
+            return duration_ms(f"{key.lower()}={text}")
+    if not isinstance(value, int | float) or value != value or value < 0:
+        return None
+    if scale is None:
+        scale = 1000.0 if isinstance(value, float) and not value.is_integer() else 1.0
+    return float(value) * scale
+
+
+def _parse_json(line: str) -> Parsed | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    inner = record.get("log")
+    if isinstance(inner, str) and inner.startswith("{") and len(record) <= 4:  # docker json-file wrapping
+        nested = _parse_json(inner.strip())
+        if nested is not None:
+            return nested
+    found = _roles(record)
+    raw_level = found.get("level")
+    level = normalise_level(raw_level) if raw_level is not None else "unknown"
+    status = None
+    raw_status = found.get("status")
+    if isinstance(raw_status, int | str) and str(raw_status).isdigit() and 100 <= int(raw_status) <= 599:
+        status = int(raw_status)
+    elif "grpc" in found:
+        status = grpc_as_http(found["grpc"])
+    message = found.get("msg")
+    error = found.get("error")
+    request = False
+    if message is not None and not isinstance(message, str):
+        message = json.dumps(message, sort_keys=True)[:500]
+    if message is None and status is not None:
+        method, path = found.get("method") or "", str(found.get("path") or "").split("?", 1)[0]
+        message = f"{method} {path} {status}".strip()
+        request = bool(method and path)
+    if message is None:
+        message = " ".join(f"{k}={record[k]}" for k in sorted(record) if not _is_time_key(k))[:500]
+    if level == "unknown" and status is not None:
+        level = "info"
+    if error is not None and level in ("unknown", "error", "fatal", "warn"):
+        first_line = str(error).split("\n", 1)[0][:300]
+        message = f"{message} error={first_line}"
+        if level == "unknown":
+            level = "error"
+    return Parsed(level, message, status, found["duration"], request and error is None)
+
+
+def _is_time_key(key: str) -> bool:
+    return key in ("ts", "time", "timestamp", "@timestamp", "@t", "t", "date", "datetime", "asctime")
+
+
+# ---------------------------------------------------------------- text
+
+_ERROR_WORDS = re.compile(r"(?:[Ee]rror|ERROR|[Ee]xception|[Ff]ailed|FAILED|[Ff]atal|FATAL|[Pp]anic)\b")
+_NOT_ERROR = re.compile(r"\b(?:0|no|zero|without) (?:errors?|failures?|exceptions?)\b", re.I)
+_CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", "Exception in thread ")
+
+
+def parse_line(line: str) -> Parsed:
+    if line[:1] == "{":
+        parsed = _parse_json(line)
+        if parsed is not None:
+            return parsed
+    if line.startswith(_CRASH_HEADS):
+        return Parsed("fatal", line, None, None)
+
+    klog = _KLOG.match(line) if line[:1] in "IWEF" else None
+    if klog is not None:
+        body = klog.group(2)
+        return Parsed(_KLOG_LETTER[klog.group(1)], body, _status(body), duration_ms(body))
+
+    if "| " in line and "|" in line[:40]:
+        gin = _GIN.search(line)
+        if gin is not None:
+            code, value, unit, method, path = gin.groups()
+            level = "info"
+            path = path.split("?", 1)[0]
+            return Parsed(level, f"{method} {path} {code}", int(code), float(value) * _UNIT_MS[unit], True)
+
+    stamp = _TIMESTAMP.match(line) if line[0] in _STAMP_FIRST else None
+    body = line[stamp.end() :] if stamp else line
+    duration = duration_ms(body)
+
+    if "HTTP/" in body or "GET " in body or "POST " in body:
+        access = _access_line(body, duration)
+        if access is not None:
+            return access
+
+    if body[:1] in "2345":
+        leading = _LEADING_STATUS.match(body)
+        if leading is not None:  # "500 - yellow": a status printed first, as argoproj/rollouts-demo does
+            return Parsed(
+                "info", f"{leading.group(2)} {leading.group(1)}", int(leading.group(1)), duration, True
+            )
+
+    status = _status_kv(body)
+    if status is None and "Completed " in body:
+        rails = _RAILS.search(body)
+        if rails is not None:
+            status, duration = int(rails.group(1)), float(rails.group(2))
+    if "level=" in body or "lvl=" in body or "severity=" in body:
+        found = _LOGFMT_LEVEL.search(body)
+        if found:
+            message = _logfmt_message(body)
+            if message is not None:
+                return Parsed(normalise_level(found.group(1)), message, status, duration)
+
+    level = "unknown"
+    if body[4:6] == ": " and body[:4] in _DOTNET_LEVELS:
+        return Parsed(normalise_level(body[:4]), body[6:].strip(), status, duration)
+    word = _LEVEL_AT_START.match(body)
+    if word is None:
+        window = body[:60]
+        if any(hint in window for hint in _LEVEL_HINTS):
+            word = _LEVEL_WORD.search(window)
+    if word is not None:
+        level = normalise_level(word.group(1))
+        body = body[: word.start()] + " " + body[word.end() :] if word.start() else body[word.end() :]
+    elif status is not None:
+        level = "info"
+    else:
+        level = _infer_level(body)
+    return Parsed(level, body.strip(), status, duration)
+
+
+def _access_line(body: str, duration: float | None) -> Parsed | None:
+    """An access log line: its shape is "<method> <path> <status>", not the client or the time."""
+    request = _REQUEST.search(body)
+    if request is not None:
+        method, path, code = request.groups()
+        end = request.end()
+        if duration is None:
+            duration = _access_duration(body, end)
+    elif "Request finished" in body or '" from ' in body:
+        return _framework_request(body)
+    else:
+        quoted = _QUOTED_REQUEST.search(body) if "/" in body else None
+        if quoted is None:
+            return None
+        haproxy = _HAPROXY.search(body, 0, quoted.start())
+        if haproxy is None:
+            return None
+        method, path = quoted.groups()
+        total, code = haproxy.groups()
+        if duration is None and total[:1] != "-":
+            duration = float(total)  # Ta: total active time, ms (-1: the request never completed)
+    word = _LEVEL_AT_START.match(body)
+    level = normalise_level(word.group(1)) if word else "info"
+    return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+
+
+def _framework_request(body: str) -> Parsed | None:
+    """Request lines of web frameworks whose status is not right after the request (ASP.NET, chi)."""
+    found = _DOTNET_FINISHED.search(body)
+    if found is not None:
+        method, url, code, ms = found.groups()
+        duration = float(ms)
+    else:
+        chi, request = _CHI.search(body), _CHI_REQUEST.search(body)
+        if chi is None or request is None:
+            return None
+        method, url = request.groups()
+        code, value, unit = chi.groups()
+        duration = float(value) * _UNIT_MS[unit]
+    path = url.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "://" in url and "/" in path else path
+    word = _LEVEL_AT_START.match(body)
+    level = normalise_level(word.group(1)) if word else "info"
+    return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+
+
+def _access_duration(body: str, end: int) -> float | None:
+    """The request time written after the status: Envoy's %DURATION%, nginx rt=, or a trailing number."""
+    after = body[end + 1 : end + 2]
+    if after.isupper() or after == "-":
+        envoy = _ENVOY_TAIL.match(body, end)
+        if envoy is not None:
+            return float(envoy.group(1))
+    if body.startswith(" in ", end):  # "GET /x -> 200 in 16 ms"
+        after = _AFTER_DURATION_KEY.match(body, end + 3)
+        if after is not None and after.group(3):
+            return float(after.group(2)) * _UNIT_MS[after.group(3)]
+    if "t=" in body:
+        kv = _KV_SECONDS.search(body, end)
+        if kv is not None:
+            return float(kv.group(1)) * 1000.0
+    if body[-2:] == "ms":
+        trailing_ms = _TRAILING_MS.search(body, end)
+        if trailing_ms is not None:
+            return float(trailing_ms.group(1))
+    if body[-1:] in "0123456789s":
+        trailing = _TRAILING_DURATION.search(body, end)
+        if trailing is not None:
+            value, unit = trailing.groups()
+            if unit:
+                return float(value) * _UNIT_MS[unit]
+            return float(value) * (1000.0 if "." in value else 1e-3)  # seconds (nginx) or µs (Apache %D)
+    return None
+
+
+def _status(text: str) -> int | None:
+    if "HTTP/" in text or "GET " in text or "POST " in text:
+        request = _REQUEST.search(text)
+        if request is not None:
+            return int(request.group(3))
+    return _status_kv(text)
+
+
+def _status_kv(text: str) -> int | None:
+    if "status" in text or "code=" in text or "code:" in text:
+        found = _STATUS_KV.search(text)
+        if found is not None and 100 <= int(found.group(1)) <= 599:
+            return int(found.group(1))
+        if "grpc.code=" in text:  # go-grpc-middleware in logfmt: grpc.code=Unavailable
+            value = _logfmt_value(text, ("grpc.code=",))
+            return grpc_as_http(value) if value else None
+    return None
+
+
+def _logfmt_value(body: str, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        at = body.find(key)
+        while at >= 0:
+            if at == 0 or body[at - 1] == " ":
+                value = _LOGFMT_VALUE.match(body, at + len(key))
+                if value is not None:
+                    return value.group(1) if value.group(1) is not None else value.group(2)
+            at = body.find(key, at + 1)
+    return None
+
+
+def _logfmt_message(body: str) -> str | None:
+    message = _logfmt_value(body, ("msg=", "message="))
+    if message is None:
+        return None
+    error = _logfmt_value(body, ("err=", "error="))
+    return message if error is None else f"{message} error={error}"
+
+
+def _infer_level(body: str) -> str:
+    """Go `log` and print-style lines carry no level: an error word makes them an error."""
+    if not ("rror" in body or "RROR" in body or "xception" in body or "ailed" in body or "AILED" in body
+            or "atal" in body or "ATAL" in body or "anic" in body):  # fmt: skip
+        return "unknown"
+    if _ERROR_WORDS.search(body) and not _NOT_ERROR.search(body):
+        return "error"
+    return "unknown"

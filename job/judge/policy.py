@@ -1,0 +1,110 @@
+"""Evidence-only verdict (the floor any model answer is combined with).
+
+    any critical finding                    -> fail
+    no log lines on either side             -> inconclusive
+    major finding, enough canary events     -> fail (its tests already weigh a thin stable)
+    major finding, thin canary              -> inconclusive (a problem is likely; too little to be sure)
+    too few events on a side                -> inconclusive, never pass (unless both sides are quiet alike)
+    otherwise                               -> pass (minor and info findings are reported)
+
+Score bands (1 = healthy) keep the score consistent with the verdict for a web metric's
+successCondition: pass 0.6..1, inconclusive 0.5, fail 0..0.4. Confidence grows with the
+events seen on both sides and is high for a critical finding whatever the volume.
+"""
+
+from __future__ import annotations
+
+import math
+
+from job.judge.rules import MIN_EVENTS, thin_sides
+from job.model import Evidence, Finding, LLMResult, Verdict
+
+EVIDENCE_ONLY = "the model was not used (--no-llm): evidence-only verdict"
+_VOLUME_HALF = 100  # events at which a side counts as half-way to "enough"
+
+
+def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE_ONLY) -> Verdict:
+    critical = [f for f in findings if f.severity == "critical"]
+    major = [f for f in findings if f.severity == "major"]
+    minor = [f for f in findings if f.severity == "minor"]
+    canary, stable = evidence.canary, evidence.stable
+    data = _volume_confidence(stable.events, canary.events)
+    thin_names = thin_sides(evidence)
+    thin = bool(thin_names)
+
+    if critical:
+        verdict, score = "fail", max(0.0, 0.2 - 0.05 * (len(critical) - 1) - 0.02 * len(major))
+        confidence = max(0.85, data)
+        summary = _problems(critical + major)
+    elif canary.events == 0 and stable.events == 0:
+        verdict, score, confidence = "inconclusive", 0.5, 0.0
+        summary = (
+            "no log lines on either side: nothing to compare (are the paths, selectors or --since right?)"
+        )
+    elif major and "canary" not in thin_names:
+        verdict, score = "fail", max(0.05, 0.4 - 0.05 * (len(major) - 1))
+        confidence = 0.5 + 0.5 * data
+        summary = _problems(major)
+    elif thin:
+        verdict, score, confidence = "inconclusive", 0.5, round(data * 0.5, 3)
+        summary = _thin(evidence, thin_names) + (f" Meanwhile: {_problems(major)}" if major else "")
+    else:
+        verdict = "pass"
+        score = max(0.6, 1.0 - 0.1 * len(minor))
+        confidence = data * (0.9 if minor else 1.0)
+        summary = _healthy(evidence, minor)
+    return Verdict(
+        verdict=verdict,  # type: ignore[arg-type]
+        score=round(score, 3),
+        confidence=round(confidence, 3),
+        summary=summary,
+        findings=findings,
+        evidence=evidence,
+        llm=LLMResult(used=False, error=llm_note),
+        mode="evidence-only",
+    )
+
+
+def _volume_confidence(stable_events: int, canary_events: int) -> float:
+    def side(n: int) -> float:
+        return n / (n + _VOLUME_HALF)
+
+    return round(math.sqrt(side(stable_events) * side(canary_events)), 3)
+
+
+def _problems(findings: list[Finding]) -> str:
+    head = "; ".join(f.message.rstrip(".") for f in findings[:2])
+    more = f" (+{len(findings) - 2} more)" if len(findings) > 2 else ""
+    return f"{head[0].upper()}{head[1:]}{more}." if head else ""
+
+
+def _thin(evidence: Evidence, thin_names: list[str]) -> str:
+    sides = [
+        f"{name} has {side.events} log events"
+        for name, side in (("canary", evidence.canary), ("stable", evidence.stable))
+        if name in thin_names
+    ]
+    return (
+        f"Too little data to judge: {' and '.join(sides)} (need {MIN_EVENTS} per side); "
+        "run the analysis later or over a longer window."
+    )
+
+
+def _healthy(evidence: Evidence, minor: list[Finding]) -> str:
+    c, s = evidence.canary, evidence.stable
+    parts = [
+        f"Canary looks healthy: {c.events} canary and {s.events} stable events compared",
+        f"error-level share {_pct(c.error_share)} vs {_pct(s.error_share)}",
+    ]
+    if c.requests and s.requests:
+        parts.append(f"HTTP 5xx {_pct(c.http_5xx_share)} vs {_pct(s.http_5xx_share)}")
+    if c.durations and s.durations and min(c.durations.count, s.durations.count) >= 20:
+        parts.append(f"p90 latency {c.durations.p90_ms:.0f} ms vs {s.durations.p90_ms:.0f} ms")
+    text = ", ".join(parts) + "."
+    if minor:
+        text += f" {len(minor)} minor difference(s) noted, e.g. {minor[0].message[:160]}."
+    return text
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f}%"

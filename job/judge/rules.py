@@ -1,0 +1,530 @@
+"""Deterministic findings: one function per signal, all in one registry.
+
+Each rule reads the Evidence and returns Findings; none calls another. Thresholds are
+named constants so the README table and the code cannot drift apart. A rule that
+compares sides needs a minimum count and a significant one-sided test before it can
+raise anything above `minor`, so noise (a new request id, a changed colour string, an
+info line that only the canary prints) never fails a canary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from job.evidence.stats import rate_increase_p
+from job.model import Evidence, Finding, FindingSide, Severity, SideStats, TemplateStat
+
+Rule = Callable[[Evidence], list[Finding]]
+RULES: dict[str, Rule] = {}
+
+MIN_EVENTS = 30  # per side, below this no verdict can be "pass" (unless both sides are quiet alike)
+# A quiet service (a database, a worker) logs its lifecycle, not its traffic: when both sides log at
+# least MIN_QUIET_EVENTS and the canary about as much as the stable, the volume is normal, not thin.
+MIN_QUIET_EVENTS = 20
+QUIET_PARITY = 0.8
+MIN_REQUESTS = 20  # per side, for HTTP status shares
+MIN_ERRORS = 5  # canary error events before an error-share finding is more than minor
+# ...or this many when errors are most of what the canary logs (a start-up failure, restarted)
+MIN_DOMINANT_ERRORS = 3
+ALPHA = 0.01  # one-sided significance for side-level tests (a handful of tests, no correction)
+NEW_ERROR_BURST = 5  # canary events of error templates that stable never printed
+CRASH_SIGNALS = {"oomkilled", "crashloopbackoff", "imagepullbackoff", "errimagepull", "createcontainererror",
+                 "createcontainerconfigerror", "runcontainererror"}  # fmt: skip
+MAJOR_SIGNALS = {"restart", "not_ready", "evicted", "failed", "unschedulable"}
+MAX_TEMPLATE_FINDINGS = 5
+_HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
+# a warning that names a failure or an exhausted resource, new in the canary and at least this share
+# of its events: many servers log refused logins, dead backends or memory pressure as warnings
+FAILING_WARNING_SHARE = 0.01
+_FAILURE_WORDS = re.compile(
+    r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
+    r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
+    r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many",
+    re.I,
+)
+MIN_TIMED = 20  # durations per side before latency is compared
+SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    def register(func: Rule) -> Rule:
+        RULES[name] = func
+        return func
+
+    return register
+
+
+def run_rules(evidence: Evidence) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in RULES.values():
+        findings.extend(check(evidence))
+    return sorted(findings, key=lambda f: -_RANK[f.severity])
+
+
+_RANK = {"critical": 3, "major": 2, "minor": 1, "info": 0}
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f}%" if 0 < share < 0.1 else f"{share * 100:.0f}%"
+
+
+def _errors(side: SideStats) -> int:
+    return side.levels.get("error", 0) + side.levels.get("fatal", 0)
+
+
+def _status_class(side: SideStats, first: str) -> int:
+    return sum(n for code, n in side.http_status.items() if code.startswith(first))
+
+
+def _template_examples(templates: list[TemplateStat], limit: int = 3) -> list[str]:
+    examples: list[str] = []
+    for template in templates:
+        examples.extend(template.examples[:1])
+    return examples[:limit]
+
+
+# ---------------------------------------------------------------- crashes
+
+
+@rule("crash")
+def crash(evidence: Evidence) -> list[Finding]:
+    """Panics, uncaught tracebacks and fatal logs in the canary: the process went down."""
+    canary, stable = evidence.canary, evidence.stable
+    findings: list[Finding] = []
+    if canary.crashes:
+        p = rate_increase_p(stable.crashes, canary.crashes, max(stable.events, 1), max(canary.events, 1))
+        new = stable.crashes == 0 or (p is not None and p < ALPHA)
+        severity: Severity = "critical" if new else "minor"
+        where = f"stable {stable.crashes}" if stable.crashes else "stable none"
+        first = canary.crash_examples[0].splitlines()[0] if canary.crash_examples else ""
+        findings.append(
+            Finding(
+                kind="crash",
+                severity=severity,
+                side="canary",
+                message=f"canary has {canary.crashes} crash/fatal event(s), first: {first[:160]}; {where}"
+                + ("" if new else " (at a similar rate: not new in this version)"),
+                count=canary.crashes,
+                examples=canary.crash_examples[:2],
+            )
+        )
+    if stable.crashes and not canary.crashes:
+        findings.append(
+            Finding(
+                kind="crash",
+                severity="info",
+                side="stable",
+                message=f"stable has {stable.crashes} crash/fatal event(s); the canary none",
+                count=stable.crashes,
+                examples=stable.crash_examples[:1],
+            )
+        )
+    return findings
+
+
+# ---------------------------------------------------------------- HTTP status
+
+
+def _failing_requests(evidence: Evidence, first: str) -> list[TemplateStat]:
+    """Request templates ("GET /color 500") of this status class in the canary, busiest first."""
+    found = [
+        t
+        for t in evidence.templates
+        if t.canary and t.template[-3:].isdigit() and t.template[-3] == first and t.template[-4:-3] == " "
+    ]
+    return sorted(found, key=lambda t: -t.canary)
+
+
+def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float | None) -> list[Finding]:
+    canary, stable = evidence.canary, evidence.stable
+    bad_c, bad_s = _status_class(canary, first), _status_class(stable, first)
+    share_c = bad_c / canary.requests if canary.requests else 0.0
+    share_s = bad_s / stable.requests if stable.requests else 0.0
+    numbers = (
+        f"canary returns HTTP {first}xx on {_pct(share_c)} of requests ({bad_c}/{canary.requests}); "
+        f"stable {_pct(share_s)} ({bad_s}/{stable.requests})"
+    )
+    if bad_c == 0 and bad_s == 0:
+        return []
+    failing = _failing_requests(evidence, first)
+    routes = [t for t in failing if t.template.split(" ", 1)[0] in _HTTP_METHODS]
+    if routes:
+        numbers += f"; most on {routes[0].template.rsplit(' ', 1)[0][:120]} ({routes[0].canary})"
+    examples = _template_examples(failing)
+    if canary.requests < MIN_REQUESTS:
+        if bad_c >= 3 and share_c >= 0.5 and share_c > share_s + 0.25:
+            return [Finding(kind, "major", "canary", numbers + " (few requests)", bad_c, examples)]
+        return []
+    if stable.requests < MIN_REQUESTS:  # no baseline: judge the canary's share on its own
+        severity: Severity | None = None
+        if critical_delta is not None and share_c >= 0.5:
+            severity = "critical"
+        elif share_c >= 0.1 and bad_c >= 5:
+            severity = "major" if first == "5" else "minor"
+        note = f" (stable has only {stable.requests} requests to compare)"
+        return [Finding(kind, severity, "canary", numbers + note, bad_c, examples)] if severity else []
+    p = rate_increase_p(bad_s, bad_c, stable.requests, canary.requests)
+    delta = share_c - share_s
+    if p is not None and p < ALPHA and bad_c >= 3:
+        if critical_delta is not None and delta >= critical_delta:
+            severity = "critical"
+        elif delta >= (0.02 if first == "5" else 0.10) and share_c >= 2 * share_s:
+            severity = "major"
+        else:
+            severity = "minor"
+        return [Finding(kind, severity, "canary", numbers, bad_c, examples)]
+    p_stable = rate_increase_p(bad_c, bad_s, canary.requests, stable.requests)
+    if p_stable is not None and p_stable < ALPHA and share_s - share_c >= 0.02:
+        return [Finding(kind, "info", "stable", numbers + ": the stable is worse", bad_s)]
+    return []
+
+
+@rule("http_5xx")
+def http_5xx(evidence: Evidence) -> list[Finding]:
+    """Server errors: a higher 5xx share in the canary than in the stable."""
+    return _http_share(evidence, "5", "http-5xx", critical_delta=0.20)
+
+
+@rule("http_4xx")
+def http_4xx(evidence: Evidence) -> list[Finding]:
+    """Client errors: a canary that 404s or 400s on what stable served (never critical alone)."""
+    return _http_share(evidence, "4", "http-4xx", critical_delta=None)
+
+
+# ---------------------------------------------------------------- log levels and templates
+
+
+@rule("error_share")
+def error_share(evidence: Evidence) -> list[Finding]:
+    """A larger share of error/fatal events in the canary than in the stable."""
+    canary, stable = evidence.canary, evidence.stable
+    err_c, err_s = _errors(canary), _errors(stable)
+    if (err_c == 0 and err_s == 0) or not canary.events or not stable.events:
+        return []
+    share_c, share_s = err_c / canary.events, err_s / stable.events
+    numbers = (
+        f"error-level share: canary {_pct(share_c)} ({err_c}/{canary.events} events), "
+        f"stable {_pct(share_s)} ({err_s}/{stable.events})"
+    )
+    p = rate_increase_p(err_s, err_c, stable.events, canary.events)
+    delta = share_c - share_s
+    enough = err_c >= MIN_ERRORS or (err_c >= MIN_DOMINANT_ERRORS and share_c >= 0.5)
+    if p is not None and p < ALPHA and enough:
+        if delta >= 0.25:
+            severity: Severity = "critical"
+        elif delta >= 0.03 and share_c >= 2 * share_s:
+            severity = "major"
+        else:
+            severity = "minor"
+        top = [t for t in evidence.templates if t.level in ("error", "fatal") and t.canary]
+        top.sort(key=lambda t: -t.canary)
+        return [Finding("error-share", severity, "canary", numbers, err_c, _template_examples(top))]
+    p_stable = rate_increase_p(err_c, err_s, canary.events, stable.events)
+    if p_stable is not None and p_stable < ALPHA and share_s - share_c >= 0.02:
+        return [Finding("error-share", "info", "stable", numbers + ": the stable logs more errors", err_s)]
+    return []
+
+
+def _is_problem(template: TemplateStat) -> bool:
+    return template.level in ("error", "fatal")
+
+
+@rule("new_error_templates")
+def new_error_templates(evidence: Evidence) -> list[Finding]:
+    """Error messages that only the canary prints: each significant one, and a burst of them."""
+    new = [t for t in evidence.templates if _is_problem(t) and t.stable == 0 and t.canary > 0]
+    if not new:
+        return []
+    new.sort(key=lambda t: -t.canary)
+    findings = [
+        Finding(
+            "new-error",
+            "major",
+            "canary",
+            f"new error in the canary, {t.canary} times (never in stable): {t.template[:200]}",
+            t.canary,
+            t.examples[:2],
+        )
+        for t in new
+        if t.significant
+    ][:MAX_TEMPLATE_FINDINGS]
+    rest = [t for t in new if not t.significant]
+    if not rest:
+        return findings
+    total = sum(t.canary for t in rest)
+    # all of them together, against the stable printing none: P = share ** total
+    share = evidence.canary.events / max(1, evidence.canary.events + evidence.stable.events)
+    burst = evidence.stable.events >= MIN_EVENTS and total >= NEW_ERROR_BURST and share**total < ALPHA / 10
+    findings.append(
+        Finding(
+            "new-error",
+            "major" if burst else "minor",
+            "canary",
+            f"{len(rest)} error message(s) that stable never printed appear {total} time(s) in the canary"
+            + ("" if burst else ": too few to be significant"),
+            total,
+            _template_examples(rest),
+        )
+    )
+    return findings
+
+
+def _is_failing_warning(template: TemplateStat, evidence: Evidence) -> bool:
+    return (
+        template.level == "warn"
+        and template.stable == 0
+        and template.significant
+        and template.canary >= FAILING_WARNING_SHARE * evidence.canary.events
+        and _FAILURE_WORDS.search(template.template) is not None
+    )
+
+
+@rule("failing_warnings")
+def failing_warnings(evidence: Evidence) -> list[Finding]:
+    """Warnings new in the canary that name a failure or resource pressure, often enough to matter:
+    a database refusing the app's logins, a proxy's backends going down, a heap filling up."""
+    canary_events = max(1, evidence.canary.events)
+    found = [t for t in evidence.templates if _is_failing_warning(t, evidence)]
+    found.sort(key=lambda t: -t.canary)
+    return [
+        Finding(
+            "failing-warning",
+            "major",
+            "canary",
+            f"new warning in the canary, {t.canary} times ({_pct(t.canary / canary_events)} of its events, "
+            f"never in stable), naming a failure or resource pressure: {t.template[:200]}",
+            t.canary,
+            t.examples[:2],
+        )
+        for t in found[:MAX_TEMPLATE_FINDINGS]
+    ]
+
+
+@rule("template_increase")
+def template_increase(evidence: Evidence) -> list[Finding]:
+    """Error and warning messages both sides print, significantly more often in the canary."""
+    findings: list[Finding] = []
+    rising = [
+        t
+        for t in evidence.templates
+        if t.stable > 0 and t.significant and t.level in ("error", "fatal", "warn")
+    ]
+    rising.sort(key=lambda t: (t.p_value if t.p_value is not None else 1.0, -t.canary))
+    for template in rising[:MAX_TEMPLATE_FINDINGS]:
+        ratio = template.ratio or 0.0
+        if template.level == "warn":
+            severity: Severity = "minor"
+        elif ratio >= 3:
+            severity = "major"
+        elif ratio >= 1.5:
+            severity = "minor"
+        else:
+            continue
+        findings.append(
+            Finding(
+                "template-increase",
+                severity,
+                "canary",
+                f"{template.level} message {ratio:.1f}x as frequent in the canary "
+                f"({template.canary} vs {template.stable} in stable, per event): {template.template[:200]}",
+                template.canary,
+                template.examples[:2],
+            )
+        )
+    return findings
+
+
+@rule("new_templates")
+def new_templates(evidence: Evidence) -> list[Finding]:
+    """New info/warn-level messages: worth knowing, never a failure on their own."""
+    new = [t for t in evidence.templates if t.stable == 0 and t.canary > 0 and not _is_problem(t)]
+    if not new or not evidence.stable.events:
+        return []
+    warn = [t for t in new if t.level == "warn" and t.significant and not _is_failing_warning(t, evidence)]
+    findings = [
+        Finding(
+            "new-warning",
+            "minor",
+            "canary",
+            f"new warning in the canary, {t.canary} times: {t.template[:200]}",
+            t.canary,
+            t.examples[:1],
+        )
+        for t in warn[:MAX_TEMPLATE_FINDINGS]
+    ]
+    others = [t for t in new if t not in warn]
+    if others:
+        findings.append(
+            Finding(
+                "new-messages",
+                "info",
+                "canary",
+                f"{len(others)} message shape(s) only in the canary (info/debug/warn level)",
+                sum(t.canary for t in others),
+                _template_examples(sorted(others, key=lambda t: -t.canary)),
+            )
+        )
+    return findings
+
+
+@rule("stable_only_errors")
+def stable_only_errors(evidence: Evidence) -> list[Finding]:
+    """Errors only the stable prints: the canary may have fixed them (for the record)."""
+    gone = [t for t in evidence.templates if _is_problem(t) and t.canary == 0 and t.stable >= 3]
+    if not gone or evidence.canary.events < MIN_EVENTS:
+        return []
+    return [
+        Finding(
+            "stable-only-error",
+            "info",
+            "stable",
+            f"{len(gone)} error message(s) in stable but not in the canary",
+            sum(t.stable for t in gone),
+            _template_examples(gone),
+        )
+    ]
+
+
+# ---------------------------------------------------------------- latency
+
+
+@rule("latency")
+def latency(evidence: Evidence) -> list[Finding]:
+    """Slower canary: its p90/p50 durations against stable's, with a test on the upper tail."""
+    c, s = evidence.canary.durations, evidence.stable.durations
+    if c is not None and c.count >= MIN_TIMED and (s is None or s.count < MIN_TIMED):
+        if c.p50_ms < SLOW_WITHOUT_BASELINE_MS:
+            return []
+        return [
+            Finding(
+                "latency",
+                "major",
+                "canary",
+                f"canary requests take p50 {c.p50_ms:.0f} ms / p90 {c.p90_ms:.0f} ms ({c.count} timed); "
+                f"the stable logs {s.count if s else 0} durations, so there is no baseline: over "
+                f"{SLOW_WITHOUT_BASELINE_MS / 1000:.0f} s is slow on its own",
+                c.count,
+            )
+        ]
+    if c is None or s is None or evidence.latency_p_value is None:
+        return []
+    p90_ratio = c.p90_ms / s.p90_ms if s.p90_ms > 0 else float("inf")
+    p50_ratio = c.p50_ms / s.p50_ms if s.p50_ms > 0 else float("inf")
+    slower = evidence.latency_p_value < ALPHA
+    above = evidence.canary_above_stable_p90 or 0.0
+    numbers = (
+        f"canary latency p50 {c.p50_ms:.0f} ms / p90 {c.p90_ms:.0f} ms / p99 {c.p99_ms:.0f} ms vs stable "
+        f"{s.p50_ms:.0f} / {s.p90_ms:.0f} / {s.p99_ms:.0f} ms; {_pct(above)} of canary requests are slower "
+        f"than the stable p90 ({c.count} and {s.count} timed)"
+    )
+    if not slower:
+        return []
+    delta90 = c.p90_ms - s.p90_ms
+    if (p90_ratio >= 1.5 and delta90 >= 25) or (p50_ratio >= 1.5 and c.p50_ms - s.p50_ms >= 15):
+        severity: Severity = "critical" if p90_ratio >= 5 and delta90 >= 1000 else "major"
+    elif p90_ratio >= 1.2 and delta90 >= 10:
+        severity = "minor"
+    else:
+        return []
+    return [Finding("latency", severity, "canary", numbers, c.count)]
+
+
+# ---------------------------------------------------------------- volume
+
+
+def quiet_alike(evidence: Evidence) -> bool:
+    """Both sides log little, and the canary about as much as the stable: a quiet service."""
+    canary, stable = evidence.canary.events, evidence.stable.events
+    return min(canary, stable) >= MIN_QUIET_EVENTS and canary >= QUIET_PARITY * stable
+
+
+def thin_sides(evidence: Evidence) -> list[str]:
+    """The sides with too few events to judge on ("canary", "stable"), or none."""
+    if quiet_alike(evidence):
+        return []
+    return [name for name, side in (("canary", evidence.canary), ("stable", evidence.stable))
+            if side.events < MIN_EVENTS]  # fmt: skip
+
+
+@rule("too_few_data")
+def too_few_data(evidence: Evidence) -> list[Finding]:
+    """Too little log volume on a side to call the canary healthy."""
+    findings = []
+    thin = thin_sides(evidence)
+    low = [
+        (n, s) for n, s in (("canary", evidence.canary), ("stable", evidence.stable)) if s.events < MIN_EVENTS
+    ]
+    if low and not thin:
+        return [
+            Finding(
+                "quiet-service",
+                "info",
+                "both",
+                f"both sides log little ({evidence.canary.events} canary and {evidence.stable.events} stable "
+                f"events) but alike: judged as a quiet service, not as missing data",
+                evidence.canary.events,
+            )
+        ]
+    for side_name, side in (("canary", evidence.canary), ("stable", evidence.stable)):
+        if side_name in thin:
+            side_literal: FindingSide = "canary" if side_name == "canary" else "stable"
+            findings.append(
+                Finding(
+                    "too-few-data",
+                    "info",
+                    side_literal,
+                    f"only {side.events} {side_name} log events ({side.lines} lines); "
+                    f"at least {MIN_EVENTS} are needed to judge",
+                    side.events,
+                )
+            )
+    return findings
+
+
+# ---------------------------------------------------------------- pod signals
+
+
+@rule("pod_signals")
+def pod_signals(evidence: Evidence) -> list[Finding]:
+    """What Kubernetes says about the canary pods: OOMKilled, CrashLoopBackOff, restarts..."""
+    stable_kinds = {s.kind.lower() for s in evidence.stable.signals}
+    by_kind: dict[str, list] = {}
+    for signal in evidence.canary.signals:
+        by_kind.setdefault(signal.kind.lower(), []).append(signal)
+    findings: list[Finding] = []
+    for kind, signals in by_kind.items():
+        count = sum(s.count for s in signals)
+        pods = sorted({s.pod for s in signals})
+        severity: Severity
+        if kind in CRASH_SIGNALS:
+            severity = "critical"
+        elif kind in MAJOR_SIGNALS:
+            severity = "minor" if kind in stable_kinds else "major"
+        else:
+            severity = "minor"
+        also = " (stable too)" if kind in stable_kinds else ""
+        messages = [s.message for s in signals if s.message][:2]
+        findings.append(
+            Finding(
+                f"pod-{kind}",
+                severity,
+                "canary",
+                f"canary pod signal {kind} x{count} on {', '.join(pods[:3])}{also}",
+                count,
+                messages,
+            )
+        )
+    for signal in evidence.stable.signals:
+        if signal.kind.lower() not in by_kind:
+            findings.append(
+                Finding(
+                    f"pod-{signal.kind.lower()}",
+                    "info",
+                    "stable",
+                    f"stable pod signal {signal.kind} x{signal.count} on {signal.pod}",
+                    signal.count,
+                    [signal.message] if signal.message else [],
+                )
+            )
+    return findings

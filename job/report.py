@@ -1,0 +1,106 @@
+"""Render a Verdict: the JSON result document, a readable text report, a termination message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from job.model import Verdict
+
+TERMINATION_LIMIT = 4096  # bytes Kubernetes keeps of /dev/termination-log
+_KEY_ORDER = ("verdict", "score", "confidence", "summary", "findings", "evidence", "llm", "version", "mode")
+
+
+def document(verdict: Verdict) -> dict[str, Any]:
+    """The result document of DESIGN.md, keys in contract order."""
+    raw = verdict.to_dict()
+    return {key: raw[key] for key in _KEY_ORDER if key in raw} | {
+        k: v for k, v in raw.items() if k not in _KEY_ORDER
+    }
+
+
+def render(verdict: Verdict, output: str = "json") -> str:
+    if output == "json":
+        return json.dumps(document(verdict), indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    if output == "text":
+        return _text(verdict)
+    raise ValueError(f"unknown output format {output!r}: use json or text")
+
+
+def termination_message(verdict: Verdict) -> str:
+    """Short, for a pod's termination message (and `kubectl describe`): at most 4096 bytes."""
+    lines = [
+        f"{verdict.verdict.upper()} score={verdict.score:.2f} confidence={verdict.confidence:.2f}",
+        verdict.summary,
+    ]
+    for finding in verdict.findings:
+        if finding.severity in ("critical", "major"):
+            lines.append(f"[{finding.severity}] {finding.message}")
+    if verdict.llm.used and verdict.llm.reasoning:
+        lines.append(f"model: {verdict.llm.reasoning}")
+    return _cut("\n".join(lines), TERMINATION_LIMIT)
+
+
+def _cut(text: str, limit: int) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: limit - 4].decode("utf-8", "ignore") + " ..."
+
+
+def _text(verdict: Verdict) -> str:
+    out = [
+        f"Verdict: {verdict.verdict.upper()}   score {verdict.score:.2f}   "
+        f"confidence {verdict.confidence:.2f}   ({verdict.mode})",
+        "",
+        verdict.summary,
+    ]
+    if verdict.findings:
+        out += ["", "Findings:"]
+        for f in verdict.findings:
+            out.append(f"  [{f.severity:8}] {f.side:6} {f.kind}: {f.message}")
+            for example in f.examples[:1]:
+                out.extend("             | " + line for line in example.splitlines()[:12])
+    evidence = verdict.evidence
+    if evidence is not None:
+        s, c = evidence.stable, evidence.canary
+        rows = [
+            ("log streams", s.streams, c.streams),
+            ("lines", s.lines, c.lines),
+            ("events", s.events, c.events),
+            ("error-level share", f"{s.error_share:.1%}", f"{c.error_share:.1%}"),
+            ("requests", s.requests, c.requests),
+            ("HTTP 5xx share", f"{s.http_5xx_share:.1%}", f"{c.http_5xx_share:.1%}"),
+            ("HTTP 4xx share", f"{s.http_4xx_share:.1%}", f"{c.http_4xx_share:.1%}"),
+            ("crashes", s.crashes, c.crashes),
+            ("templates", s.templates, c.templates),
+        ]
+        for name in ("p50_ms", "p90_ms", "p99_ms"):
+            rows.append(
+                (
+                    f"latency {name.replace('_', ' ')}",
+                    f"{getattr(s.durations, name):.1f}" if s.durations else "-",
+                    f"{getattr(c.durations, name):.1f}" if c.durations else "-",
+                )
+            )
+        if s.signals or c.signals:
+            rows.append(("pod signals", len(s.signals), len(c.signals)))
+        out += ["", f"  {'':22}{'stable':>12}{'canary':>12}"]
+        out += [f"  {label:22}{d_s!s:>12}{d_c!s:>12}" for label, d_s, d_c in rows]
+        interesting = [
+            t for t in evidence.templates if t.level in ("error", "fatal", "warn") or t.stable == 0
+        ][:10]
+        if interesting:
+            out += ["", "Templates to look at (stable / canary count, one-sided p):"]
+            for t in interesting:
+                p = f"{t.p_value:.2g}" if t.p_value is not None else "-"
+                mark = "*" if t.significant else " "
+                out.append(f" {mark}{t.level:6}{t.stable:>8}{t.canary:>8}  p={p:<8} {t.template[:120]}")
+        if evidence.notes:
+            out += ["", "Notes:"] + [f"  - {note}" for note in evidence.notes]
+    llm = verdict.llm
+    status = f"used ({llm.model})" if llm.used else "not used"
+    out += ["", f"Model: {status}" + (f" - {llm.error}" if llm.error else "")]
+    if llm.used and llm.reasoning:
+        out.append(f"  {llm.reasoning}")
+    return "\n".join(out)

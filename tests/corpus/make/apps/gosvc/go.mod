@@ -1,0 +1,3 @@
+module example.invalid/gosvc
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/klogctl
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/logfmtsvc
+
+go 1.19

@@ -1,0 +1,120 @@
+from job.evidence.events import group_events
+
+GO_PANIC = """\
+2024/05/01 12:00:01 listening on :8080
+panic: runtime error: invalid memory address or nil pointer dereference
+[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x6a1b2c]
+
+goroutine 34 [running]:
+main.colorHandler(0xc0000a6000, 0xc0000b2000)
+\t/go/src/app/main.go:88 +0x1d
+net/http.HandlerFunc.ServeHTTP(...)
+\t/usr/local/go/src/net/http/server.go:2047 +0x44
+exit status 2
+2024/05/01 12:00:03 listening on :8080
+"""
+
+PY_LOGGED = """\
+2024-05-01 12:00:00,001 ERROR app.views: payment failed for order 42
+Traceback (most recent call last):
+  File "/app/views.py", line 31, in pay
+    charge(order)
+  File "/app/billing.py", line 12, in charge
+    raise TimeoutError("gateway timed out")
+TimeoutError: gateway timed out
+2024-05-01 12:00:01,002 INFO app.views: order 43 paid
+"""
+
+PY_UNCAUGHT = """\
+2024-05-01 12:00:00,001 INFO app: starting worker
+Traceback (most recent call last):
+  File "/app/main.py", line 5, in <module>
+    config = load()
+KeyError: 'DATABASE_URL'
+"""
+
+JAVA = """\
+2024-05-01 12:00:00.123 ERROR 1 --- [nio-8080-exec-3] c.e.shop.CartController : Request processing failed
+java.lang.NullPointerException: Cannot invoke "Cart.items()" because "cart" is null
+\tat com.example.shop.CartController.add(CartController.java:57)
+\tat java.base/java.lang.Thread.run(Thread.java:833)
+Caused by: java.lang.IllegalStateException: no session
+\t... 12 more
+2024-05-01 12:00:00.456  INFO 1 --- [nio-8080-exec-4] c.e.shop.CartController : cart updated
+"""
+
+
+def events(text: str):  # type: ignore[no-untyped-def]
+    return list(group_events(line for line in text.splitlines() if line.strip()))
+
+
+def test_go_panic_and_goroutine_dump_are_one_crash_event() -> None:
+    found = events(GO_PANIC)
+    assert [e.head[:20] for e in found] == [
+        "2024/05/01 12:00:01 ",
+        "panic: runtime error",
+        "2024/05/01 12:00:03 ",
+    ]
+    panic = found[1]
+    assert panic.crash and panic.lines == 8  # the blank line is not counted
+    assert any("main.go:88" in line for line in panic.extra or [])
+
+
+def test_logged_python_traceback_belongs_to_its_error_line_and_is_no_crash() -> None:
+    found = events(PY_LOGGED)
+    assert len(found) == 2
+    assert found[0].parsed.level == "error" and not found[0].crash
+    assert found[0].lines == 7
+    assert found[0].parsed.message.endswith("-> TimeoutError: gateway timed out")
+
+
+def test_uncaught_python_traceback_is_a_crash_named_by_its_exception() -> None:
+    found = events(PY_UNCAUGHT)
+    assert len(found) == 2
+    crash = found[1]
+    assert crash.crash
+    assert crash.parsed.message == "Traceback: KeyError: 'DATABASE_URL'"
+
+
+def test_java_stack_trace_with_cause_is_one_event() -> None:
+    found = events(JAVA)
+    assert len(found) == 2
+    assert found[0].parsed.level == "error" and found[0].lines == 6
+    assert found[0].parsed.message.endswith(
+        '-> java.lang.NullPointerException: Cannot invoke "Cart.items()" because "cart" is null'
+    )
+    assert found[1].parsed.level == "info"
+
+
+def test_indented_continuation_lines_join_the_record_above() -> None:
+    found = events("INFO config loaded:\n  port: 8080\n  tls: false\nINFO ready\n")
+    assert [e.lines for e in found] == [3, 1]
+
+
+def test_plain_lines_are_one_event_each() -> None:
+    text = "\n".join(f"2024/05/01 12:00:{i:02d} served /color in 3ms" for i in range(50))
+    assert len(events(text)) == 50
+
+
+NODE_CRASH = """\
+ts=2026-05-01T12:00:00.000Z level=info msg="request" status=200
+/app/server.js:24
+  return { id, theme: profile.prefs.theme };
+                                    ^
+
+TypeError: Cannot read properties of undefined (reading 'prefs')
+    at loadSession (/app/server.js:24:53)
+
+Node.js v20.20.2
+ts=2026-05-01T12:00:01.000Z level=info msg="session service listening"
+"""
+
+
+def test_node_uncaught_exception_is_a_crash_named_by_its_error() -> None:
+    found = events(NODE_CRASH)
+    assert len(found) == 3
+    crash = found[1]
+    assert crash.crash and crash.parsed.level == "fatal"
+    assert (
+        crash.parsed.message == "uncaught: TypeError: Cannot read properties of undefined (reading 'prefs')"
+    )

@@ -1,0 +1,71 @@
+from job.evidence.lines import MINE_CHARS, LineReader
+
+
+def lines_of(chunks: list[bytes], max_line: int = 1 << 20) -> tuple[list[str], LineReader]:
+    reader = LineReader(chunks, max_line)
+    return list(reader), reader
+
+
+def test_lines_split_across_chunks_are_joined() -> None:
+    lines, reader = lines_of([b"2024-05-01 INFO sta", b"rted\n2024-05-01 INFO rea", b"dy\n"])
+    assert lines == ["2024-05-01 INFO started", "2024-05-01 INFO ready"]
+    assert reader.bytes == 46
+
+
+def test_crlf_and_lone_cr_end_lines() -> None:
+    lines, _ = lines_of([b"GET / 200\r\nGET /x 404\r", b"\nPOST /y 500\rlast"])
+    assert lines == ["GET / 200", "GET /x 404", "POST /y 500", "last"]
+
+
+def test_invalid_utf8_is_replaced_not_lost() -> None:
+    lines, _ = lines_of([b"caf\xe9 latin-1 line\n", b"ok \xf0\x9f\x98\x80 emoji\n"])
+    assert lines == ["caf\ufffd latin-1 line", "ok \U0001f600 emoji"]
+
+
+def test_a_multibyte_character_split_between_chunks_survives() -> None:
+    data = "réponse reçue\n".encode()
+    split = data.index(b"\xc3") + 1  # inside the two bytes of "é"
+    lines, _ = lines_of([data[:split], data[split:]])
+    assert lines == ["réponse reçue"]
+
+
+def test_blank_lines_are_skipped() -> None:
+    lines, _ = lines_of([b"a\n\n   \n\tb\n"])
+    assert lines == ["a", "\tb"]
+
+
+def test_an_overlong_line_is_cut_and_the_next_line_kept() -> None:
+    chunks = [b"x" * 300, b"y" * 300, b"z" * 300 + b"\nnext line\n"]
+    lines, reader = lines_of(chunks, max_line=500)
+    assert reader.cut_lines == 1
+    assert lines[-1] == "next line"
+    assert len(lines) == 2 and set(lines[0]) <= {"x", "y"}
+
+
+def test_a_file_without_newlines_does_not_grow_memory() -> None:
+    chunks = (b"a" * 1000 for _ in range(10_000))  # 10 MB, no newline
+    reader = LineReader(chunks, max_line_bytes=4096)
+    lines = list(reader)
+    assert len(lines) == 1 and len(lines[0]) <= MINE_CHARS
+    assert reader.bytes == 10_000_000
+
+
+def test_long_lines_are_truncated_for_mining() -> None:
+    lines, _ = lines_of([b"E" * (MINE_CHARS * 3) + b"\n"])
+    assert len(lines[0]) == MINE_CHARS
+
+
+def test_kubectl_timestamps_and_cri_prefixes_are_removed() -> None:
+    data = (
+        b"2024-05-01T12:00:00.123456789Z ERROR request failed\n"
+        b"2024-05-01T12:00:00.1234Z \tat com.example.Handler.run(Handler.java:12)\n"
+        b"2024-05-01T12:00:01.5Z stderr F panic: boom\n"
+        b'2024-05-01T12:00:02Z stdout P {"level":"info"}\n'
+    )
+    lines, _ = lines_of([data])
+    assert lines == [
+        "ERROR request failed",
+        "\tat com.example.Handler.run(Handler.java:12)",
+        "panic: boom",
+        '{"level":"info"}',
+    ]

@@ -1,0 +1,200 @@
+"""The Job AnalysisTemplate and its RBAC: valid against the real schemas, hardened, least privilege."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+
+from job.cli import analyze
+from tests.schemas import (
+    PROJECT_ROOT,
+    job_from_metric,
+    load_documents,
+    validate_against_crd,
+    validate_core,
+    validate_manifest,
+)
+
+TEMPLATE = PROJECT_ROOT / "templates" / "analysistemplate-job.yaml"
+RBAC = PROJECT_ROOT / "templates" / "rbac-job.yaml"
+
+
+def template() -> dict[str, Any]:
+    [doc] = load_documents(TEMPLATE)
+    return doc
+
+
+def metric() -> dict[str, Any]:
+    [only] = template()["spec"]["metrics"]
+    return only
+
+
+def pod_spec() -> dict[str, Any]:
+    return metric()["provider"]["job"]["spec"]["template"]["spec"]
+
+
+def container() -> dict[str, Any]:
+    [only] = pod_spec()["containers"]
+    return only
+
+
+def rbac() -> dict[str, dict[str, Any]]:
+    return {doc["kind"]: doc for doc in load_documents(RBAC)}
+
+
+def rollout_usage() -> dict[str, Any]:
+    """The Rollout example in the template's header comment."""
+    text = TEMPLATE.read_text()
+    block = text[text.index("# --- rollout usage\n") : text.index("# --- end\n")].splitlines()[1:]
+    return yaml.safe_load("\n".join(line.removeprefix("#").removeprefix(" ") for line in block))
+
+
+# ---------------------------------------------------------------- schemas
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, RBAC], ids=lambda p: p.name)
+def test_every_document_is_valid_against_the_real_schema(path: Path) -> None:
+    for doc in load_documents(path):
+        validate_manifest(doc)
+
+
+def test_the_job_argo_creates_is_a_valid_batch_job() -> None:
+    validate_core(job_from_metric(metric()))
+
+
+def test_the_documented_rollout_usage_is_valid_and_feeds_the_hashes() -> None:
+    rollout = rollout_usage()
+    validate_against_crd(rollout, "rollout-crd.yaml")
+    [analysis] = [s["analysis"] for s in rollout["spec"]["strategy"]["canary"]["steps"] if "analysis" in s]
+    assert analysis["templates"] == [{"templateName": template()["metadata"]["name"]}]
+    given = {a["name"]: a["valueFrom"]["podTemplateHashValue"] for a in analysis["args"]}
+    assert given == {"stable-hash": "Stable", "canary-hash": "Latest"}
+    required = {a["name"] for a in template()["spec"]["args"] if "value" not in a and "valueFrom" not in a}
+    assert required == set(given), "the Rollout must supply exactly the args without a default"
+
+
+def test_strict_validation_catches_a_misspelt_field() -> None:
+    broken = template()
+    broken["spec"]["metrics"][0]["provider"]["job"]["spec"]["backofLimit"] = 0
+    with pytest.raises(AssertionError, match="backofLimit"):
+        validate_manifest(broken)
+    job = job_from_metric(metric())
+    job["spec"]["template"]["spec"]["containers"][0]["securityContex"] = {}
+    with pytest.raises(AssertionError, match="securityContex"):
+        validate_core(job)
+
+
+# ---------------------------------------------------------------- args and CLI
+
+
+def test_every_flag_the_job_passes_exists_on_the_cli() -> None:
+    flags = {opt for param in analyze.params if isinstance(param, click.Option) for opt in param.opts}
+    args = container()["args"]
+    assert args[0] == "analyze"
+    passed = [a for a in args[1:] if a.startswith("--")]
+    assert passed and set(passed) <= flags, set(passed) - flags
+
+
+def test_every_declared_arg_is_used_and_every_used_arg_declared() -> None:
+    declared = {a["name"] for a in template()["spec"]["args"]}
+    used = set(re.findall(r"\{\{\s*args\.([\w-]+)\s*\}\}", yaml.safe_dump(metric())))
+    assert used == declared == {"stable-hash", "canary-hash", "ollama-host", "model", "extra-prompt"}
+
+
+# ---------------------------------------------------------------- hardening
+
+
+def test_the_job_runs_once_and_goes_away() -> None:
+    spec = metric()["provider"]["job"]["spec"]
+    assert spec["backoffLimit"] == 0
+    assert spec["ttlSecondsAfterFinished"] > 0
+    assert pod_spec()["restartPolicy"] == "Never"
+    env = {e["name"]: e.get("value") for e in container()["env"]}
+    collection = float(env["ROLLOUTS_AI_KUBE_DEADLINE"])
+    from job.model import LLMConfig
+
+    assert spec["activeDeadlineSeconds"] >= collection + LLMConfig.timeout_seconds + 60
+
+
+def test_no_mesh_sidecar_is_injected() -> None:
+    annotations = metric()["provider"]["job"]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["sidecar.istio.io/inject"] == "false"
+    assert annotations["linkerd.io/inject"] == "disabled"
+
+
+def test_restricted_security_context() -> None:
+    pod = pod_spec()["securityContext"]
+    box = container()["securityContext"]
+    assert pod["runAsNonRoot"] is True and isinstance(pod["runAsUser"], int) and pod["runAsUser"] > 0
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"} == box["seccompProfile"]
+    assert box["readOnlyRootFilesystem"] is True and box["allowPrivilegeEscalation"] is False
+    assert box["capabilities"] == {"drop": ["ALL"]}
+    assert "privileged" not in box and not pod_spec().get("hostNetwork")
+
+
+def test_resources_are_bounded() -> None:
+    resources = container()["resources"]
+    assert {"cpu", "memory"} <= set(resources["requests"]) and {"memory"} <= set(resources["limits"])
+
+
+def test_pod_knows_its_name_for_the_verdict_event() -> None:
+    env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in container()["env"]}
+    assert env["POD_NAME"] == "metadata.name" and env["POD_NAMESPACE"] == "metadata.namespace"
+
+
+def test_the_job_runs_as_the_service_account_the_rbac_binds() -> None:
+    docs = rbac()
+    account = docs["ServiceAccount"]["metadata"]["name"]
+    assert pod_spec()["serviceAccountName"] == account
+    binding = docs["RoleBinding"]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": docs["Role"]["metadata"]["name"],
+    }
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account}]
+
+
+# ---------------------------------------------------------------- least privilege
+
+
+def granted() -> set[tuple[str, str, str]]:
+    return {
+        (verb, resource, group)
+        for rule in rbac()["Role"]["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def used_by_the_code() -> set[tuple[str, str, str]]:
+    """Every Permission(...) the code declares for its API calls."""
+    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*[\w.]+(?:,\s*"(\w*)")?\s*\)')
+    found = set()
+    for path in (PROJECT_ROOT / "job").rglob("*.py"):
+        found |= {
+            (verb, resource, group or "") for verb, resource, group in pattern.findall(path.read_text())
+        }
+    return found
+
+
+def test_rbac_is_read_only_except_creating_events() -> None:
+    for verb, resource, group in granted():
+        assert "*" not in (verb, resource, group)
+        assert verb in {"get", "list"} or (verb, resource, group) == ("create", "events", ""), (
+            verb,
+            resource,
+        )
+    assert "ClusterRole" not in rbac() and "ClusterRoleBinding" not in rbac()
+
+
+def test_rbac_grants_exactly_what_the_code_uses() -> None:
+    used = used_by_the_code()
+    assert ("list", "pods", "") in used and ("get", "jobs", "batch") in used  # the scan finds calls
+    assert granted() == used
