@@ -158,10 +158,11 @@ def _verdict_of(content: str) -> str:
 # ------------------------------------------------------------------ accuracy on the corpus
 
 
-def accuracy(cfg: LLMConfig, only: list[str], served: object = None) -> int:
+def accuracy(
+    cfg: LLMConfig, only: list[str], served: object = None, model: bool = True, naive_too: bool = True
+) -> int:
     """Evidence-only vs evidence+model vs the worst-case model vs naive, on tests/corpus/."""
     from bench.accuracy import load_scenarios
-
     from job.collect import collect
     from job.evidence import build_evidence
     from job.judge import policy, rules
@@ -179,7 +180,10 @@ def accuracy(cfg: LLMConfig, only: list[str], served: object = None) -> int:
         evidence = build_evidence(collect(FileSource(scenario.stable_paths, scenario.canary_paths)))
         floor = policy.decide(evidence, rules.run_rules(evidence))
         started = time.perf_counter()
-        answer = consult(evidence, floor, cfg)
+        if model:
+            answer = consult(evidence, floor, cfg)
+        else:
+            answer = ModelAnswer(result=LLMResult(), error="not asked (--no-model)")
         seconds = time.perf_counter() - started
         references = build_prompt(evidence, floor, cfg.extra_prompt, cfg.prompt_token_budget).references
         worst = ModelAnswer(result=LLMResult(model="worst-case"), verdict="fail", confidence=1.0)
@@ -191,7 +195,7 @@ def accuracy(cfg: LLMConfig, only: list[str], served: object = None) -> int:
             "evidence+model": combine(floor, answer, cfg).verdict,
             "worst-case model": combine(floor, worst, cfg).verdict,
             "model alone": answer.verdict or "error",
-            "naive": str(naive(stable, canary, cfg, served)["model_said"]),
+            "naive": str(naive(stable, canary, cfg, served)["model_said"]) if naive_too else "-",
         }
         for column, verdict in row.items():
             right[column] += verdict == scenario.expect
@@ -229,6 +233,10 @@ def main() -> int:
     parser.add_argument("--accuracy", action="store_true", help="accuracy on tests/corpus/ instead")
     parser.add_argument("--only", nargs="*", default=[], help="with --accuracy: these scenarios")
     parser.add_argument(
+        "--no-model", action="store_true", help="with --accuracy: evidence and worst case only"
+    )
+    parser.add_argument("--no-naive", action="store_true", help="with --accuracy: skip the naive prompt")
+    parser.add_argument(
         "--ollama-host", default=None, help="an Ollama server (default: serve the test model)"
     )
     parser.add_argument("--model", default=MODEL_NAME)
@@ -240,12 +248,13 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=3000, help="prompt token budget (ours)")
     args = parser.parse_args()
 
-    with model_server(args.ollama_host, args.model_file, args.threads) as (host, served):
+    host = args.ollama_host or ("http://127.0.0.1:9" if args.accuracy and args.no_model else None)
+    with model_server(host, args.model_file, args.threads) as (host, served):
         cfg = LLMConfig(
             host=host, model=args.model, timeout_seconds=args.timeout, prompt_token_budget=args.budget
         )
         if args.accuracy:
-            return accuracy(cfg, args.only, served)
+            return accuracy(cfg, args.only, served, not args.no_model, not (args.no_naive or args.no_model))
         sizes = args.sizes or (QUICK_SIZES if args.quick else tuple(SIZES))
         print(
             f"model {args.model}, prompt budget {args.budget} tokens (ours), Ollama default context (naive)\n"

@@ -83,3 +83,27 @@ def test_bench_quick_runs_end_to_end() -> None:
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| 10")]
     assert [row.split("|")[1].strip() for row in rows] == ["10KB", "100KB"]
+
+
+@pytest.mark.skipif(not engine_ready(), reason="the evidence stage (issue 2) is not on this branch yet")
+def test_accuracy_bound_runs_without_a_model() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/llm_bench.py",
+            "--accuracy",
+            "--no-model",
+            "--only",
+            "rd-bad-5xx",
+            "rd-good-colour",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("|")[1].strip(): line for line in done.stdout.splitlines() if line.startswith("| rd-")}
+    assert set(rows) == {"rd-bad-5xx", "rd-good-colour"}
+    # evidence and worst-case columns: the worst case never passes a canary the evidence failed
+    assert [c.strip() for c in rows["rd-bad-5xx"].split("|")[2:5]] == ["fail", "fail", "fail"]
