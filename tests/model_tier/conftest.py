@@ -16,7 +16,6 @@ for path in (ROOT, ROOT / "tests" / "llm"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import judge_shim  # noqa: E402,F401
 
 MODEL_FILE = Path(
     os.environ.get("ROLLOUTS_AI_TEST_MODEL", ROOT / ".cache/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
