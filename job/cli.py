@@ -90,7 +90,7 @@ def llm_options(func):  # type: ignore[no-untyped-def]
         ),
         click.option(
             "--prompt-token-budget",
-            type=click.IntRange(min=500),
+            type=click.IntRange(min=1000),
             default=3000,
             show_default=True,
             help="Upper bound on prompt tokens, whatever the log volume.",

@@ -57,7 +57,7 @@ class LLMConfig:
     host: str = "http://localhost:11434"
     url: str | None = None
     model: str = "qwen2.5:1.5b-instruct"
-    timeout_seconds: float = 60.0
+    timeout_seconds: float = 120.0
     extra_prompt: str = ""
     on_error: OnLLMError = "evidence"
     prompt_token_budget: int = 3000

@@ -110,20 +110,11 @@ class _Done:
 
 
 def llm_reachable(llm: LLMConfig, timeout: float = 2.0) -> str | None:
-    """None when the model server answers, else why not. Replaceable by the judge's own ping."""
-    import requests
+    """None when the model server answers and has the model, else what is wrong (the judge's ping)."""
+    from job.judge.backends import ping
 
-    if llm.api == "openai":
-        url = (llm.url or llm.host).rstrip("/") + "/models"
-    else:
-        url = llm.host.rstrip("/") + "/api/version"
-    try:
-        answer = requests.get(url, timeout=timeout)
-    except requests.RequestException as error:
-        return f"{url}: {type(error).__name__}"
-    if answer.status_code != 200:
-        return f"{url}: HTTP {answer.status_code}"
-    return None
+    answer = ping(llm, timeout)
+    return None if answer is True else str(answer)
 
 
 class _Readiness:

@@ -9,16 +9,17 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from web_service import HERE, ROOT, Service
+
+from job.model import LLMConfig
+from tests.fake_ollama import FakeOllama, ollama_reply
 
 VERDICTS = {"pass", "fail", "inconclusive"}
 Q = {"namespace": "shop", "stableHash": "aaa111"}
@@ -414,18 +415,6 @@ def test_deadline_is_504_and_the_retry_reads_the_result(service_factory: Any) ->
 # ---------------------------------------------------------------- health, readiness, metrics
 
 
-class _FakeOllama(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b'{"version": "0.5.0"}' if self.path == "/api/version" else b"{}"
-        self.send_response(200 if self.path == "/api/version" else 404)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_health_and_readiness(service_factory: Any) -> None:
     no_model = service_factory("--no-llm")
     assert checked(requests.get(no_model.url + "/healthz", timeout=10)).json() == {"status": "ok"}
@@ -442,15 +431,16 @@ def test_health_and_readiness(service_factory: Any) -> None:
     # Not ready for the model, still answering analyses (the Deployment's readinessProbe is /healthz).
     assert analyse(unreachable, "pass").status_code == 200
 
-    ollama = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOllama)
-    threading.Thread(target=ollama.serve_forever, daemon=True).start()
-    try:
-        reachable = service_factory("--ollama-host", f"http://127.0.0.1:{ollama.server_address[1]}")
+    with FakeOllama([ollama_reply("{}")], models=(LLMConfig.model,)) as ollama:
+        reachable = service_factory("--ollama-host", ollama.url)
         assert checked(requests.get(reachable.url + "/readyz", timeout=10)).json()["llm"] is True
         metrics = requests.get(reachable.url + "/metrics", timeout=10).text
         assert "rollouts_ai_model_reachable 1.0" in metrics.splitlines()
-    finally:
-        ollama.shutdown()
+
+    with FakeOllama([ollama_reply("{}")], models=("some-other-model:latest",)) as ollama:
+        not_pulled = service_factory("--ollama-host", ollama.url)
+        answer = checked(requests.get(not_pulled.url + "/readyz", timeout=10))
+        assert answer.status_code == 503 and f"ollama pull {LLMConfig.model}" in answer.json()["error"]
 
 
 def test_metrics_are_prometheus_text(service: Service) -> None:
