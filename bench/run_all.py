@@ -16,12 +16,51 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# (title, script, extra args). Scripts take --quick for a small smoke run.
-BENCHMARKS: list[tuple[str, str, list[str]]] = [
-    ("Evidence stage: lines/s and peak memory, beside plain drain3", "bench/evidence_bench.py", []),
-    ("Verdict accuracy on the labelled scenario corpus", "bench/accuracy.py", []),
-    ("Prompt tokens and seconds per analysis as logs grow", "bench/llm_bench.py", []),
-    ("Web service overhead and throughput", "bench/web_bench.py", []),
+# One scenario per app and failure kind, for the naive approach (minutes per scenario on CPU).
+NAIVE_SAMPLE = [
+    "rd-good-colour", "rd-bad-5xx", "rd-slow", "rd-injection-5xx", "go-handler-panic",
+    "nginx-good-reload", "nginx-502-upstream-down", "java-npe-burst", "pg-good-tuning",
+    "json-good-new-info", "uvicorn-import-error-crash", "node-few-data",
+]  # fmt: skip
+
+# (title, script, args, args for --quick: a smoke run that needs no model and takes seconds)
+BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
+    (
+        "Evidence stage: lines/s and peak memory, beside plain drain3",
+        "bench/evidence_bench.py",
+        [],
+        ["--quick"],
+    ),
+    (
+        "Verdict accuracy on the labelled scenario corpus (evidence only)",
+        "bench/accuracy.py",
+        [],
+        [],
+    ),
+    (
+        "Verdict accuracy with the real small model (every scenario; worst-case bound)",
+        "bench/llm_bench.py",
+        ["--accuracy", "--no-naive"],
+        ["--accuracy", "--no-naive", "--no-model"],
+    ),
+    (
+        "Naive approach (raw logs in one prompt, 4,096-token context) on a sample of the corpus",
+        "bench/llm_bench.py",
+        ["--accuracy", "--only", *NAIVE_SAMPLE],
+        ["--accuracy", "--no-naive", "--no-model", "--only", NAIVE_SAMPLE[0]],
+    ),
+    (
+        "Prompt tokens and seconds per analysis as logs grow, ours vs naive",
+        "bench/llm_bench.py",
+        [],
+        ["--quick"],
+    ),
+    (
+        "Web service overhead and throughput",
+        "bench/web_bench.py",
+        [],
+        ["--quick"],
+    ),
 ]
 
 
@@ -47,8 +86,8 @@ def commit() -> str:
         return "unknown"
 
 
-def run(script: str, args: list[str], quick: bool) -> tuple[int, str, float]:
-    argv = [sys.executable, str(ROOT / script), *args, *(["--quick"] if quick else [])]
+def run(script: str, args: list[str]) -> tuple[int, str, float]:
+    argv = [sys.executable, str(ROOT / script), *args]
     started = time.monotonic()
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     output = done.stdout + (f"\n[stderr]\n{done.stderr}" if done.returncode else "")
@@ -73,15 +112,16 @@ def main() -> int:
         "",
     ]
     failures = 0
-    for title, script, args in BENCHMARKS:
-        if options.only and not any(word in script for word in options.only):
+    for title, script, full_args, quick_args in BENCHMARKS:
+        args = quick_args if options.quick else full_args
+        if options.only and not any(word in f"{script} {title}" for word in options.only):
             continue
         print(f"== {title} ({script})", flush=True)
-        code, output, seconds = run(script, args, options.quick)
+        code, output, seconds = run(script, args)
         print(output, flush=True)
         failures += code != 0
         status = "" if code == 0 else f" — **exited {code}**"
-        ran = f"`python {script}` ({seconds:.0f} s){status}"
+        ran = f"`python {' '.join([script, *args])}` ({seconds:.0f} s){status}"
         sections += [f"## {title}", "", ran, "", "```", output, "```", ""]
     options.output.write_text("\n".join(sections))
     print(f"wrote {options.output}")

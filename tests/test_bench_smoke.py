@@ -15,3 +15,22 @@ def test_evidence_bench_quick_prints_a_table() -> None:
     header, row = result.stdout.strip().splitlines()[:2]
     assert "evidence l/s" in header and "drain3 l/s" in header
     assert int(row.split()[0].replace(",", "")) >= 500
+
+
+def test_run_all_records_machine_date_command_and_each_benchmark(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    argv = [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--output", str(results)]
+    subprocess.run(
+        [*argv, "--only", "evidence_bench", "--only", "evidence only"],
+        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    text = results.read_text()
+    for line in ("- machine: ", "- date: ", "- commit: ", "- command: `python bench/run_all.py --quick`"):
+        assert line in text
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    assert sections == [
+        "## Evidence stage: lines/s and peak memory, beside plain drain3",
+        "## Verdict accuracy on the labelled scenario corpus (evidence only)",
+    ]
+    assert "exited" not in text and "evidence l/s" in text and "accuracy:" in text
