@@ -13,7 +13,6 @@ nodejs + pino (`npm install pino@9` in CORPUS2_NODE_DIR, default /work/cache/cor
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -23,63 +22,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import harness
-from harness import Request, free_port, serve_and_capture
+from harness import APPS, PY_ENV, Request, Scenario, free_port, pod_log, serve_and_capture
 
-HERE = Path(__file__).resolve().parent
-APPS = HERE / "apps"
-CORPUS = HERE.parent
 BUILD = Path(os.environ.get("CORPUS2_BUILD", "/work/cache/corpus2"))
 NODE_DIR = Path(os.environ.get("CORPUS2_NODE_DIR", "/work/cache/corpus2-node"))
 PY = sys.executable
-PY_ENV = {"PYTHONUNBUFFERED": "1"}
 RNG = random.Random(20261127)
 
 
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    expect: str
-    category: str
-    app: str
-    format: str
-    story: str
-    make: Callable[[Path], None]
-    needs: tuple[str, ...] = ()
-
-
 SCENARIOS: list[Scenario] = []
-
-
-def scenario(
-    name: str, expect: str, category: str, app: str, fmt: str, story: str, needs: tuple[str, ...] = ()
-):
-    def register(func: Callable[[Path], None]) -> Callable[[Path], None]:
-        SCENARIOS.append(Scenario(name, expect, category, app, fmt, story, func, needs))
-        return func
-
-    return register
-
-
-def pod_log(root: Path, side: str, pod: str) -> Path:
-    path = root / side / f"{pod}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_yaml(root: Path, sc: Scenario) -> None:
-    fields = {
-        "expect": sc.expect,
-        "category": sc.category,
-        "app": sc.app,
-        "format": sc.format,
-        "how_made": f"tests/corpus/make/make_more.py {sc.name}: {sc.story}",
-    }
-    (root / "scenario.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items()))
+scenario = harness.registrar(SCENARIOS)
+SCRIPT = "tests/corpus/make/make_more.py"
 
 
 def ids(template: str, n: int, lo: int = 1, hi: int = 300) -> list[Request]:
@@ -1310,41 +1266,7 @@ def available(sc: Scenario) -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("names", nargs="*", help="scenarios to make (default: all)")
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("--labels", action="store_true", help="only rewrite scenario.yaml of made scenarios")
-    args = parser.parse_args()
-    if args.list:
-        for sc in SCENARIOS:
-            print(f"{sc.name:32} {sc.expect:13} {sc.category}")
-        return 0
-    unknown = set(args.names) - {sc.name for sc in SCENARIOS}
-    if unknown:
-        print(f"unknown scenarios: {sorted(unknown)} (see --list)", file=sys.stderr)
-        return 2
-    chosen = [sc for sc in SCENARIOS if not args.names or sc.name in args.names]
-    if args.labels:
-        for sc in chosen:
-            if (CORPUS / sc.name).is_dir():
-                write_yaml(CORPUS / sc.name, sc)
-        return 0
-    BUILD.mkdir(parents=True, exist_ok=True)
-    for sc in chosen:
-        missing = available(sc)
-        if missing:
-            print(f"skip {sc.name}: needs {missing}", file=sys.stderr)
-            continue
-        root = CORPUS / sc.name
-        shutil.rmtree(root, ignore_errors=True)
-        started = time.monotonic()
-        sc.make(root)
-        write_yaml(root, sc)
-        size = sum(p.stat().st_size for p in root.rglob("*.log"))
-        print(f"made {sc.name:32} {size / 1024:7.1f} KiB  {time.monotonic() - started:5.1f}s", flush=True)
-    return 0
+    return harness.run_scenarios(harness.parser(__doc__).parse_args(), SCENARIOS, available, SCRIPT, BUILD)
 
 
 if __name__ == "__main__":
