@@ -408,16 +408,8 @@ def mariadb_pod(log: Path, *, app_password: str, server_password: str, extra: li
 MARIADB = ("mariadbd", "mariadb-install-db", "mariadb")
 
 
-@scenario(
-    "mariadb-good-tuning",
-    "pass",
-    "good",
-    "MariaDB 10.11",
-    MARIADB_FMT,
-    "canary raises max_connections and table_open_cache; the same 80 app sessions succeed on both sides",
-    MARIADB,
-)
-def _mariadb_good(root: Path) -> None:
+def mariadb_rollout(root: Path, canary_server_password: str, canary_extra: list[str]) -> None:
+    """One stable and one canary server; the app always logs in with the v1 password, 80 sessions each."""
     mariadb_pod(
         pod_log(root, "stable", "orders-db-0"),
         app_password="s3cret-v1",
@@ -428,10 +420,23 @@ def _mariadb_good(root: Path) -> None:
     mariadb_pod(
         pod_log(root, "canary", "orders-db-1"),
         app_password="s3cret-v1",
-        server_password="s3cret-v1",
-        extra=["--max-connections=300", "--table-open-cache=4000"],
+        server_password=canary_server_password,
+        extra=canary_extra,
         n=80,
     )
+
+
+@scenario(
+    "mariadb-good-tuning",
+    "pass",
+    "good",
+    "MariaDB 10.11",
+    MARIADB_FMT,
+    "canary raises max_connections and table_open_cache; the same 80 app sessions succeed on both sides",
+    MARIADB,
+)
+def _mariadb_good(root: Path) -> None:
+    mariadb_rollout(root, "s3cret-v1", ["--max-connections=300", "--table-open-cache=4000"])
 
 
 @scenario(
@@ -445,20 +450,7 @@ def _mariadb_good(root: Path) -> None:
     MARIADB,
 )
 def _mariadb_denied(root: Path) -> None:
-    mariadb_pod(
-        pod_log(root, "stable", "orders-db-0"),
-        app_password="s3cret-v1",
-        server_password="s3cret-v1",
-        extra=[],
-        n=80,
-    )
-    mariadb_pod(
-        pod_log(root, "canary", "orders-db-1"),
-        app_password="s3cret-v1",
-        server_password="s3cret-v2",
-        extra=[],
-        n=80,
-    )
+    mariadb_rollout(root, "s3cret-v2", [])
 
 
 # ------------------------------------------------------------------ Java, Spring Boot console layout
