@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -13,24 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from job.cli import main
+from tests.sample_logs import web_log
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def web_log(requests: int, seed: int, error_share: float = 0.0) -> str:
-    rng = random.Random(seed)
-    lines = []
-    for i in range(requests):
-        status = 500 if rng.random() < error_share else 200
-        lines.append(
-            f"10.0.0.{rng.randrange(255)} - - [01/May/2024:12:00:{i % 60:02d} +0000] "
-            f'"GET /color HTTP/1.1" {status} 7'
-        )
-        lines.append(
-            f"2024/05/01 12:00:{i % 60:02d} request_id={rng.getrandbits(64):016x} "
-            f"took {rng.random() * 9:.1f}ms"
-        )
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture

@@ -101,15 +101,13 @@ class OllamaBackend:
         )
 
     def _status_error(self, error: ollama.ResponseError) -> BackendError:
-        status = error.status_code
-        if status == 404:
-            return BackendError(
-                f"Ollama at {self.host} has no model {self.model!r} ({error.error}): run "
-                f"`ollama pull {self.model}` there, or choose another with --model",
-                transient=False,
-            )
-        transient = status >= 500 or status == 429
-        return BackendError(f"Ollama at {self.host} answered {status}: {error.error}", transient=transient)
+        return _status_error(
+            error.status_code,
+            f"Ollama at {self.host}",
+            error.error,
+            self.model,
+            f"run `ollama pull {self.model}` there, or choose another with --model",
+        )
 
 
 class OpenAIBackend:
@@ -198,16 +196,22 @@ class OpenAIBackend:
             raise BackendError(f"talking to {self.base} failed: {error}", transient=True) from None
 
     def _status_error(self, response: requests.Response) -> BackendError:
-        status = response.status_code
-        detail = _error_text(response)
-        if status == 404:
-            return BackendError(
-                f"{self.base} has no model {self.model!r} ({detail}): check the served model "
-                f"names at {self.base}/models and pass one with --model",
-                transient=False,
-            )
-        transient = status >= 500 or status == 429
-        return BackendError(f"{self.base} answered {status}: {detail}", transient=transient)
+        return _status_error(
+            response.status_code,
+            self.base,
+            _error_text(response),
+            self.model,
+            f"check the served model names at {self.base}/models and pass one with --model",
+        )
+
+
+def _status_error(status: int, server: str, detail: str, model: str, fix_missing_model: str) -> BackendError:
+    """Both APIs alike: 404 is a model the server lacks (final); 5xx and 429 are worth a retry."""
+    if status == 404:
+        return BackendError(
+            f"{server} has no model {model!r} ({detail}): {fix_missing_model}", transient=False
+        )
+    return BackendError(f"{server} answered {status}: {detail}", transient=status >= 500 or status == 429)
 
 
 def _error_text(response: requests.Response) -> str:

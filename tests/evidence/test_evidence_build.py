@@ -8,29 +8,13 @@ from job.errors import AnalysisError
 from job.evidence import build_evidence
 from job.evidence.compare import MAX_TEMPLATES_IN_EVIDENCE
 from job.model import LogStream, PodSignal, SideSnapshot, Snapshot
-
-
-def go_app(lines: int, seed: int, error_share: float = 0.0, colour: str = "blue", slow: float = 1.0) -> str:
-    rng = random.Random(seed)
-    out = []
-    for i in range(lines):
-        status = 500 if rng.random() < error_share else 200
-        ms = rng.lognormvariate(2.5, 0.3) * slow
-        out.append(
-            f"10.0.{rng.randrange(9)}.{rng.randrange(255)} - - [01/May/2024:12:00:{i % 60:02d} +0000] "
-            f'"GET /color HTTP/1.1" {status} 12 "-" "Go-http-client/1.1"'
-        )
-        out.append(
-            f"2024/05/01 12:00:{i % 60:02d} request_id={rng.getrandbits(64):016x} "
-            f"colour={colour} served in {ms:.2f}ms"
-        )
-    return "\n".join(out) + "\n"
+from tests.sample_logs import web_log
 
 
 def test_counts_rates_and_durations(evidence_of) -> None:  # type: ignore[no-untyped-def]
-    evidence = evidence_of(go_app(300, 1), go_app(200, 2, error_share=0.5, slow=3))
+    evidence = evidence_of(web_log(300, 1), web_log(200, 2, error_share=0.5, slow=3))
     s, c = evidence.stable, evidence.canary
-    assert (s.lines, s.events, c.events) == (600, 600, 400)
+    assert (s.lines, s.events, c.events) == (601, 601, 401)  # two lines a request + the start line
     assert s.requests == 300 and c.requests == 200
     assert s.http_5xx_share == 0.0 and 0.35 < c.http_5xx_share < 0.65
     assert c.http_status["500"] + c.http_status["200"] == 200
@@ -41,7 +25,7 @@ def test_counts_rates_and_durations(evidence_of) -> None:  # type: ignore[no-unt
 
 
 def test_templates_are_shared_and_the_500_template_is_significant(evidence_of) -> None:  # type: ignore[no-untyped-def]
-    evidence = evidence_of(go_app(300, 1), go_app(300, 2, error_share=0.3))
+    evidence = evidence_of(web_log(300, 1), web_log(300, 2, error_share=0.3))
     by_template = {t.template: t for t in evidence.templates}
     ok = by_template["GET /color 200"]
     assert ok.stable == 300 and ok.canary > 150
@@ -51,17 +35,17 @@ def test_templates_are_shared_and_the_500_template_is_significant(evidence_of) -
 
 
 def test_request_ids_and_a_new_colour_make_no_new_template(evidence_of) -> None:  # type: ignore[no-untyped-def]
-    evidence = evidence_of(go_app(300, 1, colour="blue"), go_app(300, 2, colour="green"))
+    evidence = evidence_of(web_log(300, 1, colour="blue"), web_log(300, 2, colour="green"))
     assert not [t for t in evidence.templates if t.stable == 0]
-    assert evidence.template_total == 2
+    assert evidence.template_total == 3  # access line, app line, start line
 
 
 def test_crashes_are_counted_with_redacted_examples(evidence_of) -> None:  # type: ignore[no-untyped-def]
-    canary = go_app(50, 3) + (
+    canary = web_log(50, 3) + (
         "panic: failed to open db postgres://shop:hunter2@db:5432/shop\n\ngoroutine 1 [running]:\n"
         "main.main()\n\t/app/main.go:20 +0x1d\nexit status 2\n"
     )
-    evidence = evidence_of(go_app(50, 1), canary)
+    evidence = evidence_of(web_log(50, 1), canary)
     assert evidence.canary.crashes == 1 and evidence.stable.crashes == 0
     example = evidence.canary.crash_examples[0]
     assert "hunter2" not in example and "[REDACTED]" in example and "main.go:20" in example
@@ -73,7 +57,7 @@ def test_everything_that_leaves_is_redacted(evidence_of) -> None:  # type: ignor
         f"2024/05/01 12:00:{i:02d} error: login failed password=hunter{i} token=abc{i}xyz\n"
         for i in range(30)
     )
-    evidence = evidence_of(go_app(50, 1), go_app(50, 2) + leak)
+    evidence = evidence_of(web_log(50, 1), web_log(50, 2) + leak)
     text = repr(evidence)
     assert "hunter" not in text and "abc1xyz" not in text
 
@@ -87,7 +71,7 @@ def test_evidence_stays_bounded_whatever_the_number_of_shapes(evidence_of) -> No
         for b in words
         for c in words[:3]
     )
-    evidence = evidence_of(go_app(100, 1), canary)
+    evidence = evidence_of(web_log(100, 1), canary)
     assert len(evidence.templates) <= MAX_TEMPLATES_IN_EVIDENCE
     assert all(len(t.examples) <= 3 for t in evidence.templates)
     assert any("templates kept" in note for note in evidence.notes)
@@ -153,8 +137,8 @@ def test_several_streams_per_side_add_up() -> None:
         return LogStream(name=name, open=lambda: iter([text.encode()]))
 
     snapshot = Snapshot(
-        stable=SideSnapshot(streams=[stream("a", go_app(10, 1)), stream("b", go_app(20, 2))]),
-        canary=SideSnapshot(streams=[stream("c", go_app(5, 3))]),
+        stable=SideSnapshot(streams=[stream("a", web_log(10, 1)), stream("b", web_log(20, 2))]),
+        canary=SideSnapshot(streams=[stream("c", web_log(5, 3))]),
     )
     evidence = build_evidence(snapshot)
     assert (evidence.stable.streams, evidence.stable.requests, evidence.canary.requests) == (2, 30, 5)

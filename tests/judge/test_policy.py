@@ -1,8 +1,9 @@
-from judge_helpers import evidence, evidence_from_logs, side, web_log
+from judge_helpers import evidence, evidence_from_logs, side
 
 from job.judge.policy import decide
 from job.judge.rules import run_rules
 from job.model import Finding
+from tests.sample_logs import web_log
 
 
 def verdict_of(ev):  # type: ignore[no-untyped-def]

@@ -1,6 +1,7 @@
-from judge_helpers import evidence, evidence_from_logs, side, web_log
+from judge_helpers import evidence, evidence_from_logs, side
 
 from job.judge.rules import crash
+from tests.sample_logs import web_log
 
 PANIC = (
     "panic: runtime error: invalid memory address or nil pointer dereference\n"

@@ -1,6 +1,7 @@
-from judge_helpers import evidence, evidence_from_logs, side, web_log
+from judge_helpers import evidence, evidence_from_logs, side
 
 from job.judge.rules import http_4xx, http_5xx
+from tests.sample_logs import web_log
 
 
 def test_most_requests_failing_is_critical_with_numbers() -> None:

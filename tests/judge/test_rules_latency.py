@@ -1,7 +1,8 @@
-from judge_helpers import evidence, evidence_from_logs, side, web_log
+from judge_helpers import evidence, evidence_from_logs, side
 
 from job.judge.rules import latency
 from job.model import DurationStats
+from tests.sample_logs import web_log
 
 
 def test_a_threefold_slower_canary_is_major_with_percentiles() -> None:

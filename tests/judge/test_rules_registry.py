@@ -1,6 +1,7 @@
-from judge_helpers import evidence, evidence_from_logs, web_log
+from judge_helpers import evidence, evidence_from_logs
 
 from job.judge.rules import RULES, run_rules
+from tests.sample_logs import web_log
 
 
 def test_every_rule_is_registered_once_and_returns_findings() -> None:

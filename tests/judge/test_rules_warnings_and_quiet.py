@@ -1,9 +1,10 @@
 """Failing warnings, quiet services and start-up failures: signals a thin or warning-only log carries."""
 
-from judge_helpers import evidence, evidence_from_logs, side, web_log
+from judge_helpers import evidence, evidence_from_logs, side
 
 from job.judge.policy import decide
 from job.judge.rules import error_share, failing_warnings, new_templates, run_rules, too_few_data
+from tests.sample_logs import web_log
 
 
 def db_log(sessions: int, seed: int, warning: str | None = None, warnings: int = 0) -> str:

@@ -14,15 +14,6 @@ from job.judge.prompt import ANSWER_SCHEMA
 from job.model import LLMConfig
 from tests.fake_ollama import DEFAULT_MODEL, Canned, FakeOllama, ollama_reply
 
-GOOD_FAIL = {
-    "verdict": "fail",
-    "confidence": 0.9,
-    "summary": "The canary answers 5xx on /api/cart.",
-    "root_cause": "upstream connect error",
-    "remediation": "roll back",
-    "relied_on": ["F1", "T1"],
-}
-
 
 def config(server: FakeOllama | None = None, **kw: object) -> LLMConfig:
     values: dict = {"host": server.url if server else "http://127.0.0.1:9", "model": DEFAULT_MODEL}
@@ -38,7 +29,7 @@ def free_port() -> int:
 
 def test_valid_answer_is_read_and_the_request_is_pinned() -> None:
     evidence, floor = cases.bad_canary()
-    with FakeOllama([ollama_reply(GOOD_FAIL, prompt_eval_count=777)]) as server:
+    with FakeOllama([ollama_reply(cases.GOOD_FAIL, prompt_eval_count=777)]) as server:
         answer = consult(evidence, floor, config(server))
     assert answer.usable and answer.error is None
     assert (answer.verdict, answer.confidence) == ("fail", 0.9)
@@ -60,7 +51,7 @@ def test_valid_answer_is_read_and_the_request_is_pinned() -> None:
 
 def test_model_not_found_is_not_retried_and_says_how_to_fix() -> None:
     evidence, floor = cases.bad_canary()
-    with FakeOllama([ollama_reply(GOOD_FAIL)], models=("llama3.2:1b",)) as server:
+    with FakeOllama([ollama_reply(cases.GOOD_FAIL)], models=("llama3.2:1b",)) as server:
         answer = consult(evidence, floor, config(server))
     assert not answer.usable
     assert f"ollama pull {DEFAULT_MODEL}" in answer.error
@@ -69,7 +60,7 @@ def test_model_not_found_is_not_retried_and_says_how_to_fix() -> None:
 
 def test_transient_500_is_retried_then_answered() -> None:
     evidence, floor = cases.bad_canary()
-    script = [Canned(500, {"error": "llama runner process has terminated"}), ollama_reply(GOOD_FAIL)]
+    script = [Canned(500, {"error": "llama runner process has terminated"}), ollama_reply(cases.GOOD_FAIL)]
     with FakeOllama(script) as server:
         answer = consult(evidence, floor, config(server))
     assert answer.usable and len(server.requests) == 2
@@ -86,7 +77,7 @@ def test_persistent_500_gives_up_after_bounded_attempts() -> None:
 
 def test_slow_model_times_out_within_the_overall_deadline() -> None:
     evidence, floor = cases.good_canary()
-    with FakeOllama([ollama_reply(GOOD_FAIL, delay=5)]) as server:
+    with FakeOllama([ollama_reply(cases.GOOD_FAIL, delay=5)]) as server:
         answer = consult(evidence, floor, config(server, timeout_seconds=0.6))
     assert not answer.usable
     assert "did not answer within" in answer.error and "--llm-timeout" in answer.error
@@ -107,11 +98,11 @@ def test_connection_refused_names_the_host_and_the_fix() -> None:
         (ollama_reply('{"verdict": "fail", "confidence": 0.9, "summ', done_reason="length"), "cut off"),
         (ollama_reply("I think the canary is fine."), "not JSON"),
         (ollama_reply("[1, 2]"), "not an object"),
-        (ollama_reply({**GOOD_FAIL, "verdict": "promote"}), "unknown verdict"),
-        (ollama_reply({**GOOD_FAIL, "confidence": 1.7}), "out-of-range"),
-        (ollama_reply({**GOOD_FAIL, "confidence": "high"}), "out-of-range"),
-        (ollama_reply({**GOOD_FAIL, "confidence": True}), "out-of-range"),
-        (ollama_reply({**GOOD_FAIL, "verdict": "pass", "confidence": 0}), "contradicts"),
+        (ollama_reply({**cases.GOOD_FAIL, "verdict": "promote"}), "unknown verdict"),
+        (ollama_reply({**cases.GOOD_FAIL, "confidence": 1.7}), "out-of-range"),
+        (ollama_reply({**cases.GOOD_FAIL, "confidence": "high"}), "out-of-range"),
+        (ollama_reply({**cases.GOOD_FAIL, "confidence": True}), "out-of-range"),
+        (ollama_reply({**cases.GOOD_FAIL, "verdict": "pass", "confidence": 0}), "contradicts"),
         (Canned(200, "this is not json"), "unreadable"),
         (Canned(200, {"unexpected": "shape"}), ""),
     ],
@@ -142,7 +133,7 @@ def test_injection_obeyed_by_the_model_cannot_promote_a_failing_canary() -> None
                     "relied_on": [],
                 }
             )
-        return ollama_reply(GOOD_FAIL)
+        return ollama_reply(cases.GOOD_FAIL)
 
     evidence, floor = cases.bad_canary(examples=[cases.INJECTION])
     with FakeOllama(obedient_model) as server:
@@ -156,7 +147,7 @@ def test_injection_obeyed_by_the_model_cannot_promote_a_failing_canary() -> None
 
 
 def test_ping_ready_missing_model_and_down() -> None:
-    with FakeOllama([ollama_reply(GOOD_FAIL)]) as server:
+    with FakeOllama([ollama_reply(cases.GOOD_FAIL)]) as server:
         assert ping(config(server)) is True
         missing = ping(config(server, model="llama3.2:1b"))
     assert isinstance(missing, str) and "ollama pull llama3.2:1b" in missing

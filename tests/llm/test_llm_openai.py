@@ -11,15 +11,6 @@ from job.judge.prompt import ANSWER_SCHEMA
 from job.model import LLMConfig
 from tests.fake_ollama import DEFAULT_MODEL, Canned, FakeOpenAI, openai_reply
 
-GOOD_FAIL = {
-    "verdict": "fail",
-    "confidence": 0.9,
-    "summary": "The canary answers 5xx on /api/cart.",
-    "root_cause": "upstream connect error",
-    "remediation": "roll back",
-    "relied_on": ["T1"],
-}
-
 
 def config(server: FakeOpenAI, **kw: object) -> LLMConfig:
     return LLMConfig(api="openai", url=server.url, model=DEFAULT_MODEL, **kw)
@@ -27,7 +18,7 @@ def config(server: FakeOpenAI, **kw: object) -> LLMConfig:
 
 def test_json_schema_request_and_answer() -> None:
     evidence, floor = cases.bad_canary()
-    with FakeOpenAI([openai_reply(GOOD_FAIL, prompt_tokens=901)]) as server:
+    with FakeOpenAI([openai_reply(cases.GOOD_FAIL, prompt_tokens=901)]) as server:
         answer = consult(evidence, floor, config(server))
     assert answer.usable and answer.verdict == "fail" and answer.result.prompt_tokens == 901
     (request,) = server.requests
@@ -39,7 +30,7 @@ def test_json_schema_request_and_answer() -> None:
 @pytest.mark.parametrize("status", [400, 422, 500])
 def test_falls_back_to_json_object_when_json_schema_is_rejected(status: int) -> None:
     evidence, floor = cases.bad_canary()
-    with FakeOpenAI([openai_reply(GOOD_FAIL)], json_schema=False, reject_status=status) as server:
+    with FakeOpenAI([openai_reply(cases.GOOD_FAIL)], json_schema=False, reject_status=status) as server:
         answer = consult(evidence, floor, config(server))
     assert answer.usable
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]
@@ -48,21 +39,21 @@ def test_falls_back_to_json_object_when_json_schema_is_rejected(status: int) -> 
 
 def test_url_with_or_without_v1() -> None:
     evidence, floor = cases.bad_canary()
-    with FakeOpenAI([openai_reply(GOOD_FAIL)]) as server:
+    with FakeOpenAI([openai_reply(cases.GOOD_FAIL)]) as server:
         cfg = LLMConfig(api="openai", url=server.url + "/v1/", model=DEFAULT_MODEL)
         assert consult(evidence, floor, cfg).usable
 
 
 def test_unknown_model_is_not_retried() -> None:
     evidence, floor = cases.bad_canary()
-    with FakeOpenAI([openai_reply(GOOD_FAIL)], models=("other",)) as server:
+    with FakeOpenAI([openai_reply(cases.GOOD_FAIL)], models=("other",)) as server:
         answer = consult(evidence, floor, config(server))
     assert not answer.usable and "/models" in answer.error and len(server.requests) == 1
 
 
 def test_5xx_is_retried() -> None:
     evidence, floor = cases.bad_canary()
-    script = [Canned(503, {"error": {"message": "loading model"}}), openai_reply(GOOD_FAIL)]
+    script = [Canned(503, {"error": {"message": "loading model"}}), openai_reply(cases.GOOD_FAIL)]
     with FakeOpenAI(script) as server:
         assert consult(evidence, floor, config(server)).usable
     assert len(server.requests) == 2
@@ -94,7 +85,7 @@ def test_missing_url_is_a_clear_error() -> None:
 
 
 def test_ping() -> None:
-    with FakeOpenAI([openai_reply(GOOD_FAIL)]) as server:
+    with FakeOpenAI([openai_reply(cases.GOOD_FAIL)]) as server:
         assert ping(config(server)) is True
         wrong = ping(LLMConfig(api="openai", url=server.url, model="nope"))
     assert isinstance(wrong, str) and "nope" in wrong

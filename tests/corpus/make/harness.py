@@ -6,20 +6,28 @@ every wait a timeout, and the only address ever contacted is 127.0.0.1.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
+HERE = Path(__file__).resolve().parent
+APPS = HERE / "apps"
+CORPUS = HERE.parent
+PY_ENV = {"PYTHONUNBUFFERED": "1"}
 
 
 @dataclass(frozen=True)
@@ -149,3 +157,101 @@ def run_to_exit(
     process, log = start(cmd, log_path, env)
     wait_quietly(process, timeout)
     return stop(process, log)
+
+
+# ------------------------------------------------------------------ scenarios (make_all.py, make_more.py)
+
+MakeFn = Callable[[Path], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    expect: str  # pass | fail | inconclusive
+    category: str
+    app: str
+    format: str
+    story: str
+    make: MakeFn
+    needs: tuple[str, ...] = ()
+
+
+def registrar(registry: list[Scenario]) -> Callable[..., Callable[[MakeFn], MakeFn]]:
+    """The `@scenario(...)` decorator of one script: each use appends to that script's registry."""
+
+    def scenario(
+        name: str, expect: str, category: str, app: str, fmt: str, story: str, needs: tuple[str, ...] = ()
+    ) -> Callable[[MakeFn], MakeFn]:
+        def register(func: MakeFn) -> MakeFn:
+            registry.append(Scenario(name, expect, category, app, fmt, story, func, needs))
+            return func
+
+        return register
+
+    return scenario
+
+
+def pod_log(root: Path, side: str, pod: str) -> Path:
+    path = root / side / f"{pod}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_yaml(root: Path, sc: Scenario, script: str) -> None:
+    """scenario.yaml; every value is a JSON string, which is also valid YAML (no PyYAML needed here)."""
+    fields = {
+        "expect": sc.expect,
+        "category": sc.category,
+        "app": sc.app,
+        "format": sc.format,
+        "how_made": f"{script} {sc.name}: {sc.story}",
+    }
+    (root / "scenario.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items()))
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line both scripts share; a script may add its own options."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="scenarios to make (default: all)")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--labels", action="store_true", help="only rewrite scenario.yaml of made scenarios")
+    return parser
+
+
+def run_scenarios(
+    args: argparse.Namespace,
+    scenarios: list[Scenario],
+    available: Callable[[Scenario], str | None],
+    script: str,
+    build: Path,
+) -> int:
+    """--list, --labels, or make the chosen scenarios whose tools are present (`available` says
+    what is missing, None when nothing is); `script` is named in each scenario.yaml."""
+    if args.list:
+        for sc in scenarios:
+            print(f"{sc.name:32} {sc.expect:13} {sc.category}")
+        return 0
+    unknown = set(args.names) - {sc.name for sc in scenarios}
+    if unknown:
+        print(f"unknown scenarios: {sorted(unknown)} (see --list)", file=sys.stderr)
+        return 2
+    chosen = [sc for sc in scenarios if not args.names or sc.name in args.names]
+    if args.labels:
+        for sc in chosen:
+            if (CORPUS / sc.name).is_dir():
+                write_yaml(CORPUS / sc.name, sc, script)
+        return 0
+    build.mkdir(parents=True, exist_ok=True)
+    for sc in chosen:
+        missing = available(sc)
+        if missing:
+            print(f"skip {sc.name}: needs {missing}", file=sys.stderr)
+            continue
+        root = CORPUS / sc.name
+        shutil.rmtree(root, ignore_errors=True)
+        started = time.monotonic()
+        sc.make(root)
+        write_yaml(root, sc, script)
+        size = sum(p.stat().st_size for p in root.rglob("*.log"))
+        print(f"made {sc.name:32} {size / 1024:7.1f} KiB  {time.monotonic() - started:5.1f}s", flush=True)
+    return 0

@@ -16,8 +16,6 @@ story of the rollout; they are never changed to match what the tool says.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import random
 import shutil
@@ -27,62 +25,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import harness
-from harness import Request, free_port, serve_and_capture
+from harness import APPS, HERE, PY_ENV, Request, Scenario, free_port, pod_log, serve_and_capture
 
-HERE = Path(__file__).resolve().parent
-APPS = HERE / "apps"
-CORPUS = HERE.parent
 CACHE = Path(os.environ.get("CORPUS_CACHE", "/work/cache/corpus-build"))
 PY = os.environ.get("CORPUS_PYTHON", sys.executable)
-PY_ENV = {"PYTHONUNBUFFERED": "1"}
 RNG = random.Random(20261126)
 
 
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    expect: str  # pass | fail | inconclusive
-    category: str
-    app: str
-    format: str
-    story: str
-    make: Callable[[Path], None]
-    needs: tuple[str, ...] = ()
-
-
 SCENARIOS: list[Scenario] = []
-
-
-def scenario(
-    name: str, expect: str, category: str, app: str, fmt: str, story: str, needs: tuple[str, ...] = ()
-):
-    def register(func: Callable[[Path], None]) -> Callable[[Path], None]:
-        SCENARIOS.append(Scenario(name, expect, category, app, fmt, story, func, needs))
-        return func
-
-    return register
-
-
-def pod_log(root: Path, side: str, pod: str) -> Path:
-    path = root / side / f"{pod}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_yaml(root: Path, sc: Scenario) -> None:
-    """scenario.yaml; every value is a JSON string, which is also valid YAML (no PyYAML needed here)."""
-    fields = {
-        "expect": sc.expect,
-        "category": sc.category,
-        "app": sc.app,
-        "format": sc.format,
-        "how_made": f"tests/corpus/make/make_all.py {sc.name}: {sc.story}",
-    }
-    (root / "scenario.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items()))
+scenario = harness.registrar(SCENARIOS)
+SCRIPT = "tests/corpus/make/make_all.py"
 
 
 # ------------------------------------------------------------------ traffic plans
@@ -1230,48 +1185,16 @@ def available(sc: Scenario) -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("names", nargs="*", help="scenarios to make (default: all)")
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("--labels", action="store_true", help="only rewrite scenario.yaml of made scenarios")
+    parser = harness.parser(__doc__)
     parser.add_argument("--examples", action="store_true", help="make examples/rollouts-demo/*.log instead")
     args = parser.parse_args()
-    chosen = [sc for sc in SCENARIOS if not args.names or sc.name in args.names]
-    if args.list:
-        for sc in SCENARIOS:
-            print(f"{sc.name:32} {sc.expect:13} {sc.category}")
-        return 0
-    if args.examples:
+    if args.examples and not args.list:
         if not Path(RD_BIN).exists():
             print(f"needs ROLLOUTS_DEMO_BIN={RD_BIN} (see examples/README.md)", file=sys.stderr)
             return 2
         make_examples()
         return 0
-    unknown = set(args.names) - {sc.name for sc in SCENARIOS}
-    if unknown:
-        print(f"unknown scenarios: {sorted(unknown)} (see --list)", file=sys.stderr)
-        return 2
-    if args.labels:
-        for sc in chosen:
-            if (CORPUS / sc.name).is_dir():
-                write_yaml(CORPUS / sc.name, sc)
-        return 0
-    CACHE.mkdir(parents=True, exist_ok=True)
-    for sc in chosen:
-        missing = available(sc)
-        if missing:
-            print(f"skip {sc.name}: needs {missing}", file=sys.stderr)
-            continue
-        root = CORPUS / sc.name
-        shutil.rmtree(root, ignore_errors=True)
-        started = time.monotonic()
-        sc.make(root)
-        write_yaml(root, sc)
-        size = sum(p.stat().st_size for p in root.rglob("*.log"))
-        print(f"made {sc.name:32} {size / 1024:7.1f} KiB  {time.monotonic() - started:5.1f}s", flush=True)
-    return 0
+    return harness.run_scenarios(args, SCENARIOS, available, SCRIPT, CACHE)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ nodejs + pino (`npm install pino@9` in CORPUS2_NODE_DIR, default /work/cache/cor
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -23,63 +22,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import harness
-from harness import Request, free_port, serve_and_capture
+from harness import APPS, PY_ENV, Request, Scenario, free_port, pod_log, serve_and_capture
 
-HERE = Path(__file__).resolve().parent
-APPS = HERE / "apps"
-CORPUS = HERE.parent
 BUILD = Path(os.environ.get("CORPUS2_BUILD", "/work/cache/corpus2"))
 NODE_DIR = Path(os.environ.get("CORPUS2_NODE_DIR", "/work/cache/corpus2-node"))
 PY = sys.executable
-PY_ENV = {"PYTHONUNBUFFERED": "1"}
 RNG = random.Random(20261127)
 
 
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    expect: str
-    category: str
-    app: str
-    format: str
-    story: str
-    make: Callable[[Path], None]
-    needs: tuple[str, ...] = ()
-
-
 SCENARIOS: list[Scenario] = []
-
-
-def scenario(
-    name: str, expect: str, category: str, app: str, fmt: str, story: str, needs: tuple[str, ...] = ()
-):
-    def register(func: Callable[[Path], None]) -> Callable[[Path], None]:
-        SCENARIOS.append(Scenario(name, expect, category, app, fmt, story, func, needs))
-        return func
-
-    return register
-
-
-def pod_log(root: Path, side: str, pod: str) -> Path:
-    path = root / side / f"{pod}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_yaml(root: Path, sc: Scenario) -> None:
-    fields = {
-        "expect": sc.expect,
-        "category": sc.category,
-        "app": sc.app,
-        "format": sc.format,
-        "how_made": f"tests/corpus/make/make_more.py {sc.name}: {sc.story}",
-    }
-    (root / "scenario.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items()))
+scenario = harness.registrar(SCENARIOS)
+SCRIPT = "tests/corpus/make/make_more.py"
 
 
 def ids(template: str, n: int, lo: int = 1, hi: int = 300) -> list[Request]:
@@ -452,16 +408,8 @@ def mariadb_pod(log: Path, *, app_password: str, server_password: str, extra: li
 MARIADB = ("mariadbd", "mariadb-install-db", "mariadb")
 
 
-@scenario(
-    "mariadb-good-tuning",
-    "pass",
-    "good",
-    "MariaDB 10.11",
-    MARIADB_FMT,
-    "canary raises max_connections and table_open_cache; the same 80 app sessions succeed on both sides",
-    MARIADB,
-)
-def _mariadb_good(root: Path) -> None:
+def mariadb_rollout(root: Path, canary_server_password: str, canary_extra: list[str]) -> None:
+    """One stable and one canary server; the app always logs in with the v1 password, 80 sessions each."""
     mariadb_pod(
         pod_log(root, "stable", "orders-db-0"),
         app_password="s3cret-v1",
@@ -472,10 +420,23 @@ def _mariadb_good(root: Path) -> None:
     mariadb_pod(
         pod_log(root, "canary", "orders-db-1"),
         app_password="s3cret-v1",
-        server_password="s3cret-v1",
-        extra=["--max-connections=300", "--table-open-cache=4000"],
+        server_password=canary_server_password,
+        extra=canary_extra,
         n=80,
     )
+
+
+@scenario(
+    "mariadb-good-tuning",
+    "pass",
+    "good",
+    "MariaDB 10.11",
+    MARIADB_FMT,
+    "canary raises max_connections and table_open_cache; the same 80 app sessions succeed on both sides",
+    MARIADB,
+)
+def _mariadb_good(root: Path) -> None:
+    mariadb_rollout(root, "s3cret-v1", ["--max-connections=300", "--table-open-cache=4000"])
 
 
 @scenario(
@@ -489,20 +450,7 @@ def _mariadb_good(root: Path) -> None:
     MARIADB,
 )
 def _mariadb_denied(root: Path) -> None:
-    mariadb_pod(
-        pod_log(root, "stable", "orders-db-0"),
-        app_password="s3cret-v1",
-        server_password="s3cret-v1",
-        extra=[],
-        n=80,
-    )
-    mariadb_pod(
-        pod_log(root, "canary", "orders-db-1"),
-        app_password="s3cret-v1",
-        server_password="s3cret-v2",
-        extra=[],
-        n=80,
-    )
+    mariadb_rollout(root, "s3cret-v2", [])
 
 
 # ------------------------------------------------------------------ Java, Spring Boot console layout
@@ -1310,41 +1258,7 @@ def available(sc: Scenario) -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("names", nargs="*", help="scenarios to make (default: all)")
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("--labels", action="store_true", help="only rewrite scenario.yaml of made scenarios")
-    args = parser.parse_args()
-    if args.list:
-        for sc in SCENARIOS:
-            print(f"{sc.name:32} {sc.expect:13} {sc.category}")
-        return 0
-    unknown = set(args.names) - {sc.name for sc in SCENARIOS}
-    if unknown:
-        print(f"unknown scenarios: {sorted(unknown)} (see --list)", file=sys.stderr)
-        return 2
-    chosen = [sc for sc in SCENARIOS if not args.names or sc.name in args.names]
-    if args.labels:
-        for sc in chosen:
-            if (CORPUS / sc.name).is_dir():
-                write_yaml(CORPUS / sc.name, sc)
-        return 0
-    BUILD.mkdir(parents=True, exist_ok=True)
-    for sc in chosen:
-        missing = available(sc)
-        if missing:
-            print(f"skip {sc.name}: needs {missing}", file=sys.stderr)
-            continue
-        root = CORPUS / sc.name
-        shutil.rmtree(root, ignore_errors=True)
-        started = time.monotonic()
-        sc.make(root)
-        write_yaml(root, sc)
-        size = sum(p.stat().st_size for p in root.rglob("*.log"))
-        print(f"made {sc.name:32} {size / 1024:7.1f} KiB  {time.monotonic() - started:5.1f}s", flush=True)
-    return 0
+    return harness.run_scenarios(harness.parser(__doc__).parse_args(), SCENARIOS, available, SCRIPT, BUILD)
 
 
 if __name__ == "__main__":
