@@ -464,8 +464,15 @@ def test_metrics_are_prometheus_text(service: Service) -> None:
 
 def test_access_logs_are_json_lines_and_quiet_by_default(service: Service, service_factory: Any) -> None:
     analyse(service, "pass")
-    entries = [json.loads(line) for line in service.stderr().splitlines()]
-    access = [e for e in entries if e["logger"] == "job.server.access"]
+    # the access line is written once the answer has been sent: wait for it, boundedly
+    deadline = time.monotonic() + 10
+    while True:
+        complete_lines = service.stderr().split("\n")[:-1]
+        entries = [json.loads(line) for line in complete_lines if line]
+        access = [e for e in entries if e["logger"] == "job.server.access"]
+        if access or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert access and access[-1]["status"] == 200 and access[-1]["path"] == "/analyze"
     assert "canaryHash" not in json.dumps(access)  # the query string is not logged
 
