@@ -202,7 +202,10 @@ def accuracy(
         cells = " | ".join(row[c] for c in columns)
         print(f"| {scenario.name} | {scenario.expect} | {cells} | {seconds:.1f} |", flush=True)
     total = len(scenarios)
-    print("| **accuracy** | | " + " | ".join(f"{right[c] / total:.2f}" for c in columns) + " | |")
+    not_run = {"naive"} if not naive_too else set()
+    not_run |= {"model alone", "evidence+model"} if not model else set()
+    scores = ["not run" if c in not_run else f"{right[c] / total:.2f}" for c in columns]
+    print("| **accuracy** | | " + " | ".join(scores) + " | |")
     print(f"\n{total} scenarios, model {cfg.model}, prompt budget {cfg.prompt_token_budget} tokens.")
     return 0
 
