@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from job.model import Verdict
-from job.report import TERMINATION_LIMIT, termination_message
+from job.report import TERMINATION_LIMIT, cut_to_bytes, termination_message
 
 # The kubernetes client takes a quarter of a second to import: only the Event needs it.
 if TYPE_CHECKING:
@@ -58,14 +58,7 @@ class Outcome:
 
     @classmethod
     def from_error(cls, message: str, exit_code: int) -> Outcome:
-        return cls("error", exit_code, _truncate(f"ERROR exit={exit_code}\n{message}", TERMINATION_LIMIT))
-
-
-def _truncate(text: str, limit_bytes: int) -> str:
-    data = text.encode()
-    if len(data) <= limit_bytes:
-        return text
-    return data[: limit_bytes - 4].decode(errors="ignore") + " ..."
+        return cls("error", exit_code, cut_to_bytes(f"ERROR exit={exit_code}\n{message}", TERMINATION_LIMIT))
 
 
 def write_termination_message(outcome: Outcome, path: str | None) -> bool:
@@ -161,7 +154,7 @@ def post_event(outcome: Outcome) -> client.CoreV1Event | None:
         involved_object=target,
         reason=reason,
         type=kind,
-        message=_truncate(outcome.text, EVENT_MESSAGE_LIMIT),
+        message=cut_to_bytes(outcome.text, EVENT_MESSAGE_LIMIT),
         source=client.V1EventSource(component=COMPONENT),
         reporting_component=COMPONENT,
         reporting_instance=pod_name,

@@ -38,10 +38,11 @@ def termination_message(verdict: Verdict) -> str:
             lines.append(f"[{finding.severity}] {finding.message}")
     if verdict.llm.used and verdict.llm.reasoning:
         lines.append(f"model: {verdict.llm.reasoning}")
-    return _cut("\n".join(lines), TERMINATION_LIMIT)
+    return cut_to_bytes("\n".join(lines), TERMINATION_LIMIT)
 
 
-def _cut(text: str, limit: int) -> str:
+def cut_to_bytes(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-8 bytes (Kubernetes counts bytes), marked with " ..." when cut."""
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text
