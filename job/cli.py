@@ -279,8 +279,8 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
 def serve(**kw: object) -> None:
     """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics."""
     from job.errors import AnalysisError as StartError
-    from job.server import ServiceConfig
-    from job.server import serve as run_server
+    from job.serve import ServiceConfig
+    from job.serve import serve as run_server
 
     config = ServiceConfig(
         llm=build_llm_config(**kw),

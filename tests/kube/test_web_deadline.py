@@ -12,7 +12,7 @@ import json
 import pytest
 
 from job.model import AnalysisRequest, ClusterSource, LLMConfig, Verdict
-from job.server import ServiceConfig, collection_deadline, create_app
+from job.serve import ServiceConfig, collection_deadline, create_app
 from tests.kube.fake_api import FakeCluster
 from tests.kube.test_collect import NS, rollout_pod
 

@@ -1,4 +1,4 @@
-"""Single-flight, cache, concurrency cap and deadline (job/_serve_flight.py), and the App in-process."""
+"""Single-flight, cache, concurrency cap and deadline (job/serve/flight.py), and the App in-process."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from job._serve_flight import DeadlineExceeded, Flights, Saturated
-from job._serve_params import RequestRejected, to_options
 from job.model import LLMConfig, Verdict
-from job.server import App, ServiceConfig
+from job.serve import App, ServiceConfig
+from job.serve.flight import DeadlineExceeded, Flights, Saturated
+from job.serve.params import RequestRejected, to_options
 
 
 class Counting:

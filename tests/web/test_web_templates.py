@@ -16,8 +16,8 @@ import click
 import pytest
 import yaml
 
-from job._serve_params import WEB_PARAMS
 from job.cli import main
+from job.serve.params import WEB_PARAMS
 from tests.schemas import PROJECT_ROOT, crd_errors, load_documents, needs_crds, validate_core
 
 TEMPLATE = PROJECT_ROOT / "templates" / "analysistemplate-web.yaml"

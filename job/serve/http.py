@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from job.server import App, Response
+    from job.serve.app import App, Response
 
 access_log = logging.getLogger("job.server.access")
 log = logging.getLogger("job.server")
@@ -140,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._sent = len(response.body)
 
     def _send_json(self, status: int, document: dict[str, Any]) -> None:
-        from job.server import json_response
+        from job.serve.app import json_response
 
         self._send(json_response(status, document))
 

@@ -1,10 +1,10 @@
-"""The web-provider service: the same analysis as `analyze`, answered as JSON over HTTP.
+"""The web-provider application: the same analysis as `analyze`, answered as JSON over HTTP.
 
 Argo Rollouts' web metric records an Error for any non-2xx answer and evaluates its
 conditions on a 2xx JSON body, so: every verdict (pass, fail, inconclusive) is 200 with
 the result document; a bad request is 4xx and an analysis that could not run is 5xx, both
 `{"error": ...}`; nothing else is ever 2xx. `App` holds that mapping and knows nothing of
-sockets (the HTTP plumbing is `job._serve_http`), so it can be tested and benchmarked alone.
+sockets (the HTTP plumbing is `job.serve.http`), so it can be tested and benchmarked alone.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from prometheus_client import (
 from job.errors import AnalysisError, InputError
 from job.model import AnalysisRequest, ClusterSource, LLMConfig, Verdict
 
-from ._serve_flight import DeadlineExceeded, Flights, Saturated
-from ._serve_params import MODEL_PARAM, RequestRejected, parse_body, parse_query, to_options
+from .flight import DeadlineExceeded, Flights, Saturated
+from .params import MODEL_PARAM, RequestRejected, parse_body, parse_query, to_options
 
 log = logging.getLogger("job.server")
 
@@ -461,7 +461,7 @@ def _warm_up() -> None:
 
 def serve(config: ServiceConfig, analyze: AnalyzeFn | None = None) -> int:
     """Answer until SIGTERM/SIGINT; then drain, stop accepting, finish in-flight requests, return 0."""
-    from ._serve_http import make_server
+    from .http import make_server
 
     app = create_app(config, analyze)
     server = make_server(app)
