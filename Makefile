@@ -11,7 +11,7 @@ help:
 	@echo "make test        the test suite (image smoke tests run where podman can; model tests skip without a model)"
 	@echo "make lint        ruff check + format check"
 	@echo "make demo        judge the bundled sample logs (no cluster, no model)"
-	@echo "make image       build the container image offline (podman or docker; see README 'The container image')"
+	@echo "make image       build the container image offline (podman or docker; see docs/image.md)"
 	@echo "make base-image  local Debian+python3 base image, for hosts without a registry (needs root + debootstrap)"
 	@echo "make model       llama-cpp-python and the small test model, for the slow tier (pytest -m model)"
 	@echo "make bench       run the benchmarks, print their figures, write bench/RESULTS.md (BENCH_ARGS=--quick)"

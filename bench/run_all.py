@@ -1,7 +1,7 @@
 """Run every benchmark and write their figures to bench/RESULTS.md (`make bench`).
 
 Each benchmark is its own script that prints figures; this file only runs them in order and
-records the machine, the date and the command, so anyone can reproduce a number in the README.
+records the machine, the date and the command, so anyone can reproduce a number in the docs.
 """
 
 from __future__ import annotations

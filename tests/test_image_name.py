@@ -60,11 +60,9 @@ def test_e2e_recognises_the_templates_image_by_name() -> None:
         assert all(render.is_our_image(image) for image in images)
 
 
-def test_readme_image_examples_use_the_built_name_and_version() -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme[readme.index("<!-- section: image -->") :]
-    section = section[: section.index("<!-- section:", 1)]
-    named = set(re.findall(rf"\b{re.escape(built_image_name())}:([\w.-]+)", section))
+def test_docs_image_examples_use_the_built_name_and_version() -> None:
+    pages = (PROJECT_ROOT / "docs" / "image.md").read_text() + (PROJECT_ROOT / "README.md").read_text()
+    named = set(re.findall(rf"\b{re.escape(built_image_name())}:([\w.-]+)", pages))
     assert named == {job.__version__}
 
 

@@ -1,7 +1,7 @@
 """Deterministic findings: one function per signal, all in one registry.
 
 Each rule reads the Evidence and returns Findings; none calls another. Thresholds are
-named constants so the README table and the code cannot drift apart. A rule that
+named constants so the table in docs/analysis.md and the code cannot drift apart. A rule that
 compares sides needs a minimum count and a significant one-sided test before it can
 raise anything above `minor`, so noise (a new request id, a changed colour string, an
 info line that only the canary prints) never fails a canary.

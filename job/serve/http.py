@@ -3,7 +3,7 @@
 Why not a framework: the service has four routes and must answer JSON even to requests
 the HTTP layer itself rejects (a malformed request line, headers too long, an unknown
 method), must shut down gracefully on SIGTERM and must not let slow clients hold threads.
-Here each of those is a few lines we control and test; see the README's web section.
+Here each of those is a few lines we control and test; see docs/web-provider.md.
 """
 
 from __future__ import annotations
