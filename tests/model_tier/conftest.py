@@ -22,17 +22,36 @@ MODEL_FILE = Path(
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    reason = None
+def missing_model_tier() -> str | None:
+    """Why the real-model tests cannot run here (and what fixes it), or None when they can."""
     if importlib.util.find_spec("llama_cpp") is None:
-        reason = "llama-cpp-python is not installed: pip install '.[model]'"
-    elif not MODEL_FILE.is_file():
-        reason = f"no model file at {MODEL_FILE}: run scripts/get-test-model.sh"
+        return "llama-cpp-python is not installed: `make model` (or pip install '.[model]')"
+    if not MODEL_FILE.is_file():
+        return f"no model file at {MODEL_FILE}: `make model` (or scripts/get-test-model.sh)"
+    return None
+
+
+_skipped: list[str] = []  # node ids of the model tests this run skips, for the closing line
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    reason = missing_model_tier()
     for item in items:
         if "model_tier" in str(item.path):
             item.add_marker(pytest.mark.model)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
+                _skipped.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Counted from what really ran: deselected tests (-m "not model") were never skipped.
+    ran = {report.nodeid for report in terminalreporter.stats.get("skipped", [])}
+    skipped = [nodeid for nodeid in _skipped if nodeid in ran]
+    if skipped:
+        terminalreporter.write_line(
+            f"model tier: {len(skipped)} real-model tests skipped: {missing_model_tier()}"
+        )
 
 
 @pytest.fixture(scope="session")
