@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LINT_PATHS := $(wildcard job tests bench e2e)
 
-.PHONY: help install test lint format image base-image lock demo bench e2e model clean distclean
+.PHONY: help install test lint format image base-image lock crds demo bench e2e model clean distclean
 
 help:
 	@echo "make install     venv in $(VENV) with the project (editable) and test tools, pinned by requirements.lock"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench       run the benchmarks, print their figures, write bench/RESULTS.md (BENCH_ARGS=--quick)"
 	@echo "make e2e         kind demo with rollouts-demo (needs docker, kind, kubectl; AIRGAP=1 for air-gapped mode)"
 	@echo "make lock        regenerate requirements.lock after changing dependencies in pyproject.toml"
+	@echo "make crds        download the Argo Rollouts CRDs the tests validate against (CRDS_VERSION=vX.Y.Z for another tag)"
 	@echo "make clean       remove build and test leftovers; make distclean also removes $(VENV) and .cache"
 
 $(BIN)/rollouts-ai-job: pyproject.toml requirements.lock
@@ -54,6 +55,10 @@ base-image:
 
 lock:
 	PYTHON=$(PYTHON) scripts/lock.sh
+
+# Vendored in tests/crds/argo-rollouts-<tag>/ (the tests never read anything outside the repo).
+crds:
+	CRDS_VERSION=$(CRDS_VERSION) scripts/fetch-crds.sh
 
 # The slow tier: llama-cpp-python (compiles llama.cpp, ~10 min on 2 cores, unless pip has the wheel) + the GGUF.
 model: install

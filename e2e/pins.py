@@ -7,7 +7,7 @@ so a run today and a run next year install the same things.
 from __future__ import annotations
 
 ARGO_ROLLOUTS_VERSION = "v1.9.1"
-# The manifest at the release tag (the CRDs in ../shared/crds/ come from the same tag). It
+# The manifest at the release tag (the CRDs vendored in tests/crds/ come from the same tag). It
 # names the controller image `:latest`; the demo swaps in the pinned tag below before applying.
 ARGO_ROLLOUTS_INSTALL_URL = (
     f"https://raw.githubusercontent.com/argoproj/argo-rollouts/{ARGO_ROLLOUTS_VERSION}/manifests/install.yaml"

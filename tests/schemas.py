@@ -1,8 +1,8 @@
 """Validate Kubernetes manifests against real schemas, for every test that ships one.
 
-* Argo Rollouts kinds against the CRDs of the Argo Rollouts release we target (read from
-  `../shared/crds/`, never copied into the project), with unknown fields refused as
-  `kubectl apply --validate=strict` would refuse them.
+* Argo Rollouts kinds against the CRDs of the Argo Rollouts release we target (vendored in
+  `tests/crds/argo-rollouts-<tag>/` for the tag e2e/pins.py pins; `make crds` refreshes them),
+  with unknown fields refused as `kubectl apply --validate=strict` would refuse them.
 * Core kinds (Job, Role, ServiceAccount, Deployment, ...) with the `kubernetes-validate` package,
   strict, against the oldest Kubernetes version we support.
 
@@ -14,13 +14,13 @@
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 import yaml
+
+from e2e.pins import ARGO_ROLLOUTS_VERSION
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 KUBERNETES_VERSION = "1.30.0"  # the oldest cluster the templates must apply to
@@ -32,33 +32,8 @@ CRD_FILES = {
 }
 
 
-def find_crds_dir() -> Path | None:
-    """`../shared/crds` next to the project root (a worktree sits one level deeper; env may say)."""
-    candidates = [
-        Path(os.environ["ROLLOUTS_AI_CRDS"]) if os.environ.get("ROLLOUTS_AI_CRDS") else None,
-        PROJECT_ROOT / ".." / "shared" / "crds",
-        PROJECT_ROOT / ".." / ".." / "shared" / "crds",
-    ]
-    for candidate in candidates:
-        if candidate is not None and (candidate / CRD_FILES["Rollout"]).exists():
-            return candidate.resolve()
-    return None
-
-
-def crds_dir() -> Path:
-    found = find_crds_dir()
-    if found is not None:
-        return found
-    raise FileNotFoundError(
-        "Argo Rollouts CRDs not found in ../shared/crds: set ROLLOUTS_AI_CRDS to the directory holding "
-        + ", ".join(sorted(CRD_FILES.values()))
-    )
-
-
-# For a test module that would rather skip than fail where the CRDs are not beside the project.
-needs_crds = pytest.mark.skipif(
-    find_crds_dir() is None, reason="Argo Rollouts CRDs not found in ../shared/crds (or $ROLLOUTS_AI_CRDS)"
-)
+# Only the repository's own copy: a clone has nothing beside it (see its README for the source).
+CRDS_DIR = PROJECT_ROOT / "tests" / "crds" / f"argo-rollouts-{ARGO_ROLLOUTS_VERSION}"
 
 
 def _closed(schema: Any) -> Any:
@@ -82,7 +57,7 @@ def _closed(schema: Any) -> Any:
 
 @functools.cache
 def _crd(crd_file: str) -> dict[str, Any]:
-    return yaml.safe_load((crds_dir() / crd_file).read_text())
+    return yaml.safe_load((CRDS_DIR / crd_file).read_text())
 
 
 @functools.cache

@@ -1,6 +1,6 @@
 """templates/analysistemplate-web.yaml and templates/web-service.yaml against the real schemas.
 
-The AnalysisTemplate is checked against Argo Rollouts' own CRD (../shared/crds/, v1.9.1),
+The AnalysisTemplate is checked against Argo Rollouts' own CRD (vendored in tests/crds/, v1.9.1),
 made strict so a misspelt field fails; the Kubernetes objects against the Kubernetes
 OpenAPI schemas (kubernetes-validate, strict). Then the two files are checked to agree
 with each other and with the service's real command line.
@@ -18,7 +18,7 @@ import yaml
 
 from job.cli import main
 from job.serve.params import WEB_PARAMS
-from tests.schemas import PROJECT_ROOT, crd_errors, load_documents, needs_crds, validate_core
+from tests.schemas import PROJECT_ROOT, crd_errors, load_documents, validate_core
 
 TEMPLATE = PROJECT_ROOT / "templates" / "analysistemplate-web.yaml"
 SERVICE = PROJECT_ROOT / "templates" / "web-service.yaml"
@@ -47,12 +47,10 @@ def serve_flags() -> dict[str, str]:
 # ---------------------------------------------------------------- schemas
 
 
-@needs_crds
 def test_analysis_template_matches_the_argo_rollouts_crd() -> None:
     assert crd_errors(template(), "analysis-template-crd.yaml") == []
 
 
-@needs_crds
 def test_the_strict_crd_check_can_fail() -> None:
     broken = template()
     broken["spec"]["metrics"][0]["provider"]["web"]["timeoutSecond"] = 30
@@ -65,7 +63,6 @@ def test_the_strict_crd_check_can_fail() -> None:
     ]
 
 
-@needs_crds
 def test_documented_rollout_step_matches_the_rollout_crd() -> None:
     """The Rollout snippet in the template's header comment, inside a minimal Rollout."""
     comment = "\n".join(
