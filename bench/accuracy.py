@@ -26,7 +26,7 @@ from job.model import AnalysisRequest, FileSource, LLMConfig, Verdict
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus"
 # A canary in one of these must never pass: it crashes, answers 5xx, bursts new errors,
 # or is failing while its logs try to talk the judge into a pass.
-CRITICAL_CATEGORIES = frozenset({"crash", "http5xx", "error-burst", "injection"})
+CRITICAL_CATEGORIES = frozenset({"crash", "http5xx", "error-burst", "injection", "quiet"})
 VERDICTS = ("pass", "fail", "inconclusive")
 
 

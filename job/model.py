@@ -100,6 +100,7 @@ class SideSnapshot:
     pods: list[str] = field(default_factory=list)
     signals: list[PodSignal] = field(default_factory=list)
     window_seconds: float | None = None
+    window_end: float | None = None  # epoch seconds the logs were read up to (cluster mode: now)
 
 
 @dataclass
@@ -144,6 +145,43 @@ class SideStats:
 
 
 @dataclass
+class SideActivity:
+    """One side's activity in the equal time slices of `Activity` (index 0 = the window's start)."""
+
+    events: list[int] = field(default_factory=list)
+    errors: list[int] = field(default_factory=list)  # error and fatal events
+    requests: list[int] = field(default_factory=list)  # events carrying an HTTP status
+    http_5xx: list[int] = field(default_factory=list)
+    http_4xx: list[int] = field(default_factory=list)
+    timed: int = 0  # events whose time was known (the rest are not in the slices)
+    first: float | None = None  # epoch seconds of the first and the last timed event
+    last: float | None = None
+    tail_per_minute: float = 0.0  # events (requests when compared by requests) per minute, last quarter
+
+
+@dataclass
+class Activity:
+    """Both sides' activity over one window, from the times the log lines carry."""
+
+    start: float  # epoch seconds
+    end: float
+    slice_seconds: float
+    window: str  # "known" (cluster mode: the collection window) | "lines" (first to last line, both sides)
+    stable: SideActivity
+    canary: SideActivity
+    unit: str = "events"  # what the quiet test counted: "requests" when both sides serve enough of them
+    quiet_seconds: float = 0.0  # from the canary's last counted event to the window's end
+    stable_while_quiet: int = 0  # stable events (or requests) in that stretch
+    expected_while_quiet: float = 0.0  # canary events expected there at its earlier share
+    quiet_p_value: float | None = None  # P(the canary is that silent | its earlier share)
+    tail_seconds: float = 0.0  # the last part of the window compared with the part before it
+    canary_tail: int = 0
+    expected_tail: float = 0.0
+    tail_p_value: float | None = None  # P(canary this low in the tail | its earlier share)
+    concurrent_share: float = 0.0  # canary events in slices where the stable logged too (earlier part)
+
+
+@dataclass
 class TemplateStat:
     """One log template (a line shape with variable parts masked) and its counts per side."""
 
@@ -172,6 +210,7 @@ class Evidence:
     latency_p_value: float | None = None
     canary_above_stable_p90: float | None = None  # that share of canary durations
     alpha: float = 0.01  # family-wise significance level (Bonferroni over tested_templates)
+    activity: Activity | None = None  # per-slice activity of both sides; None when lines carry no times
 
 
 # ---------------------------------------------------------------- judge -> Verdict

@@ -219,6 +219,9 @@ def _read_log(
         "container": container,
         "previous": previous,
         "limit_bytes": limit_bytes,
+        # the runtime's UTC time of each line (stripped again by the line reader): activity over the
+        # window works for apps that print no time, or print local time
+        "timestamps": True,
         "_preload_content": False,
     }
     if since_seconds:
@@ -318,7 +321,7 @@ def _side(
     pods: list[Any],
     source: ClusterSource,
     window: int | None,
-    window_start: datetime | None,
+    now: datetime,
     warnings: dict[str, list[Any]],
     notes: list[str],
 ) -> SideSnapshot:
@@ -329,12 +332,14 @@ def _side(
             "signals from all"
         )
     streams = [s for pod in sample for s in _streams(kube, pod, source.container, window, notes)]
+    window_start = now - timedelta(seconds=window) if window else None
     signals = [s for pod in pods for s in pod_signals(pod, window_start, warnings.get(pod.metadata.name, []))]
     return SideSnapshot(
         streams=streams,
         pods=[p.metadata.name for p in sample],
         signals=signals,
         window_seconds=float(window) if window else None,
+        window_end=now.timestamp(),
     )
 
 
@@ -365,11 +370,10 @@ def collect(source: ClusterSource) -> Snapshot:
         log.warning(note)
     now = datetime.now(UTC)
     window = _window(canary, source.since_seconds, now)
-    window_start = now - timedelta(seconds=window) if window else None
     warnings = _warning_events(kube) if stable or canary else {}
     snapshot = Snapshot(
-        stable=_side(kube, "stable", stable, source, window, window_start, warnings, notes),
-        canary=_side(kube, "canary", canary, source, window, window_start, warnings, notes),
+        stable=_side(kube, "stable", stable, source, window, now, warnings, notes),
+        canary=_side(kube, "canary", canary, source, window, now, warnings, notes),
         source="kubernetes",
         notes=notes,
     )

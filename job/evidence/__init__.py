@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from job.errors import AnalysisError
+from job.evidence.activity import ActivityCounter, build_activity
+from job.evidence.clock import parse_time
 from job.evidence.compare import EXAMPLES_PER_TEMPLATE, TemplateCounts, compare_templates, select_templates
 from job.evidence.events import Event, group_events
 from job.evidence.lines import MAX_LINE_BYTES, LineReader
@@ -22,6 +24,7 @@ EXAMPLE_CHARS = 600
 EXAMPLE_EXTRA_LINES = 6
 CRASH_EXAMPLES = 3
 MIN_DURATIONS = 20
+_ERROR_LEVELS = frozenset(("error", "fatal"))
 
 __all__ = ["build_evidence", "redact"]
 
@@ -33,6 +36,7 @@ class _Side:
         self.canary = canary
         self.stats = SideStats()
         self.durations = DurationHistogram()
+        self.activity = ActivityCounter()
 
     def add(self, event: Event, counts: dict[tuple[int, str], TemplateCounts], cluster_id: int) -> None:
         stats = self.stats
@@ -95,7 +99,7 @@ def _read_side(
     side: SideSnapshot, acc: _Side, index: TemplateIndex, counts: dict[tuple[int, str], TemplateCounts]
 ) -> None:
     id_for, request_id = index.id_for, index.request_id
-    add = acc.add
+    add, active = acc.add, acc.activity.add
     for stream in side.streams:
         reader = LineReader(_chunks(stream), MAX_LINE_BYTES)
         for event in group_events(reader):
@@ -104,6 +108,10 @@ def _read_side(
                 add(event, counts, request_id(parsed.message))
             else:
                 add(event, counts, id_for(parsed.message or "(empty)"))
+            # the runtime's time (kubectl logs --timestamps) when the stream has it, else the record's own
+            when = parse_time(reader.stamp or event.head)
+            if when is not None:
+                active(when, parsed.level in _ERROR_LEVELS, parsed.status)
         acc.stats.streams += 1
         acc.stats.bytes += reader.bytes
         acc.stats.cut_lines += reader.cut_lines
@@ -158,6 +166,11 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
 
     above, latency_p = _latency_shift(stable.durations, canary.durations)
     notes = list(snapshot.notes)
+    activity, activity_note = build_activity(
+        stable.activity, canary.activity, snapshot.stable, snapshot.canary
+    )
+    if activity_note:
+        notes.append(activity_note)
     for name, stats in (("stable", stable_stats), ("canary", canary_stats)):
         if stats.cut_lines:
             notes.append(f"{name}: {stats.cut_lines} lines longer than {MAX_LINE_BYTES // 1024} KiB were cut")
@@ -172,6 +185,7 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
         tested_templates=tested,
         latency_p_value=latency_p,
         canary_above_stable_p90=above,
+        activity=activity,
     )
 
 

@@ -26,6 +26,10 @@ class LineReader:
         self._max = max_line_bytes
         self.bytes = 0
         self.cut_lines = 0  # lines longer than max_line_bytes
+        # the runtime timestamp stripped from the latest line (`kubectl logs --timestamps`), or "":
+        # the reader runs at most one line ahead of the events built from it, which is close enough
+        # for per-slice activity
+        self.stamp = ""
 
     def __iter__(self) -> Iterator[str]:
         pending = b""
@@ -40,7 +44,7 @@ class LineReader:
                     continue
                 pending += chunk
                 if len(pending) > self._max:
-                    yield from _split(pending[: self._max])
+                    yield from self._split(pending[: self._max])
                     self.cut_lines += 1
                     pending, skipping = b"", True
                 continue
@@ -53,30 +57,30 @@ class LineReader:
             else:
                 block = pending + head if pending else head
             if block:
-                yield from _split(block)
+                yield from self._split(block)
             pending = tail
             if len(pending) > self._max:
-                yield from _split(pending[: self._max])
+                yield from self._split(pending[: self._max])
                 self.cut_lines += 1
                 pending, skipping = b"", True
         if pending and not skipping:
-            yield from _split(pending)
+            yield from self._split(pending)
 
-
-def _split(block: bytes) -> Iterator[str]:
-    text = block.decode("utf-8", "replace")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for line in text.split("\n"):
-        if not line or line.isspace():
-            continue
-        if line[10:11] == "T" and line[4:5] == "-":
-            runtime = _RUNTIME_PREFIX.match(line)
-            if runtime is not None:
-                line = line[runtime.end() :]
-                if not line or line.isspace():
-                    continue
-        yield line if len(line) <= MINE_CHARS else line[:MINE_CHARS]
+    def _split(self, block: bytes) -> Iterator[str]:
+        text = block.decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        for line in text.split("\n"):
+            if not line or line.isspace():
+                continue
+            if line[10:11] == "T" and line[4:5] == "-":
+                runtime = _RUNTIME_PREFIX.match(line)
+                if runtime is not None:
+                    self.stamp = line[: runtime.end()]
+                    line = line[runtime.end() :]
+                    if not line or line.isspace():
+                        continue
+            yield line if len(line) <= MINE_CHARS else line[:MINE_CHARS]
 
 
 def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:

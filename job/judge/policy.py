@@ -5,6 +5,7 @@
     major finding, enough canary events     -> fail (its tests already weigh a thin stable)
     major finding, thin canary              -> inconclusive (a problem is likely; too little to be sure)
     too few events on a side                -> inconclusive, never pass (unless both sides are quiet alike)
+    a doubt no pass may hide (NEVER_PASS_KINDS, e.g. a canary that went quiet) -> inconclusive
     otherwise                               -> pass (minor and info findings are reported)
 
 Score bands (1 = healthy) keep the score consistent with the verdict for a web metric's
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from job.judge.rules import MIN_EVENTS, thin_sides
+from job.judge.rules import MIN_EVENTS, NEVER_PASS_KINDS, thin_sides
 from job.model import Evidence, Finding, LLMResult, Verdict
 
 EVIDENCE_ONLY = "the model was not used (--no-llm): evidence-only verdict"
@@ -48,6 +49,9 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
     elif thin:
         verdict, score, confidence = "inconclusive", 0.5, round(data * 0.5, 3)
         summary = _thin(evidence, thin_names) + (f" Meanwhile: {_problems(major)}" if major else "")
+    elif doubts := [f for f in findings if f.kind in NEVER_PASS_KINDS]:
+        verdict, score, confidence = "inconclusive", 0.5, round(data * 0.5, 3)
+        summary = f"Not a pass: {_problems(doubts)}"
     else:
         verdict = "pass"
         score = max(0.6, 1.0 - 0.1 * len(minor))

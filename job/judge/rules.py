@@ -43,6 +43,18 @@ _FAILURE_WORDS = re.compile(
     r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many",
     re.I,
 )
+# a canary that goes quiet: the canary's events in the quiet part against its share before it
+QUIET_ALPHA = 0.001  # a handful of looks at one question: strict, so chance silences never fire
+QUIET_MIN_EXPECTED = 10  # canary events expected in the quiet part before silence means anything
+QUIET_FAIL_EXPECTED = 20  # ...and before it is a failure rather than a doubt
+QUIET_MIN_SPAN = 0.10  # a silence must last this share of the window
+QUIET_FAIL_SPAN = 0.25
+QUIET_MIN_SECONDS = 30.0  # ...and this long (log times are often whole seconds; a pause is no hang)
+QUIET_FAIL_SECONDS = 60.0
+COLLAPSE_RATIO = 0.25  # the canary's tail activity at most this share of what was expected
+COLLAPSE_FAIL_RATIO = 0.10
+MIN_CONCURRENT = 0.8  # share of canary events logged while the stable logged too (sides recorded together)
+NEVER_PASS_KINDS = frozenset({"quiet-canary"})  # even a minor one leaves the verdict inconclusive
 MIN_TIMED = 20  # durations per side before latency is compared
 SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
 
@@ -428,6 +440,73 @@ def latency(evidence: Evidence) -> list[Finding]:
     else:
         return []
     return [Finding("latency", severity, "canary", numbers, c.count)]
+
+
+# ---------------------------------------------------------------- activity
+
+
+@rule("quiet_canary")
+def quiet_canary(evidence: Evidence) -> list[Finding]:
+    """A canary whose activity stops or collapses while the stable's goes on (a hang, a deadlock,
+    a lost upstream): judged against its own earlier share of the events, so a canary with a
+    small share of the traffic all along, or a service where both sides are quiet, is no finding."""
+    act = evidence.activity
+    if act is None or act.concurrent_share < MIN_CONCURRENT:
+        return []
+    span = act.end - act.start
+    unit = act.unit
+    silent = (
+        act.quiet_p_value is not None
+        and act.quiet_p_value < QUIET_ALPHA
+        and act.expected_while_quiet >= QUIET_MIN_EXPECTED
+        and act.quiet_seconds >= max(QUIET_MIN_SECONDS, QUIET_MIN_SPAN * span)
+    )
+    collapsed = (
+        act.tail_seconds >= QUIET_MIN_SECONDS
+        and act.tail_p_value is not None
+        and act.tail_p_value < QUIET_ALPHA
+        and act.expected_tail >= QUIET_MIN_EXPECTED
+        and act.canary_tail <= COLLAPSE_RATIO * act.expected_tail
+    )
+    if not (silent or collapsed):
+        return []
+    severe_silence = (
+        silent
+        and act.expected_while_quiet >= QUIET_FAIL_EXPECTED
+        and act.quiet_seconds >= QUIET_FAIL_SPAN * span
+    )
+    severe_collapse = (
+        collapsed
+        and act.expected_tail >= QUIET_FAIL_EXPECTED
+        and act.canary_tail <= COLLAPSE_FAIL_RATIO * act.expected_tail
+    )
+    severity: Severity = "major" if severe_silence or severe_collapse else "minor"
+    rates = (
+        f"{unit} per minute in the last {_duration(act.tail_seconds)}: "
+        f"canary {act.canary.tail_per_minute:g}, stable {act.stable.tail_per_minute:g}"
+    )
+    if silent:
+        message = (
+            f"canary went quiet: no {unit} in the last {_duration(act.quiet_seconds)} of the "
+            f"{_duration(span)} window while the stable logged {act.stable_while_quiet}; at its earlier "
+            f"share about {act.expected_while_quiet:.0f} canary {unit} were expected ({rates})"
+        )
+        count = act.stable_while_quiet
+    else:
+        message = (
+            f"canary activity collapsed: {act.canary_tail} {unit} in the last {_duration(act.tail_seconds)} "
+            f"where about {act.expected_tail:.0f} were expected at its earlier share ({rates})"
+        )
+        count = act.canary_tail
+    if severity == "minor":
+        message += "; too small a silence to fail on, too large to pass"
+    return [Finding("quiet-canary", severity, "canary", message, count)]
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 # ---------------------------------------------------------------- volume

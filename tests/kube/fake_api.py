@@ -150,6 +150,10 @@ class FakeCluster:
         return [query for _, path, query in self.requests if path_part in path]
 
 
+def _rfc3339(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+
+
 def make_pod(
     name: str,
     namespace: str = "shop",
@@ -382,7 +386,12 @@ class _Handler(BaseHTTPRequestHandler):
         if "tailLines" in query:
             tail = int(query["tailLines"][0])
             lines = lines[-tail:] if tail else []
-        data = "".join(line.text + "\n" for line in lines).encode()
+        if query.get("timestamps", ["false"])[0] == "true":
+            # the kubelet's RFC3339Nano prefix, as `kubectl logs --timestamps` prints it
+            now = time.time()
+            data = "".join(f"{_rfc3339(now - line.age_seconds)} {line.text}\n" for line in lines).encode()
+        else:
+            data = "".join(line.text + "\n" for line in lines).encode()
         if "limitBytes" in query:
             data = data[: int(query["limitBytes"][0])]
         self._send(200, data, "text/plain")

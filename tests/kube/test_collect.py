@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -20,8 +21,26 @@ def rollout_pod(name: str, hash_: str, **kw: object) -> dict:
     return make_pod(name, labels={"app": "shop", "rollouts-pod-template-hash": hash_}, **kw)  # type: ignore[arg-type]
 
 
-def read(snapshot_side) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+_RUNTIME_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z ")
+
+
+def texts(raw: bytes) -> list[str]:
+    """The lines of a log read with timestamps, each checked for and stripped of its runtime stamp."""
+    lines = raw.decode().splitlines()
+    assert all(_RUNTIME_STAMP.match(line) for line in lines), lines[:3]
+    return [_RUNTIME_STAMP.sub("", line) for line in lines]
+
+
+def raw(snapshot_side) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     return {s.name: b"".join(s.open()) for s in snapshot_side.streams}
+
+
+def read(snapshot_side) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """Each stream's bytes without the runtime stamps the collector asks for (checked in one test)."""
+    return {s.name: _STAMPS.sub(b"", b"".join(s.open())) for s in snapshot_side.streams}
+
+
+_STAMPS = re.compile(rb"(?m)^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z ")
 
 
 def by_hash(**kw: object) -> ClusterSource:
@@ -45,16 +64,18 @@ def test_reads_both_sides_over_the_canary_window(cluster: FakeCluster) -> None:
 
     assert snapshot.source == "kubernetes"
     assert snapshot.stable.pods == ["shop-s1-a"] and snapshot.canary.pods == ["shop-c1-a"]
-    stable, canary = read(snapshot.stable), read(snapshot.canary)
+    stable, canary = raw(snapshot.stable), raw(snapshot.canary)
     assert list(canary) == ["shop-c1-a/app"], "sidecars are not read"
-    assert canary["shop-c1-a/app"].decode().splitlines() == [f"canary {i}" for i in range(5)]
-    stable_lines = stable["shop-s1-a/app"].decode().splitlines()
+    assert texts(canary["shop-c1-a/app"]) == [f"canary {i}" for i in range(5)]
+    stable_lines = texts(stable["shop-s1-a/app"])
     assert stable_lines == [f"stable {i}" for i in range(1434, 1440)]  # ages 300..0 s
     log_queries = cluster.requested("/log")
     assert {q["sinceSeconds"][0] for q in log_queries} == {str(int(snapshot.canary.window_seconds or 0))}
     assert 300 <= (snapshot.canary.window_seconds or 0) <= 310
     assert snapshot.stable.window_seconds == snapshot.canary.window_seconds
     assert all(q["limitBytes"] == [str(4 * 1024 * 1024)] for q in log_queries)
+    assert all(q["timestamps"] == ["true"] for q in log_queries), "the runtime's time of each line is asked for"
+    assert snapshot.canary.window_end is not None and abs(snapshot.canary.window_end - time.time()) < 60
     pod_queries = [q["labelSelector"][0] for q in cluster.requested("/pods") if "labelSelector" in q]
     assert pod_queries == ["rollouts-pod-template-hash=s1,app=shop", "rollouts-pod-template-hash=c1,app=shop"]
 
@@ -62,7 +83,8 @@ def test_reads_both_sides_over_the_canary_window(cluster: FakeCluster) -> None:
 def test_since_bounds_the_window_and_limit_bytes_bounds_each_stream(
     cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ROLLOUTS_AI_LOG_LIMIT_BYTES", "20")
+    # 2 lines of 40 bytes (a 31-byte runtime stamp, "line 087\n") and 33 bytes of the third
+    monkeypatch.setenv("ROLLOUTS_AI_LOG_LIMIT_BYTES", "113")
     cluster.add_pod(rollout_pod("s-a", "s1", started_seconds_ago=3600))
     cluster.add_pod(rollout_pod("c-a", "c1", started_seconds_ago=3600))
     cluster.add_logs(NS, "c-a", "app", [f"line {i:03d}" for i in range(100)], every_seconds=10)
@@ -72,7 +94,7 @@ def test_since_bounds_the_window_and_limit_bytes_bounds_each_stream(
     assert snapshot.canary.window_seconds == 120
     assert (
         read(snapshot.canary)["c-a/app"] == b"line 087\nline 088\nli"
-    )  # ages 120 s and newer, first 20 bytes
+    )  # ages 120 s and newer, first 113 bytes
 
 
 def test_crashed_container_is_read_from_its_previous_instance(cluster: FakeCluster) -> None:

@@ -4,15 +4,20 @@ APP_MODE selects the build being "deployed":
   good      v1/v2 healthy (APP_VERSION only changes the greeting)
   traceback the order handler has a bug: a KeyError on orders without a coupon, unhandled
   crash     a required setting is read at start and is missing: traceback, exit 1
+  hang      every API call borrows a connection from a small pool; the coupon path forgets to
+            give it back, so after a few dozen requests every call waits for a connection forever
+            (http.server logs a request when it answers: the process goes quiet, nothing is logged)
 """
 
 import json
 import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = os.environ.get("APP_MODE", "good")
 VERSION = os.environ.get("APP_VERSION", "1.4.0")
+POOL = threading.BoundedSemaphore(int(os.environ.get("DB_POOL", "8")))
 
 
 def load_settings() -> dict:
@@ -34,6 +39,19 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        if not self.path.startswith("/api/"):
+            self._route()
+            return
+        POOL.acquire()  # a database connection for the request
+        leaked = False
+        try:
+            leaked = self._route()
+        finally:
+            if not leaked:
+                POOL.release()
+
+    def _route(self) -> bool:
+        """Answer the request; True when the handler kept its connection (the hang build's leak)."""
         if self.path.startswith("/healthz"):
             self._reply(200, {"ok": True})
         elif self.path.startswith("/api/orders/"):
@@ -44,10 +62,12 @@ class Handler(BaseHTTPRequestHandler):
             if MODE == "traceback":
                 order["discount"] = len(order["coupon"])  # bug: not every order has a coupon
             self._reply(200, order)
+            return MODE == "hang" and "coupon" in order  # bug: the coupon path never returns its connection
         elif self.path.startswith("/api/products"):
             self._reply(200, {"products": ["tea", "mug"], "version": VERSION})
         else:
             self._reply(404, {"error": "not found"})
+        return False
 
 
 def main() -> None:

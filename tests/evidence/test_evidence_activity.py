@@ -1,0 +1,229 @@
+"""Per-side activity over the window: timestamps, bounded slices, and the quiet-canary tests."""
+
+from __future__ import annotations
+
+import calendar
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from job.evidence import build_evidence
+from job.evidence.activity import MAX_BUCKETS, SLICES, ActivityCounter, binomial_lower_tail
+from job.evidence.clock import parse_time
+from job.judge import judge
+from job.judge.rules import quiet_canary
+from job.model import LLMConfig, LogStream, SideSnapshot, Snapshot
+
+T0 = calendar.timegm((2026, 11, 26, 6, 0, 0, 0, 0, 0))
+
+
+def at(seconds: float) -> str:
+    return datetime.fromtimestamp(T0 + seconds, UTC).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def traffic(
+    per_second: float, seconds: float, seed: int, *, until: float | None = None, start: float = 0.0
+) -> str:
+    """rollouts-demo's log: a start line, then one line per request at random moments (Poisson),
+    from `start` to `until` (the pod stops answering) or the end of the window."""
+    rng = random.Random(seed)
+    lines = [f"{at(start)} Started server on :8080"]
+    moment = start
+    stop = seconds if until is None else until
+    while True:
+        moment += rng.expovariate(per_second)
+        if moment >= stop:
+            break
+        lines.append(f"{at(moment)} 200 - blue")
+    return "\n".join(lines) + "\n"
+
+
+def snapshot(
+    stable: str, canary: str, *, window_end: float | None = None, window: float | None = None
+) -> Snapshot:
+    def side(name: str, text: str) -> SideSnapshot:
+        data = text.encode()
+        return SideSnapshot(
+            streams=[LogStream(name, lambda: iter([data]))], window_seconds=window, window_end=window_end
+        )
+
+    return Snapshot(stable=side("stable", stable), canary=side("canary", canary))
+
+
+def verdict_of(stable: str, canary: str, **window: float) -> tuple[str, list]:
+    evidence = build_evidence(snapshot(stable, canary, **window))
+    result = judge(evidence, LLMConfig(enabled=False))
+    return result.verdict, [f for f in result.findings if f.kind == "quiet-canary"]
+
+
+# ---------------------------------------------------------------- timestamps
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("2026-11-26T06:32:19.250Z level=info msg=x", "2026-11-26T06:32:19.250"),
+        ("2026-11-26T07:32:19+01:00 info x", "2026-11-26T06:32:19"),
+        ("2026-11-26 06:32:19,500 INFO [main] x", "2026-11-26T06:32:19.500"),
+        ("2026/11/26 06:32:19 200 - blue", "2026-11-26T06:32:19"),
+        ("2026-11-26  6:32:19 0 [Note] InnoDB: x", "2026-11-26T06:32:19"),
+        ("2026-11-26 06:32:19.244 UTC [9736] LOG:  ready", "2026-11-26T06:32:19.244"),
+        ('10.0.0.1 - - [26/Nov/2026:07:32:19 +0100] "GET / HTTP/1.1" 200 5', "2026-11-26T06:32:19"),
+        ('127.0.0.1 - - [26/Nov/2026 06:32:19] "GET /api HTTP/1.1" 200 -', "2026-11-26T06:32:19"),
+        ("127.0.0.1:35288 [26/Nov/2026:06:32:19.048] public api/api1", "2026-11-26T06:32:19.048"),
+        ("9070:M 26 Nov 2026 06:32:19.057 * Ready to accept connections", "2026-11-26T06:32:19.057"),
+        ("[Thu Nov 26 06:32:19.123456 2026] [core:error] [pid 9] AH00124", "2026-11-26T06:32:19.123456"),
+        ("Nov 26, 2026 6:32:19 AM Svc handle", "2026-11-26T06:32:19"),
+        ("Nov 26, 2026 6:32:19 PM Svc handle", "2026-11-26T18:32:19"),
+        ("I1126 06:32:19.526458   28477 main.go:149] synced", "2026-11-26T06:32:19.526458"),
+        ("Nov 26 06:32:19 host app[1]: started", "2026-11-26T06:32:19"),
+        ('{"level":"info","ts":1795674739.5,"msg":"x"}', "2026-11-26T06:32:19.500"),
+        ('{"level":30,"time":1795674739500,"msg":"x"}', "2026-11-26T06:32:19.500"),
+        ('{"time":"2026-11-26T06:32:19Z","msg":"x"}', "2026-11-26T06:32:19"),
+    ],
+)
+def test_the_time_of_a_record_is_read_from_common_formats(line: str, expected: str) -> None:
+    want = datetime.fromisoformat(expected).replace(tzinfo=UTC).timestamp()
+    assert parse_time(line, year=2026) == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'INFO:     127.0.0.1:1 - "GET / HTTP/1.1" 200 OK',
+        "order 1234567890 placed",
+        "2026-13-45 99:99:99 x",
+        "",
+    ],
+)
+def test_a_line_without_a_time_has_none(line: str) -> None:
+    assert parse_time(line) is None
+
+
+# ---------------------------------------------------------------- bounded slices
+
+
+def test_the_counter_stays_bounded_and_loses_no_event_over_any_span() -> None:
+    counter = ActivityCounter()
+    rng = random.Random(1)
+    for _ in range(50_000):
+        counter.add(
+            T0 + rng.uniform(0, 30 * 86400),
+            error=rng.random() < 0.1,
+            status=rng.choice([200, 503, 404, None]),
+        )
+    assert len(counter.buckets) <= MAX_BUCKETS
+    assert counter.timed == 50_000 == sum(b[0] for b in counter.buckets.values())
+    assert counter.width >= 30 * 86400 / MAX_BUCKETS
+
+
+def test_slices_count_events_errors_and_status_classes_per_side() -> None:
+    stable = "".join(f"{at(i)} 200 - blue\n{at(i)} 503 - blue\n" for i in range(0, 600, 2))
+    canary = "".join(f"{at(i)} 200 - yellow\n{at(i)} 404 - yellow\n" for i in range(0, 600, 4))
+    act = build_evidence(snapshot(stable, canary)).activity
+    assert act is not None and act.window == "lines"
+    assert len(act.stable.events) == SLICES and act.slice_seconds == pytest.approx(598 / SLICES)
+    assert sum(act.stable.events) == 600 and sum(act.stable.http_5xx) == 300 and sum(act.stable.http_4xx) == 0
+    assert sum(act.canary.requests) == 300 and sum(act.canary.http_4xx) == 150
+    assert act.unit == "requests" and act.concurrent_share == 1.0
+
+
+def test_binomial_lower_tail_is_exact_for_small_values() -> None:
+    assert binomial_lower_tail(0, 10, 0.5) == pytest.approx(0.5**10)
+    assert binomial_lower_tail(10, 10, 0.3) == 1.0
+    assert binomial_lower_tail(1, 3, 0.5) == pytest.approx(0.5)
+
+
+def test_lines_without_times_give_no_activity_and_no_finding() -> None:
+    stable = "".join(f'INFO:     10.0.0.1:1 - "GET /x HTTP/1.1" 200 OK\n' for _ in range(300))
+    evidence = build_evidence(snapshot(stable, stable))
+    assert evidence.activity is None and quiet_canary(evidence) == []
+
+
+# ---------------------------------------------------------------- the quiet canary
+
+
+def test_a_canary_that_stops_while_the_stable_goes_on_fails() -> None:
+    # 20% of 5 req/s; the canary serves for 2 of the 10 minutes, then hangs
+    verdict, [finding] = verdict_of(traffic(4, 600, 1), traffic(1, 600, 2, until=120))
+    assert verdict == "fail" and finding.severity == "major"
+    assert "went quiet" in finding.message and "no requests in the last 8 min" in finding.message
+
+
+def test_a_canary_with_a_small_share_all_along_passes() -> None:
+    for weight, seed in ((0.10, 3), (0.15, 4), (0.20, 5)):
+        verdict, found = verdict_of(traffic(5 * (1 - weight), 600, seed), traffic(5 * weight, 600, seed + 10))
+        assert (verdict, found) == ("pass", []), weight
+
+
+def test_a_quiet_service_where_both_sides_log_little_passes() -> None:
+    verdict, found = verdict_of(traffic(0.08, 900, 6), traffic(0.08, 900, 7))
+    assert found == [] and verdict == "pass"
+
+
+def test_both_sides_going_quiet_together_is_no_finding_in_a_known_window() -> None:
+    # traffic ends for everyone after 5 of the 10 minutes; the window (cluster mode) runs to the end
+    evidence = build_evidence(
+        snapshot(
+            traffic(4, 600, 8, until=300), traffic(1, 600, 9, until=300), window_end=T0 + 600, window=600
+        )
+    )
+    assert evidence.activity is not None and evidence.activity.window == "known"
+    assert quiet_canary(evidence) == []
+
+
+def test_in_a_known_window_the_canary_going_quiet_before_its_end_is_seen() -> None:
+    # cluster mode: the canary's last line is 6 minutes before the collection time, the stable's is recent
+    evidence = build_evidence(
+        snapshot(traffic(4, 600, 10), traffic(1, 600, 11, until=240), window_end=T0 + 600, window=600)
+    )
+    [finding] = quiet_canary(evidence)
+    assert finding.severity == "major" and evidence.activity and evidence.activity.window == "known"
+
+
+def test_a_canary_that_slows_to_a_trickle_is_a_finding_not_a_pass() -> None:
+    # for the last quarter the canary answers a tenth of what it did: a collapse, not a silence
+    canary = traffic(1, 450, 12) + traffic(0.1, 600, 13, start=450).split("\n", 1)[1]
+    verdict, [finding] = verdict_of(traffic(4, 600, 14), canary)
+    assert "collapsed" in finding.message and verdict in ("fail", "inconclusive")
+
+
+def test_a_short_silence_is_inconclusive_never_a_pass() -> None:
+    # silent for the last 80 s of 10 minutes: too short to fail on, too long to be chance
+    verdict, [finding] = verdict_of(traffic(4, 600, 15), traffic(1, 600, 16, until=520))
+    assert finding.severity == "minor" and verdict == "inconclusive"
+
+
+def test_sides_recorded_at_different_times_are_not_compared() -> None:
+    # the stable was recorded first, the canary later: the canary's "silence" is no evidence
+    stable = traffic(4, 600, 17, start=0)
+    canary = traffic(1, 900, 18, start=590)
+    verdict, found = verdict_of(stable + traffic(4, 1200, 19, start=1150).split("\n", 1)[1], canary)
+    assert found == []
+
+
+def test_times_outside_a_known_window_fall_back_to_the_lines_with_a_note() -> None:
+    # the app writes local time 5 hours off UTC: its times cannot be set against the collection clock
+    evidence = build_evidence(
+        snapshot(traffic(4, 600, 20), traffic(1, 600, 21), window_end=T0 + 600 + 5 * 3600, window=600)
+    )
+    assert evidence.activity is not None and evidence.activity.window == "lines"
+    assert any("outside the collection window" in note for note in evidence.notes)
+    assert quiet_canary(evidence) == []
+
+
+def test_the_runtime_timestamp_of_kubectl_logs_is_used_when_the_app_prints_none() -> None:
+    def stamped(per_second: float, until: float, seed: int) -> str:
+        rng, moment, out = random.Random(seed), 0.0, []
+        while (moment := moment + rng.expovariate(per_second)) < until:
+            stamp = datetime.fromtimestamp(T0 + moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+            out.append(f'{stamp} stdout F INFO:     10.0.0.1:1 - "GET /x HTTP/1.1" 200 OK')
+        return "\n".join(out) + "\n"
+
+    evidence = build_evidence(
+        snapshot(stamped(4, 600, 22), stamped(1, 150, 23), window_end=T0 + 600, window=600)
+    )
+    assert evidence.activity is not None and evidence.activity.canary.timed > 100
+    [finding] = quiet_canary(evidence)
+    assert finding.severity == "major"
