@@ -23,15 +23,19 @@ EXIT_FOR = {"promoted": 0, "aborted": 1}
 START = datetime(2026, 11, 26, 7, 0, 0)
 
 
+WINDOW_SECONDS = 240.0  # both sides serve over the same window; the canary gets its share of the calls
+
+
 def demo_log(
     colour: str, requests: int, error_share: float = 0.0, latency: float = 0.0, seed: int = 0
 ) -> str:
-    """rollouts-demo's stderr for `requests` calls to /color, one line per call."""
+    """rollouts-demo's stderr for `requests` calls to /color spread over the window, one line per call."""
     rng = random.Random(seed)
     now = START
     lines = [f"{now:%Y/%m/%d %H:%M:%S} Started server on :8080"]
+    step = max(WINDOW_SECONDS / max(requests, 1), latency)
     for _ in range(requests):
-        now += timedelta(seconds=0.4 + latency)
+        now += timedelta(seconds=step)
         status = 500 if rng.random() < error_share else 200
         delay = f" ({latency:f}s)" if latency else ""
         lines.append(f"{now:%Y/%m/%d %H:%M:%S} {status} - {colour}{delay}")

@@ -41,7 +41,13 @@ def test_scenario_is_well_formed(scenario: accuracy.Scenario) -> None:
     assert scenario.canary_paths, "every scenario has canary logs"
     for path in scenario.stable_paths + scenario.canary_paths:
         assert CORPUS.joinpath(path).stat().st_size > 0
-    assert scenario.how_made.startswith(("tests/corpus/make/make_all.py ", "tests/corpus/make/make_more.py "))
+    assert scenario.how_made.startswith(
+        (
+            "tests/corpus/make/make_all.py ",
+            "tests/corpus/make/make_more.py ",
+            "tests/corpus/make/make_activity.py ",
+        )
+    )
 
 
 # ------------------------------------------------------------------ the verdicts
