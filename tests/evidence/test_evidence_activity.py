@@ -136,7 +136,7 @@ def test_binomial_lower_tail_is_exact_for_small_values() -> None:
 
 
 def test_lines_without_times_give_no_activity_and_no_finding() -> None:
-    stable = "".join(f'INFO:     10.0.0.1:1 - "GET /x HTTP/1.1" 200 OK\n' for _ in range(300))
+    stable = "".join('INFO:     10.0.0.1:1 - "GET /x HTTP/1.1" 200 OK\n' for _ in range(300))
     evidence = build_evidence(snapshot(stable, stable))
     assert evidence.activity is None and quiet_canary(evidence) == []
 

@@ -74,7 +74,7 @@ def test_reads_both_sides_over_the_canary_window(cluster: FakeCluster) -> None:
     assert 300 <= (snapshot.canary.window_seconds or 0) <= 310
     assert snapshot.stable.window_seconds == snapshot.canary.window_seconds
     assert all(q["limitBytes"] == [str(4 * 1024 * 1024)] for q in log_queries)
-    assert all(q["timestamps"] == ["true"] for q in log_queries), "the runtime's time of each line is asked for"
+    assert all(q["timestamps"] == ["true"] for q in log_queries), "runtime times asked for"
     assert snapshot.canary.window_end is not None and abs(snapshot.canary.window_end - time.time()) < 60
     pod_queries = [q["labelSelector"][0] for q in cluster.requested("/pods") if "labelSelector" in q]
     assert pod_queries == ["rollouts-pod-template-hash=s1,app=shop", "rollouts-pod-template-hash=c1,app=shop"]
