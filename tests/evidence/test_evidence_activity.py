@@ -199,7 +199,7 @@ def test_sides_recorded_at_different_times_are_not_compared() -> None:
     # the stable was recorded first, the canary later: the canary's "silence" is no evidence
     stable = traffic(4, 600, 17, start=0)
     canary = traffic(1, 900, 18, start=590)
-    verdict, found = verdict_of(stable + traffic(4, 1200, 19, start=1150).split("\n", 1)[1], canary)
+    _verdict, found = verdict_of(stable + traffic(4, 1200, 19, start=1150).split("\n", 1)[1], canary)
     assert found == []
 
 
