@@ -59,9 +59,9 @@ def rollout(
     second (at random moments), each sent to the canary with probability `weight`, else to a
     stable pod. The last `lull_seconds` send nothing to anyone (the traffic ends for all)."""
     rng = random.Random(seed)
-    pods = [
-        _pod(pod_log(root, "stable", f"shop-140-{i}"), "good", "1.4.0") for i in (1, 2)
-    ] + [_pod(pod_log(root, "canary", "shop-160-1"), canary_mode, "1.6.0")]
+    pods = [_pod(pod_log(root, "stable", f"shop-140-{i}"), "good", "1.4.0") for i in (1, 2)] + [
+        _pod(pod_log(root, "canary", "shop-160-1"), canary_mode, "1.6.0")
+    ]
     counts: dict[str, int] = {}
     began = time.monotonic()
     with ThreadPoolExecutor(max_workers=24) as pool:
