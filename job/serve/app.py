@@ -167,10 +167,11 @@ class _Token:
             return self._value
 
     def accepts(self, authorization: str | None) -> bool:
-        if not authorization or not authorization.startswith("Bearer "):
+        # RFC 9110 11.1: the scheme is case-insensitive ("bearer" is as good as "Bearer").
+        scheme, _, offered = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not offered.strip():
             return False
-        offered = authorization[len("Bearer ") :].strip().encode()
-        return hmac.compare_digest(offered, self.current())
+        return hmac.compare_digest(offered.strip().encode(), self.current())
 
 
 # ---------------------------------------------------------------- metrics
@@ -348,7 +349,9 @@ class App:
         read_body: Callable[[], bytes],
     ) -> AnalysisRequest:
         if headers.get("Transfer-Encoding"):
-            raise RequestRejected(411, "send the body with a Content-Length, not chunked")
+            raise RequestRejected(
+                411, "Transfer-Encoding is not supported: send the body with a Content-Length, not chunked"
+            )
         if content_length is not None and content_length > self.config.max_body_bytes:
             raise RequestRejected(
                 413,

@@ -3,7 +3,8 @@
 Argo retries a metric and an AnalysisRun may hold several metrics asking the same question,
 so identical requests arriving together share one analysis (single-flight) and a result is
 reused for a few seconds (cache). An analysis that outlives its caller's deadline keeps
-running and keeps its slot: a retry joins it instead of starting another one.
+running and keeps its slot: a retry joins it instead of starting another one, and its result
+is kept at least ORPHAN_RESULT_SECONDS for the retry Argo makes 10 s after the 504.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 How = Literal["analysed", "joined", "cached"]
+
+
+# Argo Rollouts retries an Error measurement (our 504) DefaultErrorRetryInterval = 10 s after it
+# ended and ignores Retry-After. A result whose first caller gave up is kept at least this long,
+# whatever --cache-seconds says, so the retry reads it instead of starting over: twice Argo's
+# interval, for the controller's queue and a slow resync.
+ORPHAN_RESULT_SECONDS = 20.0
 
 
 class Saturated(Exception):
@@ -54,6 +62,7 @@ class Flights(Generic[K, V]):
         self._on_finished = on_finished
         self._lock = threading.Lock()
         self._running: dict[K, Future[V]] = {}
+        self._orphaned: set[K] = set()  # running analyses a caller stopped waiting for
         self._cache: dict[K, tuple[float, V]] = {}
 
     @property
@@ -85,6 +94,9 @@ class Flights(Generic[K, V]):
         try:
             return Answer(future.result(timeout=deadline_seconds), how)
         except FutureTimeout:
+            with self._lock:
+                if self._running.get(key) is future:
+                    self._orphaned.add(key)
             raise DeadlineExceeded(f"the analysis took longer than {deadline_seconds:g}s") from None
 
     def _analyse(self, key: K, future: Future[V]) -> None:
@@ -98,8 +110,12 @@ class Flights(Generic[K, V]):
         finished = time.monotonic()
         with self._lock:
             del self._running[key]
-            if error is None and self._cache_seconds > 0:
-                self._remember(key, value, finished)  # type: ignore[arg-type]
+            keep = self._cache_seconds
+            if key in self._orphaned:
+                self._orphaned.discard(key)
+                keep = max(keep, ORPHAN_RESULT_SECONDS)
+            if error is None and keep > 0:
+                self._remember(key, value, finished + keep)  # type: ignore[arg-type]
         if self._on_finished is not None:
             # Bookkeeping must never leave a caller waiting for ever.
             with contextlib.suppress(Exception):
@@ -109,9 +125,10 @@ class Flights(Generic[K, V]):
         else:
             future.set_exception(error)
 
-    def _remember(self, key: K, value: V, now: float) -> None:
+    def _remember(self, key: K, value: V, until: float) -> None:
+        now = time.monotonic()
         for stale in [k for k, (expires, _) in self._cache.items() if expires <= now]:
             del self._cache[stale]
         while len(self._cache) >= self._max_cached:
             del self._cache[next(iter(self._cache))]
-        self._cache[key] = (now + self._cache_seconds, value)
+        self._cache[key] = (until, value)

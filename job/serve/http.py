@@ -13,9 +13,13 @@ import heapq
 import itertools
 import json
 import logging
+import re
+import selectors
 import socket
 import threading
 import time
+from email.message import Message
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +46,7 @@ class _Watchdog:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, socket.socket]] = []
         self._armed: set[int] = set()
+        self._cut: set[int] = set()
         self._ids = itertools.count()
         threading.Thread(target=self._loop, name="read-watchdog", daemon=True).start()
 
@@ -57,6 +62,16 @@ class _Watchdog:
         with self._cond:
             self._armed.discard(ident)
 
+    def cut(self, ident: int) -> bool:
+        """True when this connection's socket was shut because its request came too slowly."""
+        with self._cond:
+            return ident in self._cut
+
+    def forget(self, ident: int) -> None:
+        with self._cond:
+            self._armed.discard(ident)
+            self._cut.discard(ident)
+
     def _loop(self) -> None:
         with self._cond:
             while True:
@@ -65,9 +80,35 @@ class _Watchdog:
                     _, ident, sock = heapq.heappop(self._heap)
                     if ident in self._armed:
                         self._armed.discard(ident)
+                        self._cut.add(ident)
                         with contextlib.suppress(OSError):
                             sock.shutdown(socket.SHUT_RDWR)
                 self._cond.wait(timeout=self._heap[0][0] - now if self._heap else None)
+
+
+class _Reader:
+    """The connection's input, noting when the peer ended it in the middle of a line.
+
+    http.server reads the request line and each header with readline(); at the end of the
+    stream readline() returns what it had, so a request cut inside its head (by the client or
+    by the watchdog) would look complete. `ended` tells the handler to drop it instead.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.ended = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._raw.readline(limit)
+        if not line.endswith(b"\n") and (limit < 0 or len(line) < limit):
+            self.ended = True
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -80,6 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.rfile = _Reader(self.rfile)  # type: ignore[assignment]
         self.connection.settimeout(self.server.app.config.read_timeout)
         self._started = time.monotonic()
         self._status = 0
@@ -88,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._watch = self.server.watchdog.arm(self.connection, self.server.app.config.read_timeout)
 
     def finish(self) -> None:
-        self.server.watchdog.disarm(self._watch)
+        self.server.watchdog.forget(self._watch)
         try:
             super().finish()
         finally:
@@ -101,29 +143,50 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
 
     def _dispatch(self) -> None:
-        length = self._content_length()
-        if length is None:
+        # The head is in: stop its clock first, then look whether the watchdog cut it meanwhile.
+        self.server.watchdog.disarm(self._watch)
+        if self._cut():
+            return
+        if self.request_version == "HTTP/0.9":  # no status line: Argo could not tell an error
+            self.request_version = "HTTP/1.0"
+            self._send_json(400, "send an HTTP/1.x request line such as 'GET /healthz HTTP/1.1'")
+            return
+        header = _header_problem(self.headers)
+        limit = self.server.app.config.max_body_bytes
+        length, refused = (0, (400, header)) if header else _content_length(self.headers, limit)
+        if refused is not None:
+            self.close_connection = True
+            self._unread = _DRAIN_BYTES  # let the client finish sending, so it reads the answer
+            self._send_json(*refused)
             return
         self._unread = length
-        if not length:
-            self.server.watchdog.disarm(self._watch)
+        if length:  # the body gets what is left of the time the head did not use
+            self._watch = self.server.watchdog.arm(self.connection, self._time_left())
         response = self.server.app.handle(self.command, self.path, self.headers, length, self._read_body)
         self._send(response)
 
-    def _content_length(self) -> int | None:
-        raw = self.headers.get("Content-Length")
-        if raw is None:
-            return 0
-        if not raw.strip().isdigit():
-            self._send_json(400, {"error": f"Content-Length {raw!r} is not a number", "status": 400})
-            return None
-        return int(raw)
+    def _time_left(self) -> float:
+        return max(0.0, self.server.app.config.read_timeout - (time.monotonic() - self._started))
+
+    def _cut(self) -> bool:
+        """A request that did not arrive whole is dropped, never handled (and never analysed)."""
+        if self.server.watchdog.cut(self._watch):
+            self.close_connection = True
+            return True
+        if self.rfile.ended:  # type: ignore[attr-defined]
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._send_json(400, "the request ended inside its head: send the whole request")
+            return True
+        return False
 
     def _read_body(self) -> bytes:
         length = min(self._unread, self.server.app.config.max_body_bytes)
         body = self.rfile.read(length)
         self._unread -= len(body)
         self.server.watchdog.disarm(self._watch)
+        if self.server.watchdog.cut(self._watch):
+            return b""  # cut while it came: the app answers "body ended" and analyses nothing
         return body
 
     def _send(self, response: Response) -> None:
@@ -139,10 +202,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
         self._sent = len(response.body)
 
-    def _send_json(self, status: int, document: dict[str, Any]) -> None:
-        from job.serve.app import json_response
+    def _send_json(self, status: int, message: str) -> None:
+        from job.serve.app import error_response
 
-        self._send(json_response(status, document))
+        self._send(error_response(status, message))
 
     # http.server's own rejections (bad request line, headers too long, unknown method) are
     # HTML by default; Argo and people reading logs both get JSON instead.
@@ -152,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.command = ""
         text = message or self.responses.get(code, ("error",))[0]
         with contextlib.suppress(OSError):
-            self._send_json(code, {"error": text, "status": code})
+            self._send_json(code, text)
 
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code
@@ -207,6 +270,148 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
+# A header name is an RFC 9110 token; anything else (a space before the colon, a line with no
+# colon) is how request-smuggling attempts and broken clients look, so it is refused.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# More digits than this is more bytes than any body limit: refused without int() (which also
+# refuses more than 4,300 digits with an exception of its own).
+_MAX_LENGTH_DIGITS = 18
+
+
+def _header_problem(headers: Message) -> str | None:
+    """Why these headers are malformed, or None. http.server's parser is lenient; Argo's is not."""
+    if headers.defects or headers.get_payload():
+        return "malformed header line (no 'name: value', or a space before the colon): fix the client"
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            return f"malformed header name {name[:40]!r}: fix the client"
+        if "\r" in value or "\n" in value:
+            return f"header {name!r} is folded over several lines: send it on one line"
+    return None
+
+
+def _content_length(headers: Message, limit: int) -> tuple[int, tuple[int, str] | None]:
+    """The body's length, or (0, (status, why)) when Content-Length is not one plain number."""
+    values = headers.get_all("Content-Length") or []
+    if not values:
+        return 0, None
+    raw = values[0].strip()
+    if len(values) > 1:
+        return 0, (400, "Content-Length is given more than once: give it once")
+    if not (raw.isascii() and raw.isdigit()):  # "³".isdigit() is True, int("³") raises
+        return 0, (400, f"Content-Length {raw[:40]!r} is not a number of bytes such as 120")
+    if len(raw) > _MAX_LENGTH_DIGITS:
+        return 0, (413, f"Content-Length of {len(raw)} digits is larger than the limit of {limit} bytes")
+    return int(raw), None
+
+
+# The paths answered even when every connection slot is taken (kubelet probes, the scrape):
+# none needs a body, a header or more than a moment.
+PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+_PROBE_HEAD_BYTES = 4096
+_PROBE_SECONDS = 2.0
+_MAX_WAITING_PROBES = 256
+
+
+class _ProbeLane:
+    """Answers probes that arrive while slow clients hold every connection slot.
+
+    One thread and a selector, not a thread per connection: a connection beyond the cap waits
+    here (at most _PROBE_SECONDS, at most _MAX_WAITING_PROBES of them) for its request head;
+    `GET /healthz`, `/readyz` and `/metrics` are answered, anything else gets the canned 503.
+    So clients holding every slot cannot make the liveness probe fail.
+    """
+
+    def __init__(self, server: _Server) -> None:
+        self._server = server
+        self._selector = selectors.DefaultSelector()
+        self._waiting: dict[socket.socket, tuple[float, bytearray]] = {}
+        self._new: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        threading.Thread(target=self._loop, name="probe-lane", daemon=True).start()
+
+    def take(self, sock: socket.socket) -> bool:
+        """Keep `sock` until its head arrives; False when the lane is full too."""
+        with self._lock:
+            if len(self._waiting) + len(self._new) >= _MAX_WAITING_PROBES:
+                return False
+            self._new.append(sock)
+        with contextlib.suppress(OSError):
+            self._wake_write.send(b"\0")
+        return True
+
+    def _loop(self) -> None:
+        while True:
+            for key, _ in self._selector.select(timeout=0.25):
+                if key.fileobj is self._wake_read:
+                    with contextlib.suppress(OSError):
+                        self._wake_read.recv(4096)
+                else:
+                    self._receive(key.fileobj)  # type: ignore[arg-type]
+            self._admit()
+            now = time.monotonic()
+            for sock in [s for s, (until, _) in self._waiting.items() if until <= now]:
+                self._close(sock)  # too slow even for a probe: dropped, not answered
+
+    def _admit(self) -> None:
+        with self._lock:
+            new, self._new = self._new, []
+        for sock in new:
+            sock.setblocking(False)
+            self._waiting[sock] = (time.monotonic() + _PROBE_SECONDS, bytearray())
+            self._selector.register(sock, selectors.EVENT_READ)
+
+    def _receive(self, sock: socket.socket) -> None:
+        head = self._waiting[sock][1]
+        try:
+            chunk = sock.recv(_PROBE_HEAD_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        head += chunk
+        if not chunk or len(head) > _PROBE_HEAD_BYTES:
+            self._close(sock)
+        elif b"\r\n\r\n" in head or b"\n\n" in head:
+            self._answer(sock, bytes(head))
+            self._close(sock)
+
+    def _answer(self, sock: socket.socket, head: bytes) -> None:
+        words = head.split(b"\r\n", 1)[0].split(b"\n", 1)[0].split()
+        method, target = (words[0], words[1].decode("latin-1")) if len(words) == 3 else (b"", "")
+        if method == b"GET" and target.split("?", 1)[0].rstrip("/") in PROBE_PATHS:
+            response = self._server.app.handle("GET", target, {}, 0, lambda: b"")
+            data = _head_bytes(response.status, response.content_type, len(response.body)) + response.body
+        else:
+            data = _TOO_MANY
+        try:
+            sock.settimeout(0.5)
+            sock.sendall(data)
+        except OSError:
+            pass
+
+    def _close(self, sock: socket.socket) -> None:
+        self._waiting.pop(sock, None)
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(sock)
+        self._server.shutdown_request(sock)
+
+
+def _head_bytes(status: int, content_type: str, length: int, extra: str = "") -> bytes:
+    reason = HTTPStatus(status).phrase
+    return (
+        f"HTTP/1.0 {status} {reason}\r\nServer: rollouts-ai-job\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {length}\r\nCache-Control: no-store\r\n{extra}Connection: close\r\n\r\n"
+    ).encode("latin-1")
+
+
+_TOO_MANY_BODY = json.dumps({"error": "too many connections: retry shortly", "status": 503}).encode()
+_TOO_MANY = _head_bytes(503, "application/json", len(_TOO_MANY_BODY), "Retry-After: 1\r\n") + _TOO_MANY_BODY
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -218,10 +423,12 @@ class _Server(ThreadingHTTPServer):
         self._idle = threading.Condition()
         self._active = 0
         super().__init__((app.config.host, app.config.port), _Handler)
+        self.probes = _ProbeLane(self)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
-            self._refuse(request)
+            if not self.probes.take(request):
+                self._refuse(request)
             return
         with self._idle:
             self._active += 1
@@ -241,14 +448,9 @@ class _Server(ThreadingHTTPServer):
 
     def _refuse(self, request: socket.socket) -> None:
         """Too many connections: a canned 503 from the accept loop, bounded by a short timeout."""
-        body = json.dumps({"error": "too many connections: retry shortly", "status": 503}).encode()
-        head = (
-            "HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-        )
         try:
             request.settimeout(0.5)
-            request.sendall(head.encode() + body)
+            request.sendall(_TOO_MANY)
         except OSError:
             pass
         self.shutdown_request(request)

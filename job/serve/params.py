@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from job.errors import InputError
+from job.options import parse_duration
+
 # camelCase web name -> option name used by build_request (the CLI's flag names).
 WEB_PARAMS: dict[str, str] = {
     "namespace": "namespace",
@@ -57,12 +60,31 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     if media not in ("", "application/json") and not media.endswith("+json"):
         raise RequestRejected(415, f"body must be JSON (Content-Type: application/json), not {media!r}")
     try:
-        document = json.loads(body)
+        document = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:
         raise RequestRejected(400, f"body is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise RequestRejected(400, 'body must be a JSON object such as {"namespace": "shop", ...}')
     return document
+
+
+def _refuse_constant(name: str) -> None:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser takes them."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _since(value: Any) -> str:
+    """`since` as a duration string or a JSON whole number of seconds, checked by the CLI's parser."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        example = 'a duration such as "5m" or whole seconds such as 300'
+        raise RequestRejected(400, f"parameter 'since' must be {example}, not {value!r:.40}")
+    try:
+        parse_duration(value)
+    except (InputError, ValueError) as error:
+        raise RequestRejected(400, f"parameter 'since': {error}") from None
+    return value
 
 
 def to_options(
@@ -80,8 +102,8 @@ def to_options(
         )
     options: dict[str, Any] = {}
     for name, value in params.items():
-        if name == "since" and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
+        if name == "since":
+            value = _since(value)
         if not isinstance(value, str):
             raise RequestRejected(400, f"parameter {name!r} must be a string, not {type(value).__name__}")
         if len(value) > _MAX_VALUE_CHARS:

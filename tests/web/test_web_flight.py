@@ -27,7 +27,7 @@ class Counting:
             self.calls.append(key)
         if key.startswith("slow"):
             assert self.release.wait(10)
-        if key.startswith("bad"):
+        if "bad" in key:
             raise ValueError(key)
         return key.upper()
 
@@ -113,3 +113,59 @@ def test_model_timeout_is_kept_inside_the_deadline() -> None:
     assert App(ServiceConfig(llm=slow_model, analysis_deadline=10), never).llm.timeout_seconds == 8
     quick_model = LLMConfig(timeout_seconds=5)
     assert App(ServiceConfig(llm=quick_model, analysis_deadline=10), never).llm.timeout_seconds == 5
+
+
+# ---------------------------------------------------------------- a result Argo's retry can read
+
+
+class Clock:
+    """flight.py's view of time, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("cache_seconds", [0.0, 5.0])
+def test_a_result_that_outlived_its_caller_waits_for_argos_retry(
+    monkeypatch: pytest.MonkeyPatch, cache_seconds: float
+) -> None:
+    from job.serve import flight
+
+    clock = Clock()
+    monkeypatch.setattr(flight, "time", clock)
+    run = Counting()
+    flights: Flights[str, str] = Flights(run, max_concurrent=1, cache_seconds=cache_seconds)
+    with pytest.raises(DeadlineExceeded):
+        flights.get("slow", 0.05)  # Argo gets a 504; the analysis goes on
+    run.release.set()
+    deadline = time.monotonic() + 5
+    while flights.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # Argo retries an Error measurement 10 s after it ended (DefaultErrorRetryInterval), later
+    # when its queue is busy; whatever --cache-seconds says, the retry reads the result.
+    clock.now += flight.ORPHAN_RESULT_SECONDS - 0.1
+    assert flights.get("slow", 1) == flight.Answer("SLOW", "cached")
+    clock.now += 0.2
+    assert flights.get("slow", 1).how == "analysed"
+    assert run.calls == ["slow", "slow"]
+
+
+def test_a_result_nobody_gave_up_on_keeps_the_configured_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from job.serve import flight
+
+    clock = Clock()
+    monkeypatch.setattr(flight, "time", clock)
+    run = Counting()
+    flights: Flights[str, str] = Flights(run, max_concurrent=1, cache_seconds=0)
+    assert flights.get("quick", 1).how == "analysed"
+    assert flights.get("quick", 1).how == "analysed"  # no cache, nobody waiting for a retry
+    with pytest.raises(DeadlineExceeded):
+        flights.get("slow-bad", 0.05)
+    run.release.set()
+    while flights.running:
+        time.sleep(0.01)
+    with pytest.raises(ValueError):  # an error is never kept: the retry analyses again
+        flights.get("slow-bad", 1)

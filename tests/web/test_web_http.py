@@ -352,8 +352,9 @@ def test_too_many_connections_get_503_json(service_factory: Any) -> None:
     with socket.create_connection(("127.0.0.1", service.port), timeout=10) as idle:
         idle.sendall(b"GET /healthz HTTP/1.1\r\n")  # holds the only slot
         time.sleep(0.2)
-        status, document = raw(service, b"GET /healthz HTTP/1.1\r\n\r\n")
+        status, document = raw(service, b"GET /analyze?namespace=shop HTTP/1.1\r\n\r\n")
         assert status == 503 and "too many connections" in document["error"]
+        # probes are still answered (tests/web/test_web_strict.py)
 
 
 # ---------------------------------------------------------------- sharing work
@@ -515,3 +516,13 @@ def test_keep_alive_clients_get_one_answer_per_connection(service: Service) -> N
     assert answer.status == 200 and answer.getheader("Connection") == "close"
     answer.read()
     connection.close()
+
+
+def test_after_a_504_the_retry_reads_the_result_whatever_the_cache(service_factory: Any) -> None:
+    service = service_factory("--no-llm", "--analysis-deadline", "0.5", "--cache-seconds", "0")
+    assert analyse(service, "sleep1-fail").status_code == 504
+    time.sleep(2)  # the analysis ends meanwhile; Argo's retry comes 10 s after the 504
+    done = analyse(service, "sleep1-fail")
+    assert done.status_code == 200 and done.json()["verdict"] == "fail"
+    assert done.headers["X-Rollouts-AI-Answer"] == "cached"
+    assert service.analyses() == ["sleep1-fail"]
