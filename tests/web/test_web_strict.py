@@ -160,9 +160,7 @@ def test_bad_since_in_the_query_is_400(service: Service, since: str) -> None:
     assert service.analyses() == []
 
 
-@pytest.mark.parametrize(
-    "since", ["1e400", "-1e400", "NaN", "Infinity", "1.5", "true", "null", "-60", "0"]
-)
+@pytest.mark.parametrize("since", ["1e400", "-1e400", "NaN", "Infinity", "1.5", "true", "null", "-60", "0"])
 def test_bad_since_in_a_json_body_is_400(service: Service, since: str) -> None:
     body = f'{{"namespace": "shop", "stableHash": "a", "canaryHash": "pass", "since": {since}}}'
     answer = checked(requests.post(service.url + "/analyze", data=body, timeout=10))
