@@ -1,7 +1,8 @@
 """Evidence stage: Snapshot in, Evidence out.
 
-bytes -> lines (lines.py) -> events (events.py, parse.py) -> templates (templates.py)
--> per-side counts -> rates and tests (compare.py) -> redacted, bounded Evidence.
+bytes -> lines (lines.py) -> secrets redacted (redact.py) -> events (events.py, parse.py)
+-> templates (templates.py) -> per-side counts -> rates and tests (compare.py) -> bounded Evidence.
+Redaction comes before anything reads a line, so nothing kept or mined can hold a secret.
 Memory grows with the number of templates, never with the number of lines.
 """
 
@@ -15,7 +16,7 @@ from job.evidence.clock import parse_time
 from job.evidence.compare import EXAMPLES_PER_TEMPLATE, TemplateCounts, compare_templates, select_templates
 from job.evidence.events import Event, group_events
 from job.evidence.lines import MAX_LINE_BYTES, LineReader
-from job.evidence.redact import redact
+from job.evidence.redact import redact, redact_lines
 from job.evidence.stats import DurationHistogram, binomial_upper_tail
 from job.evidence.templates import TemplateIndex
 from job.model import DurationStats, Evidence, LogStream, PodSignal, SideSnapshot, SideStats, Snapshot
@@ -102,7 +103,7 @@ def _read_side(
     add, active = acc.add, acc.activity.add
     for stream in side.streams:
         reader = LineReader(_chunks(stream), MAX_LINE_BYTES)
-        for event in group_events(reader):
+        for event in group_events(redact_lines(reader)):
             parsed = event.parsed
             if parsed.request:
                 add(event, counts, request_id(parsed.message))
@@ -143,7 +144,6 @@ def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts
             p99_ms=round(d.percentile(0.99), 3),
             mean_ms=round(d.total / d.count, 3),
         )
-    stats.crash_examples = [redact(text) for text in stats.crash_examples]
     stats.templates = sum(1 for c in counts if (c.canary if acc.canary else c.stable))
     return stats
 
@@ -160,9 +160,6 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
     names = {cluster_id: index.template(cluster_id) or "" for cluster_id, _ in counts}
     all_templates, tested = compare_templates(counts, names, stable_stats.events, canary_stats.events)
     chosen = select_templates(all_templates)
-    for template in chosen:
-        template.template = redact(template.template)
-        template.examples = [redact(text) for text in template.examples]
 
     above, latency_p = _latency_shift(stable.durations, canary.durations)
     notes = list(snapshot.notes)

@@ -1,66 +1,189 @@
-"""Secrets out of any text that a report or a model will see.
+"""Secrets out of log text before anything reads it: parser, template miner, examples, prompt.
 
-Applied to every example line, template, crash excerpt and pod message that leaves the
-evidence stage. Patterns are specific first (a private key block, a JWT) then generic
-(`password=...`), and each replaces only the secret, keeping enough context to read.
+`redact_lines` runs on the raw lines as they are read, so no template, example, crash excerpt,
+prompt, Event, termination message or log line of the tool can carry a secret. `redact` is the
+same for one piece of text (pod messages, notes, error messages).
+
+Speed: one Aho-Corasick pass (ahocorasick-rs) over the lowercased line finds every keyword of every
+rule (`secret_rules.py`); a line without one, nearly every line, costs that pass alone. Only the
+rules whose keywords occur run on the others, and named values (`password=...`) are checked right
+where their name was found instead of by a regex scanning the whole line. Rules replace only the
+secret and keep the context readable: `password=[REDACTED]`, `Authorization: Bearer [REDACTED]`.
+Multi-line PEM private keys are redacted whole: inside a BEGIN ... END block every line is secret.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
-REDACTED = "[REDACTED]"
+from ahocorasick_rs import AhoCorasick, Implementation
 
-_SECRET_KEYS = (
-    r"pass(?:word|wd|phrase)?|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?"
-    r"|secret[_-]?access[_-]?key|private[_-]?key|(?:access|refresh|id|auth|session|csrf|bearer)?[_-]?token"
-    r"|authorization|auth|credentials?|cookie|set-cookie|x-api-key|signature|sig|accountkey|sharedaccesskey"
-    r"|connection[_-]?string|dsn"
+from job.evidence.secret_rules import (
+    ASSIGNED,
+    FREE_TEXT_NAMES,
+    FREE_TEXT_VALUE,
+    LONG_NAMES,
+    REDACTED,
+    RULES,
+    SHORT_NAMES,
+    XML_VALUE,
 )
 
-# "password": "x" and 'token': 'x' (JSON, Python reprs)
-_QUOTED_KEY = r"""((["'])[\w.-]*(?:""" + _SECRET_KEYS + r""")[\w.-]*\2\s*:\s*)(["'])(?:\\.|(?!\3).)*\3"""
-# password=x, token: x, api_key="x", ?access_token=x& (logfmt, query strings, headers), not twice
-_PLAIN_KEY = (
-    r"""(\b[\w.-]*(?:"""
-    + _SECRET_KEYS
-    + r""")\b\s*[=:]\s*)(?!\[REDACTED\]|(?:Bearer|Basic|Token|Digest)\s)"""
-    r"""(?:"(?:\\.|[^"])*"|'[^']*'|[^\s&,;"'})\]]+)"""
-)
+__all__ = ["REDACTED", "redact", "redact_lines"]
 
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    # PEM private keys, also when the END line was cut off
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S),
-     "-----BEGIN PRIVATE KEY-----" + REDACTED + "-----END PRIVATE KEY-----"),
-    # JSON Web Tokens
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
-    # Authorization: Bearer/Basic/Token <credential>
-    (re.compile(r"\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1 " + REDACTED),
-    # credentials in URLs: scheme://user:password@host
-    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+):[^@\s/]+@"), r"\1:" + REDACTED + "@"),
-    # AWS access key ids, GCP API keys, GitHub, GitLab, Slack, Stripe, Google OAuth tokens
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"), REDACTED),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), REDACTED),
-    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})\b"), REDACTED),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), REDACTED),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), REDACTED),
-    (re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/]+"), r"\1" + REDACTED),
-    (re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b"), REDACTED),
-    (re.compile(r"\bya29\.[A-Za-z0-9_-]{20,}"), REDACTED),
-    # Azure storage / service bus connection strings and SAS signatures
-    (re.compile(r"((?:AccountKey|SharedAccessKey|SharedAccessSignature)=)[^;\s\"']+", re.I),
-     r"\1" + REDACTED),
-    (re.compile(r"([?&]sig=)[^&\s\"']+", re.I), r"\1" + REDACTED),
-    # Cookie headers: every cookie may be a session
-    (re.compile(r"\b((?:set-)?cookie\s*:\s*)[^\r\n]+", re.I), r"\1" + REDACTED),
-    # "password": "x"  /  'token': 'x'  (JSON and Python reprs)
-    (re.compile(_QUOTED_KEY, re.I), r"\1\3" + REDACTED + r"\3"),
-    # password=x, token: x, api_key="x", ?access_token=x&  (logfmt, query strings, headers)
-    (re.compile(_PLAIN_KEY, re.I), r"\1" + REDACTED),
-)  # fmt: skip
+# ---------------------------------------------------------------- private keys (PEM)
+_PEM_BEGIN = r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----"  # [private-key]
+_PEM_END = re.compile(r"-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----", re.IGNORECASE)
+# one line: the body up to the END marker, or up to the end of a JSON string ("...\n...") or line
+_PEM_ONE_LINE = re.compile(
+    "(" + _PEM_BEGIN + r")(?:[^\"]*?(" + _PEM_END.pattern + r")|[^\"]*?(?=\"|$))", re.IGNORECASE
+)
+_PEM_OPEN_AT_END = re.compile(_PEM_BEGIN + r"[^\"]*$", re.IGNORECASE)
+# a body line of a PEM block: base64 (64 or 76 characters a line, the last one shorter), an RFC 1421
+# header ("Proc-Type: 4,ENCRYPTED", PGP's "Version: ..."), or long base64 after a log prefix
+_PEM_BODY = re.compile(
+    r"^\s*(?:[A-Za-z0-9+/=]{16,}|(?:Proc-Type|DEK-Info|Comment|Version|Hash|Charset|Content-Domain): .*)\s*$"
+    r"|^(.*\s)[A-Za-z0-9+/]{16,}={0,2}\s*$"
+)
+# a short line may be the last of the body, if the END line follows
+_PEM_SHORT = re.compile(r"^\s*[A-Za-z0-9+/]{1,15}={0,2}\s*$")
+PEM_MAX_LINES = 1000  # a block longer than this is no key: stop treating lines as its body
+_PEM_KEYWORD = "-----begin"
+
+
+# ---------------------------------------------------------------- keywords -> rules
+def _keyword_table() -> tuple[list[str], list[tuple[int, ...]]]:
+    """Every keyword, and per keyword the indexes of the rules it enables (in rule order)."""
+    names = LONG_NAMES | SHORT_NAMES | FREE_TEXT_NAMES
+    keywords = sorted({k for rule in RULES for k in rule.keywords} | names | {_PEM_KEYWORD})
+    return keywords, [tuple(i for i, rule in enumerate(RULES) if k in rule.keywords) for k in keywords]
+
+
+_KEYWORDS, _ENABLES = _keyword_table()
+_FIND = AhoCorasick(_KEYWORDS, implementation=Implementation.DFA).find_matches_as_indexes
+_LONG = frozenset(i for i, k in enumerate(_KEYWORDS) if k in LONG_NAMES)
+_SHORT = frozenset(i for i, k in enumerate(_KEYWORDS) if k in SHORT_NAMES)
+_FREE = frozenset(i for i, k in enumerate(_KEYWORDS) if k in FREE_TEXT_NAMES)
+_NAMES = _LONG | _SHORT | _FREE
+_QUOTES = ('\\"', '"', "'")
+
+Found = list[tuple[int, int, int]]  # (keyword index, start, end) in the lowercased text
+
+
+def _lower(text: str) -> str:
+    """Lowercase with the same length, so keyword positions are positions in `text`."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _apply(text: str, found: Found) -> str:
+    if any(k in _NAMES for k, _, _ in found):
+        text = _named_values(text, found)
+    if "-----" in text:
+        text = _PEM_ONE_LINE.sub(_pem_replacement, text)
+    enabled: set[int] = set()
+    for k, _, _ in found:
+        enabled.update(_ENABLES[k])
+    for i in sorted(enabled):
+        rule = RULES[i]
+        text = rule.pattern.sub(rule.replacement, text)
+    return text
+
+
+def _named_values(text: str, found: Found) -> str:
+    """Redact the value after each secret name found: `password=x`, `"token": "x"`, `<pwd>x</pwd>`,
+    `secret wJalr...`. Checked where the keyword was found, so the cost is per name, not per line."""
+    cuts: list[tuple[int, int]] = []
+    for k, start, end in found:
+        if k not in _NAMES:
+            continue
+        if k in _SHORT and start and text[start - 1].isalnum():
+            continue  # "bypass", "oauth": not the name "pass", "auth"
+        match = None
+        if k in _LONG or k in _SHORT:
+            match = ASSIGNED.match(text, end) or XML_VALUE.match(text, end)
+        if match is None and k in _FREE:
+            match = FREE_TEXT_VALUE.match(text, end)
+        if match is None:
+            continue
+        value_start, value_end = match.span("value")
+        quote = len(_quote_of(match.group("value")))
+        cuts.append((value_start + quote, value_end - quote))
+    if not cuts:
+        return text
+    pieces = []
+    last = 0
+    for start, end in sorted(cuts):
+        if start < last:
+            continue  # overlapping names ("secret_key" and "key"): the first one did it
+        pieces += (text[last:start], REDACTED)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _quote_of(value: str) -> str:
+    """The quotes around a quoted value, kept around [REDACTED]; "" for a bare value."""
+    for quote in _QUOTES:
+        if len(value) >= 2 * len(quote) and value.startswith(quote) and value.endswith(quote):
+            return quote
+    return ""
+
+
+def _pem_replacement(match: re.Match[str]) -> str:
+    return match.group(1) + REDACTED + (match.group(2) or "")
 
 
 def redact(text: str) -> str:
-    for pattern, replacement in _RULES:
-        text = pattern.sub(replacement, text)
-    return text
+    """`text` with every secret the rules know replaced by [REDACTED]; multi-line text is one piece."""
+    if "\n" in text:
+        return "\n".join(redact_lines(text.split("\n")))
+    found = _FIND(_lower(text), overlapping=True)
+    return _apply(text, found) if found else text
+
+
+def redact_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Each line redacted, one out per line in. Lines inside a PEM private key block (which
+    begins on one line and ends lines later) become an indented "[REDACTED]", so the block stays
+    one multi-line event with its BEGIN line; an END line keeps its marker, indented too. A block
+    cut short (no END) ends at the first line that is not base64, which is redacted as usual."""
+    find = _FIND
+    pem_left = 0  # lines still allowed inside an open PEM block
+    held: str | None = None  # a short line inside a block: its last body line if END follows
+    for line in lines:
+        if pem_left:
+            end = _PEM_END.search(line)
+            if end is not None:
+                if held is not None:
+                    yield "  " + REDACTED
+                pem_left, held = 0, None
+                rest = line[end.end() :]
+                yield "  " + REDACTED + end.group(0) + (redact(rest) if rest else "")
+                continue
+            if held is None:
+                body = _PEM_BODY.match(line)
+                if body is not None:
+                    pem_left -= 1
+                    prefix = body.group(1)
+                    yield (prefix + REDACTED) if prefix and not prefix.isspace() else "  " + REDACTED
+                    continue
+                if _PEM_SHORT.match(line) is not None:
+                    held = line
+                    continue
+            pem_left = 0  # the block was cut short: the lines are ordinary again
+            if held is not None:
+                yield redact(held)
+                held = None
+        low = line.lower()
+        found = find(low if len(low) == len(line) else _lower(line), overlapping=True)
+        if not found:
+            yield line
+            continue
+        if "-----" in line and _PEM_OPEN_AT_END.search(line) is not None and _PEM_END.search(line) is None:
+            pem_left = PEM_MAX_LINES
+        yield _apply(line, found)
+    if held is not None:
+        yield redact(held)
