@@ -187,7 +187,7 @@ def accuracy(
         seconds = time.perf_counter() - started
         references = build_prompt(evidence, floor, cfg.extra_prompt, cfg.prompt_token_budget).references
         worst = ModelAnswer(result=LLMResult(model="worst-case"), verdict="fail", confidence=1.0)
-        worst.relied_on = list(references)
+        worst.cited = list(references)
         worst.supporting = [key for key, ref in references.items() if ref.canary_worse]
         stable, canary = Path(scenario.stable_paths[0]), Path(scenario.canary_paths[0])
         row = {
@@ -214,7 +214,9 @@ def accuracy(
 
 
 @contextlib.contextmanager
-def model_server(host: str | None, model_file: Path, threads: int) -> Iterator[tuple[str, object]]:
+def model_server(
+    host: str | None, model_file: Path, threads: int, name: str = MODEL_NAME
+) -> Iterator[tuple[str, object]]:
     if host:
         yield host, None
         return
@@ -222,7 +224,7 @@ def model_server(host: str | None, model_file: Path, threads: int) -> Iterator[t
 
     if not model_file.is_file():
         sys.exit(f"llm_bench: no model at {model_file}: run scripts/get-test-model.sh, or pass --ollama-host")
-    with OllamaWireServer(LlamaOllama(model_file, MODEL_NAME, threads)) as server:
+    with OllamaWireServer(LlamaOllama(model_file, name, threads)) as server:
         yield server.url, server.model
 
 

@@ -236,6 +236,17 @@ class LLMResult:
     error: str | None = None
     prompt_tokens: int | None = None
     duration_ms: int | None = None
+    # The model's explanation, each part checked against the evidence (job/judge/grounding.py)
+    # before it is kept: None when the answer was rejected or gave none.
+    cause: str | None = None
+    remediation: str | None = None
+    cited: list[str] = field(default_factory=list)  # prompt ids ("F1", "T2") the answer rests on
+    rejected: str | None = None  # why the answer was not grounded in the evidence; nothing of it is shown
+    note: str | None = None  # how the answer bore on the verdict (a disagreement, a refused escalation)
+    attempts: int = 0  # model calls made (a rejected answer is retried once when time allows)
+    completion_tokens: int | None = None
+    prompt_eval_ms: int | None = None  # where the time went, as the server reports it
+    generation_ms: int | None = None
 
 
 @dataclass

@@ -36,8 +36,8 @@ def termination_message(verdict: Verdict) -> str:
     for finding in verdict.findings:
         if finding.severity in ("critical", "major"):
             lines.append(f"[{finding.severity}] {finding.message}")
-    if verdict.llm.used and verdict.llm.reasoning:
-        lines.append(f"model: {verdict.llm.reasoning}")
+    if verdict.llm.used and verdict.llm.cause:
+        lines.append(f"model's cause: {verdict.llm.cause}")
     return cut_to_bytes("\n".join(lines), TERMINATION_LIMIT)
 
 
@@ -99,9 +99,21 @@ def _text(verdict: Verdict) -> str:
                 out.append(f" {mark}{t.level:6}{t.stable:>8}{t.canary:>8}  p={p:<8} {t.template[:120]}")
         if evidence.notes:
             out += ["", "Notes:"] + [f"  - {note}" for note in evidence.notes]
+    return "\n".join(out + _model_section(verdict))
+
+
+def _model_section(verdict: Verdict) -> list[str]:
+    """The model's own section, labelled as its: only a grounded answer's cause and remediation."""
     llm = verdict.llm
-    status = f"used ({llm.model})" if llm.used else "not used"
-    out += ["", f"Model: {status}" + (f" - {llm.error}" if llm.error else "")]
-    if llm.used and llm.reasoning:
-        out.append(f"  {llm.reasoning}")
-    return "\n".join(out)
+    if llm.used:
+        out = ["", f"The model's explanation ({llm.model}; checked against the evidence above):"]
+        if llm.cause:
+            out.append(f"  Cause:       {llm.cause}")
+        if llm.remediation:
+            out.append(f"  Remediation: {llm.remediation}")
+        if llm.note:
+            out.append(f"  Note:        {llm.note}")
+        return out
+    if llm.rejected:
+        return ["", f"Model: answer rejected, not shown ({llm.model}): {llm.rejected}"]
+    return ["", "Model: not used" + (f" - {llm.error}" if llm.error else "")]

@@ -14,6 +14,13 @@ trap 'rm -rf "$tmp"' EXIT
   echo "# from a clean venv on $("$tmp/venv/bin/python" -c 'import sys; print("Python %d.%d" % sys.version_info[:2])'); do not edit by hand."
   "$tmp/venv/bin/pip" freeze --exclude rollouts-ai-job --exclude pip --exclude setuptools \
     --disable-pip-version-check | LC_ALL=C sort -f
+  # The model tier's extra is not a runtime dependency, but its exact pin lives here too.
+  echo "# The slow model tier (pip install '.[model]'), pinned in pyproject.toml:"
+  "$tmp/venv/bin/python" - "$root/pyproject.toml" <<'PY'
+import sys, tomllib
+extra = tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]["model"]
+print("\n".join(pin.replace("[server]", "") for pin in extra if "==" in pin))
+PY
 } >"$root/requirements.lock.tmp"
 mv "$root/requirements.lock.tmp" "$root/requirements.lock"
 echo "wrote requirements.lock ($(grep -vc '^#' "$root/requirements.lock") packages)"

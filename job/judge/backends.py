@@ -26,6 +26,12 @@ class ChatRequest:
     schema: dict[str, Any]
     num_ctx: int
     max_tokens: int
+    # Earlier turns after the user message, (role, content): a rejected answer and why, for a retry.
+    follow_up: tuple[tuple[str, str], ...] = ()
+
+    def messages(self) -> list[dict[str, str]]:
+        turns = [("system", self.system), ("user", self.user), *self.follow_up]
+        return [{"role": role, "content": content} for role, content in turns]
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class Reply:
     cut_off: bool  # the server stopped at the token limit: the answer is incomplete
     prompt_tokens: int | None = None
     model: str | None = None
+    completion_tokens: int | None = None
+    prompt_eval_ms: int | None = None  # Ollama reports where the time went; OpenAI servers do not
+    generation_ms: int | None = None
 
 
 class BackendError(Exception):
@@ -56,10 +65,7 @@ class OllamaBackend:
         try:
             response = client.chat(
                 model=self.model,
-                messages=[
-                    {"role": "system", "content": request.system},
-                    {"role": "user", "content": request.user},
-                ],
+                messages=request.messages(),
                 stream=False,
                 format=request.schema,
                 options={
@@ -98,6 +104,9 @@ class OllamaBackend:
             cut_off=response.done_reason == "length" or response.done is False,
             prompt_tokens=response.prompt_eval_count,
             model=response.model or self.model,
+            completion_tokens=response.eval_count,
+            prompt_eval_ms=_ms(response.prompt_eval_duration),
+            generation_ms=_ms(response.eval_duration),
         )
 
     def _status_error(self, error: ollama.ResponseError) -> BackendError:
@@ -141,10 +150,7 @@ class OpenAIBackend:
     def chat(self, request: ChatRequest, timeout: float) -> Reply:
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [
-                {"role": "system", "content": request.system},
-                {"role": "user", "content": request.user},
-            ],
+            "messages": request.messages(),
             "temperature": 0,
             "seed": SEED,
             "max_tokens": request.max_tokens,
@@ -177,6 +183,7 @@ class OpenAIBackend:
             cut_off=choice.get("finish_reason") == "length",
             prompt_tokens=usage.get("prompt_tokens"),
             model=document.get("model") or self.model,
+            completion_tokens=usage.get("completion_tokens"),
         )
 
     def _post(self, body: dict[str, Any], timeout: float) -> requests.Response:
@@ -222,6 +229,10 @@ def _error_text(response: requests.Response) -> str:
         return str(error)[:300] if error else response.text[:300]
     except (ValueError, AttributeError):
         return response.text[:300] or response.reason or "no details"
+
+
+def _ms(nanoseconds: int | None) -> int | None:
+    return nanoseconds // 1_000_000 if nanoseconds else None
 
 
 def make_backend(cfg: LLMConfig) -> Backend:

@@ -1,8 +1,9 @@
 """Consult the self-hosted model: build the prompt, call the server with bounded retries, read the answer.
 
 `consult` never raises: whatever goes wrong (server down, slow, missing model, a malformed or
-contradicting answer) comes back as a ModelAnswer with `error` set, and `combine` decides
-what that means for the verdict.
+contradicting answer) comes back as a ModelAnswer with `error` set; an answer the evidence does
+not support (grounding.py) comes back with `rejected` set, after one retry that tells the model
+why when the deadline leaves time for it. `combine` decides what that means for the verdict.
 """
 
 from __future__ import annotations
@@ -11,10 +12,19 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from job.judge.backends import BackendError, ChatRequest, Reply, make_backend, ping
-from job.judge.prompt import ANSWER_SCHEMA, ANSWER_TOKENS, Prompt, build_prompt, context_size
+from job.judge.grounding import ground
+from job.judge.prompt import (
+    ANSWER_SCHEMA,
+    ANSWER_TOKENS,
+    CHAT_TEMPLATE_TOKENS,
+    Prompt,
+    build_prompt,
+    context_size,
+    estimate_tokens,
+)
 from job.model import Evidence, LLMConfig, LLMResult, Verdict, VerdictValue
 
 __all__ = ["ModelAnswer", "consult", "parse_answer", "ping"]
@@ -30,21 +40,24 @@ VERDICTS: tuple[VerdictValue, ...] = ("pass", "fail", "inconclusive")
 
 @dataclass
 class ModelAnswer:
-    """What the model said, checked; or why there is no usable answer (`error`)."""
+    """What the model said, checked against the schema and grounded in the evidence; or why there
+    is no usable answer: `error` (no answer, or not the schema's) or `rejected` (not grounded)."""
 
     result: LLMResult
     verdict: VerdictValue | None = None
     confidence: float | None = None
-    summary: str = ""
-    root_cause: str = ""
+    cause: str = ""
     remediation: str = ""
-    relied_on: list[str] = field(default_factory=list)  # ids that exist in the prompt
-    supporting: list[str] = field(default_factory=list)  # those of them that point at the canary
+    cited: list[str] = field(default_factory=list)  # ids that exist in the prompt
+    supporting: list[str] = field(default_factory=list)  # those of them significant against the canary
+    labels: dict[str, str] = field(default_factory=dict)  # cited id -> the finding's message or template
     error: str | None = None
+    rejected: str | None = None
+    rejected_kind: str | None = None  # grounding's kind of rejection (number, name, direction, ...)
 
     @property
     def usable(self) -> bool:
-        return self.error is None and self.verdict is not None
+        return self.error is None and self.rejected is None and self.verdict is not None
 
 
 def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
@@ -58,23 +71,60 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
         max_tokens=ANSWER_TOKENS,
     )
     started = time.monotonic()
+    deadline = started + cfg.timeout_seconds
     try:
-        reply = _call_with_retries(request, cfg, started + cfg.timeout_seconds)
+        reply = _call_with_retries(request, cfg, deadline)
     except BackendError as error:
         result.error = str(error)
         result.duration_ms = _ms_since(started)
         log.warning("model not consulted", extra={"fields": {"error": result.error}})
         return ModelAnswer(result=result, error=result.error)
+    result.attempts = 1
+    answer = parse_answer(reply, prompt, floor, evidence)
+    first_call = time.monotonic() - started
+    # One retry that says what was wrong, when the deadline leaves as much time as the first call took.
+    if _answer_problem(answer) and deadline - time.monotonic() > first_call:
+        retry = _retry_request(request, prompt.estimated_tokens, reply, _answer_problem(answer) or "")
+        try:
+            second = _call_with_retries(retry, cfg, deadline)
+        except BackendError as error:
+            log.info("no retry of the rejected answer", extra={"fields": {"error": str(error)}})
+        else:
+            result.attempts = 2
+            reply, answer = second, parse_answer(second, prompt, floor, evidence)
     result.duration_ms = _ms_since(started)
     result.model = reply.model or cfg.model
     if reply.prompt_tokens:
         result.prompt_tokens = reply.prompt_tokens
-    answer = parse_answer(reply, prompt)
+    result.completion_tokens = reply.completion_tokens
+    result.prompt_eval_ms, result.generation_ms = reply.prompt_eval_ms, reply.generation_ms
     answer.result = result
-    result.verdict, result.confidence = answer.verdict, answer.confidence
-    result.reasoning = _reasoning(answer) or None
-    result.error = answer.error
+    result.error, result.rejected = answer.error, answer.rejected
+    if not answer.usable:
+        log.info(
+            "model answer not used", extra={"fields": {"error": answer.error, "rejected": answer.rejected}}
+        )
     return answer
+
+
+def _answer_problem(answer: ModelAnswer) -> str | None:
+    """What was wrong with the answer itself (not the transport), in words the model can act on."""
+    return answer.rejected or (
+        answer.error if answer.error and answer.error.startswith("the model") else None
+    )
+
+
+def _retry_request(request: ChatRequest, prompt_tokens: int, reply: Reply, problem: str) -> ChatRequest:
+    feedback = (
+        f"That answer was rejected: {problem}. Answer again with the JSON object, stating only ids, "
+        "names and numbers that are in the data."
+    )
+    extra = estimate_tokens(reply.content) + estimate_tokens(feedback) + 2 * CHAT_TEMPLATE_TOKENS
+    return replace(
+        request,
+        follow_up=(("assistant", reply.content[:4000]), ("user", feedback)),
+        num_ctx=context_size(prompt_tokens + extra),
+    )
 
 
 def _call_with_retries(request: ChatRequest, cfg: LLMConfig, deadline: float) -> Reply:
@@ -97,8 +147,8 @@ def _call_with_retries(request: ChatRequest, cfg: LLMConfig, deadline: float) ->
     raise AssertionError("unreachable")
 
 
-def parse_answer(reply: Reply, prompt: Prompt) -> ModelAnswer:
-    """Check the model's text against the schema and for contradictions; never raises."""
+def parse_answer(reply: Reply, prompt: Prompt, floor: Verdict, evidence: Evidence) -> ModelAnswer:
+    """Check the model's text against the schema, then ground it in the evidence; never raises."""
     answer = ModelAnswer(result=LLMResult())
     if reply.cut_off:
         answer.error = "the model's answer was cut off at the token limit (incomplete JSON)"
@@ -129,15 +179,26 @@ def parse_answer(reply: Reply, prompt: Prompt) -> ModelAnswer:
         answer.error = f"the model contradicts itself: verdict pass with confidence {confidence}"
         return answer
 
+    cited = document.get("cited")
+    grounded = ground(
+        _text(document.get("cause")),
+        _text(document.get("remediation")),
+        [str(c) for c in cited] if isinstance(cited, list) else [],
+        verdict,
+        prompt,
+        floor.findings,
+        evidence,
+    )
+    if grounded.rejected:
+        answer.rejected = grounded.rejected
+        answer.rejected_kind = grounded.kind
+        return answer
     answer.verdict = verdict
     answer.confidence = float(confidence)
-    answer.summary = _text(document.get("summary"))
-    answer.root_cause = _text(document.get("root_cause"))
-    answer.remediation = _text(document.get("remediation"))
-    cited = document.get("relied_on")
-    cited = [str(c).strip() for c in cited] if isinstance(cited, list) else []
-    answer.relied_on = [c for c in dict.fromkeys(cited) if c in prompt.references]
-    answer.supporting = [c for c in answer.relied_on if prompt.references[c].canary_worse]
+    answer.cause, answer.remediation = grounded.cause, grounded.remediation
+    answer.cited = list(grounded.cited)
+    answer.supporting = [c for c in answer.cited if prompt.references[c].canary_worse]
+    answer.labels = {c: prompt.references[c].label for c in answer.cited}
     return answer
 
 
@@ -146,17 +207,6 @@ def _text(value: object) -> str:
         return ""
     value = " ".join(value.split())
     return value if len(value) <= TEXT_CHARS else value[: TEXT_CHARS - 1] + "…"
-
-
-def _reasoning(answer: ModelAnswer) -> str:
-    parts = [answer.summary]
-    if answer.root_cause:
-        parts.append(f"Root cause: {answer.root_cause}")
-    if answer.remediation:
-        parts.append(f"Remediation: {answer.remediation}")
-    if answer.relied_on:
-        parts.append(f"Relied on: {', '.join(answer.relied_on)}")
-    return " ".join(p for p in parts if p)
 
 
 def _ms_since(started: float) -> int:

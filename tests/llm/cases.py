@@ -11,33 +11,52 @@ INJECTION = (
 
 # A well-formed model answer that agrees with bad_canary()'s floor and cites its finding and template.
 GOOD_FAIL = {
+    "cited": ["F1", "T1"],
+    "cause": "The canary answers HTTP 500 on /api/cart with an upstream connect error.",
+    "remediation": "Check the upstream that /api/cart connects to.",
     "verdict": "fail",
     "confidence": 0.9,
-    "summary": "The canary answers 5xx on /api/cart.",
-    "root_cause": "upstream connect error",
-    "remediation": "roll back",
-    "relied_on": ["F1", "T1"],
+}
+# Confident, ungrounded and wrong: what a small model says too often (the stand-in of the tests).
+UNGROUNDED_PASS = {
+    "cited": ["F7", "T42"],
+    "cause": "The canary is healthier than stable: 20% fewer errors and no crashes (500/200).",
+    "remediation": "Promote it; set RETRY_BUDGET_MS to 250.",
+    "verdict": "pass",
+    "confidence": 0.95,
 }
 
 
 def side(events: int, errors: int = 0, five_xx: int = 0, p99: float = 120.0) -> SideStats:
+    """Every event a request: `five_xx` of them answered 500, the rest 200."""
     return SideStats(
         streams=2,
         lines=events,
         events=events,
         bytes=events * 110,
         levels={"info": events - errors, "error": errors},
-        http_status={"2xx": events - five_xx, "5xx": five_xx},
+        http_status={"200": events - five_xx, "500": five_xx},
         durations=DurationStats(count=events, p50_ms=40.0, p90_ms=90.0, p99_ms=p99, mean_ms=50.0),
         pods=["app-abc-1", "app-abc-2"],
+        requests=events,
+        error_share=errors / events,
+        http_5xx_share=five_xx / events,
     )
 
 
 def template(
     id: str, text: str, level: str, stable: int, canary: int, p: float | None, examples: list[str]
 ) -> TemplateStat:
+    # "significant" as the evidence stage sets it: below the corrected alpha.
     return TemplateStat(
-        id=id, template=text, level=level, stable=stable, canary=canary, p_value=p, examples=examples
+        id=id,
+        template=text,
+        level=level,
+        stable=stable,
+        canary=canary,
+        p_value=p,
+        examples=examples,
+        significant=p is not None and p < 0.01,
     )
 
 
@@ -142,10 +161,10 @@ def thin_canary() -> tuple[Evidence, Verdict]:
     """Almost no canary traffic: the floor is inconclusive."""
     evidence = Evidence(
         stable=side(10_000, errors=4),
-        canary=side(40, errors=3),
+        canary=side(40, errors=6),
         templates=[
             template(
-                "t3", "ERROR db timeout after <*>ms", "error", 4, 3, 0.001, ["ERROR db timeout after 3000ms"]
+                "t3", "ERROR db timeout after <*>ms", "error", 4, 6, 0.001, ["ERROR db timeout after 3000ms"]
             ),
         ],
         template_total=1,

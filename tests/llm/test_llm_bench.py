@@ -12,12 +12,11 @@ from tests.fake_ollama import DEFAULT_MODEL, FakeOllama, ollama_reply
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER = {
+    "cited": [],
+    "cause": "HTTP 500 on /api/cart.",
+    "remediation": "",
     "verdict": "fail",
     "confidence": 0.9,
-    "summary": "5xx on /api/cart",
-    "root_cause": "",
-    "remediation": "",
-    "relied_on": [],
 }
 
 

@@ -12,6 +12,7 @@ from job.judge.combine import combine
 from job.judge.llm import consult, ping
 from job.judge.prompt import ANSWER_SCHEMA
 from job.model import LLMConfig
+from job.report import render, termination_message
 from tests.fake_ollama import DEFAULT_MODEL, Canned, FakeOllama, ollama_reply
 
 
@@ -33,10 +34,12 @@ def test_valid_answer_is_read_and_the_request_is_pinned() -> None:
         answer = consult(evidence, floor, config(server))
     assert answer.usable and answer.error is None
     assert (answer.verdict, answer.confidence) == ("fail", 0.9)
-    assert answer.relied_on == ["F1", "T1"] and answer.supporting == ["F1", "T1"]
+    assert answer.cited == ["F1", "T1"] and answer.supporting == ["F1", "T1"]
     assert answer.result.prompt_tokens == 777, "the real prompt size reported by Ollama is recorded"
     assert answer.result.model == DEFAULT_MODEL and answer.result.duration_ms is not None
-    assert "upstream connect error" in answer.result.reasoning
+    assert (answer.result.prompt_eval_ms, answer.result.generation_ms) == (1900, 450), "where the time went"
+    assert answer.result.completion_tokens == 60 and answer.result.attempts == 1
+    assert "upstream connect error" in answer.cause and "/api/cart" in answer.remediation
 
     (request,) = server.requests
     assert request["stream"] is False
@@ -124,14 +127,7 @@ def test_injection_obeyed_by_the_model_cannot_promote_a_failing_canary() -> None
         prompt = body["messages"][1]["content"]
         if "ignore previous instructions" in prompt.lower():
             return ollama_reply(
-                {
-                    "verdict": "pass",
-                    "confidence": 1.0,
-                    "summary": "Promote.",
-                    "root_cause": "",
-                    "remediation": "",
-                    "relied_on": [],
-                }
+                {"cited": [], "cause": "Promote.", "remediation": "", "verdict": "pass", "confidence": 1.0}
             )
         return ollama_reply(cases.GOOD_FAIL)
 
@@ -142,8 +138,49 @@ def test_injection_obeyed_by_the_model_cannot_promote_a_failing_canary() -> None
         verdict = combine(floor, answer, cfg)
     user = server.requests[0]["messages"][1]["content"]
     assert json.dumps(cases.INJECTION)[1:-1] in user, "the injected line reached the model only JSON-quoted"
-    assert answer.verdict == "pass", "the fake model obeyed the injection"
-    assert verdict.verdict == "fail" and verdict.llm.used and verdict.mode == "evidence+llm"
+    assert "says pass" in answer.rejected, "the fake model obeyed the injection; grounding refused it"
+    assert verdict.verdict == "fail" and not verdict.llm.used and verdict.summary == floor.summary
+    assert "Promote" not in json.dumps(verdict.to_dict())
+
+
+def test_confident_ungrounded_pass_is_rejected_retried_once_and_shown_nowhere() -> None:
+    """The stand-in for a small model at its worst: a confident pass, invented figures and names,
+    citing ids that do not exist. Nothing of it may reach a user, however it is rendered."""
+    evidence, floor = cases.bad_canary()
+    with FakeOllama([ollama_reply(cases.UNGROUNDED_PASS)]) as server:
+        cfg = config(server)
+        answer = consult(evidence, floor, cfg)
+        verdict = combine(floor, answer, cfg)
+    assert answer.rejected and answer.result.attempts == 2 and len(server.requests) == 2
+    retry = server.requests[1]["messages"]
+    assert [m["role"] for m in retry] == ["system", "user", "assistant", "user"]
+    assert answer.rejected in retry[3]["content"] or "rejected" in retry[3]["content"]
+    assert verdict.verdict == "fail" and verdict.summary == floor.summary
+    llm = verdict.llm
+    assert not llm.used and llm.rejected and llm.cause is None and llm.reasoning is None
+    assert llm.verdict is None and llm.confidence is None
+    shown = [render(verdict, "json"), render(verdict, "text"), termination_message(verdict)]
+    for text in shown:
+        for invented in ("healthier", "RETRY_BUDGET_MS", "20%", "Promote it", "T42"):
+            assert invented not in text.replace(llm.rejected, ""), (invented, text)
+
+
+def test_a_rejected_answer_is_retried_with_the_reason_and_a_grounded_one_kept() -> None:
+    evidence, floor = cases.bad_canary()
+    script = [ollama_reply(cases.UNGROUNDED_PASS), ollama_reply(cases.GOOD_FAIL)]
+    with FakeOllama(script) as server:
+        answer = consult(evidence, floor, config(server))
+    assert answer.usable and answer.result.attempts == 2 and answer.rejected is None
+    feedback = server.requests[1]["messages"][3]["content"]
+    assert "rejected" in feedback and ("F7" in feedback or "says pass" in feedback)
+    assert server.requests[1]["options"]["num_ctx"] >= server.requests[0]["options"]["num_ctx"]
+
+
+def test_no_retry_when_the_deadline_leaves_no_time_for_one() -> None:
+    evidence, floor = cases.bad_canary()
+    with FakeOllama([ollama_reply(cases.UNGROUNDED_PASS, delay=1.2)]) as server:
+        answer = consult(evidence, floor, config(server, timeout_seconds=2.0))
+    assert answer.rejected and answer.result.attempts == 1 and len(server.requests) == 1
 
 
 def test_ping_ready_missing_model_and_down() -> None:

@@ -60,24 +60,58 @@ def test_budget_below_the_fixed_part_gives_the_minimal_prompt() -> None:
 def test_prompt_is_built_from_evidence_not_raw_logs() -> None:
     prompt = build_prompt(*cases.bad_canary())
     data = data_block(prompt.user)
-    assert data["totals"]["canary"]["http_status"]["5xx"] == 880
+    assert data["totals"]["canary"]["http_status"]["500"] == 880
     assert [f["severity"] for f in data["findings"]] == ["critical", "major"]
     cart = next(t for t in data["templates"] if "cart -> 500" in t["template"])
-    assert cart["canary_per_1k"] > cart["stable_per_1k"]
+    assert (cart["stable"], cart["canary"]) == (2, 880)
     assert cart["examples"] == ["ERROR req=81f2 GET /api/cart -> 500 upstream connect error"]
-    assert "The deterministic rules alone say: fail" in prompt.user
+
+
+def test_prompt_hands_the_model_nothing_to_copy() -> None:
+    """No rules' verdict or confidence (the model's own confidence gates escalation), no rubric
+    prose, no example ids to cite by rote."""
+    evidence, floor = cases.bad_canary()
+    prompt = build_prompt(evidence, floor)
+    everything = prompt.system + prompt.user
+    assert f"{floor.confidence}" not in everything and "confidence 0." not in everything
+    assert "rules alone" not in everything and "deterministic" not in everything
+    assert not re.search(r"\b[FT]\d+\b", prompt.system), "the instructions name no example ids"
+    for rubric in ("more errors", "crashes, restarts", "behaves like stable", "slower"):
+        assert rubric not in prompt.system
+
+
+def test_a_template_a_finding_quotes_is_not_repeated() -> None:
+    evidence, floor = cases.bad_canary()
+    text = evidence.templates[0].template
+    floor.findings.append(Finding("new-error", "major", "canary", f"new error in the canary: {text}", 880))
+    data = data_block(build_prompt(evidence, floor).user)
+    assert sum(text in json.dumps(item) for item in data["findings"] + data["templates"]) == 1
+
+
+def test_only_significant_templates_count_against_the_canary() -> None:
+    """The rules' own standard: the corrected test and a minimum count, not p < 0.05 or 3 lines."""
+    evidence, floor = cases.grey_canary()
+    rising = evidence.templates[0]
+    for significant, stable, canary, against in [
+        (True, 0, 26, True),
+        (False, 64, 82, False),  # uncorrected p = 0.0435: not significant after correction
+        (True, 0, 3, False),  # too few lines
+    ]:
+        rising.significant, rising.stable, rising.canary = significant, stable, canary
+        assert build_prompt(evidence, floor).references["T1"].canary_worse is against
 
 
 def test_least_important_items_are_dropped_first() -> None:
     evidence, floor = huge_evidence(300, 200)
-    prompt = build_prompt(evidence, floor, budget=1500)
+    prompt = build_prompt(evidence, floor, budget=2500)
     data = data_block(prompt.user)
     severities = [f["severity"] for f in data["findings"]]
     assert severities[:2] == ["critical", "major"], "the critical and major findings come first and stay"
     assert prompt.omitted["examples"] > 0
     # Templates are kept most significant first: the included ones have the smallest p-values.
-    kept = [t["p_value"] for t in data["templates"]]
-    assert kept == sorted(kept)
+    p_of = {t.template[:199]: t.p_value for t in evidence.templates}
+    kept = [p_of[t["template"].rstrip("…")] for t in data["templates"]]
+    assert kept and kept == sorted(kept)
 
 
 def test_examples_go_before_second_examples() -> None:

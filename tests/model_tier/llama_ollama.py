@@ -5,7 +5,10 @@ the part of Ollama's wire format the job uses: POST /api/chat (non-streaming; `f
 JSON schema enforced by a grammar; options num_ctx, num_predict, temperature, seed), GET
 /api/tags and /api/version, and `{"error": ...}` bodies. It also reproduces what matters about
 Ollama's context handling: the context is `options.num_ctx` (default 4096) and a longer prompt
-is silently cut to its last tokens, as Ollama does.
+is silently cut to its last tokens, as Ollama does. And like Ollama, it stops generating when the
+client disconnects (a client timeout), so one abandoned request does not hold the model while
+the next ones queue behind it and time out too. It reports where the time went
+(prompt_eval_duration: until the first token; eval_duration: the rest), as Ollama does.
 
     python tests/model_tier/llama_ollama.py --model .cache/models/X.gguf --port 11434
 """
@@ -13,9 +16,13 @@ is silently cut to its last tokens, as Ollama does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import select
+import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,13 +55,16 @@ class LlamaOllama:
         self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
         self.lock = threading.Lock()
         self.truncations = 0  # how many prompts were cut to fit num_ctx, like Ollama does silently
+        self.abandoned = 0  # requests whose client left before the answer was complete
         self.last_prompt_tokens = 0  # the whole prompt's size before any cut (Ollama does not report it)
 
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
         prompt = self.formatter(messages=messages).prompt
         return len(self.llm.tokenize(prompt.encode(), add_bos=False, special=True))
 
-    def chat(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def chat(
+        self, body: dict[str, Any], client_gone: Callable[[], bool] = lambda: False
+    ) -> tuple[int, dict[str, Any]]:
         if body.get("model") != self.name:
             return 404, {"error": f"model '{body.get('model')}' not found"}
         options = body.get("options") or {}
@@ -79,27 +89,61 @@ class LlamaOllama:
         if len(tokens) > room:  # Ollama keeps the end of an over-long prompt and says nothing
             tokens = tokens[-room:]
             self.truncations += 1
-        with self.lock:
-            out = self.llm.create_completion(
-                prompt=tokens,
-                max_tokens=min(num_predict, num_ctx - len(tokens)),
-                temperature=float(options.get("temperature", 0.8)),
-                seed=int(options.get("seed", 42)),
-                grammar=grammar,
-                stop=["<|im_end|>", "<|endoftext|>"],
-            )
-        elapsed = time.monotonic_ns() - started
-        choice = out["choices"][0]
+        while not self.lock.acquire(timeout=0.05):  # queued behind another request
+            if client_gone():
+                self.abandoned += 1
+                return 499, {"error": "client closed the request"}
+        try:
+            return self._generate(tokens, num_ctx, num_predict, options, grammar, started, client_gone)
+        finally:
+            self.lock.release()
+
+    def _generate(
+        self,
+        tokens: list[int],
+        num_ctx: int,
+        num_predict: int,
+        options: dict[str, Any],
+        grammar: LlamaGrammar | None,
+        started: int,
+        client_gone: Callable[[], bool],
+    ) -> tuple[int, dict[str, Any]]:
+        stream = self.llm.create_completion(
+            prompt=tokens,
+            max_tokens=min(num_predict, num_ctx - len(tokens)),
+            temperature=float(options.get("temperature", 0.8)),
+            seed=int(options.get("seed", 42)),
+            grammar=grammar,
+            stop=["<|im_end|>", "<|endoftext|>"],
+            stream=True,
+        )
+        pieces: list[str] = []
+        finish, first_token = None, None
+        try:
+            for chunk in stream:
+                first_token = first_token or time.monotonic_ns()
+                choice = chunk["choices"][0]
+                pieces.append(choice["text"])
+                finish = choice["finish_reason"] or finish
+                if client_gone():
+                    self.abandoned += 1
+                    return 499, {"error": "client closed the request"}
+        finally:
+            stream.close()  # stops llama.cpp generating
+        ended = time.monotonic_ns()
+        first_token = first_token or ended
         return 200, {
             "model": self.name,
             "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "message": {"role": "assistant", "content": choice["text"]},
+            "message": {"role": "assistant", "content": "".join(pieces)},
             "done": True,
-            "done_reason": "length" if choice["finish_reason"] == "length" else "stop",
-            "total_duration": elapsed,
+            "done_reason": "length" if finish == "length" else "stop",
+            "total_duration": ended - started,
             "load_duration": 0,
-            "prompt_eval_count": out["usage"]["prompt_tokens"],
-            "eval_count": out["usage"]["completion_tokens"],
+            "prompt_eval_count": len(tokens),
+            "prompt_eval_duration": first_token - started,
+            "eval_count": len(pieces),
+            "eval_duration": ended - first_token,
         }
 
 
@@ -171,10 +215,19 @@ def _handler(model: LlamaOllama) -> type[BaseHTTPRequestHandler]:
                 self._send(400, {"error": "this test server only answers stream=false"})
                 return
             try:
-                status, document = model.chat(body)
+                status, document = model.chat(body, self._client_gone)
             except Exception as error:  # surfaced like Ollama's runner errors
                 status, document = 500, {"error": f"llama runner error: {error}"}
-            self._send(status, document)
+            with contextlib.suppress(OSError):  # the client has gone; nothing to answer
+                self._send(status, document)
+
+        def _client_gone(self) -> bool:
+            """The client closed its end (its timeout): the socket reads as end-of-file."""
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
 
     return Handler
 

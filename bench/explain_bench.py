@@ -1,0 +1,186 @@
+"""What the model's explanation is worth, per model, on the labelled corpus (tests/corpus/).
+
+    PYTHONPATH=. python bench/explain_bench.py                  # the 0.5B test model, every scenario
+    PYTHONPATH=. python bench/explain_bench.py --model-file .cache/models/X.gguf   # another GGUF
+    PYTHONPATH=. python bench/explain_bench.py --expect fail --only rd-bad-5xx go-handler-panic
+    PYTHONPATH=. python bench/explain_bench.py --ollama-host http://127.0.0.1:11434 --model qwen2.5:1.5b
+
+On the failing scenarios: the share of answers grounding accepted, the share whose accepted cause
+names the right signal (automatic: the signal of the top critical/major finding, see
+`names_signal`), rejection reasons by kind, remediation present (and so grounded), seconds,
+prompt tokens and where the time went (prompt evaluation vs generation, tokens/s). On the
+passing scenarios: how often the model said worse than the evidence (would have escalated) and
+how often the verdict actually moved (the target: never).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.llm_bench import MODEL_NAME, model_server  # noqa: E402
+from job.model import Evidence, Finding, LLMConfig  # noqa: E402
+
+_STOP = {"error", "errors", "warn", "warning", "info", "with", "from", "that", "this", "have", "been",
+         "canary", "stable", "request", "requests", "message", "times", "never", "new", "failed",
+         "level"}  # fmt: skip
+_SIGNAL_WORDS = {
+    "http-5xx": r"\b5\d\d\b|5xx|server error|bad gateway|unavailable|gateway timeout",
+    "http-4xx": r"\b4\d\d\b|4xx|not found|unauthori[sz]ed|forbidden|bad request|too many requests",
+    "latency": r"latenc|slow|p50|p90|p99|response time|\bms\b|seconds?\b|timeout|timed out",
+    "crash": r"crash|panic|fatal|oom|out of memory|exception|traceback|segfault|exit|killed",
+    "pod-": r"restart|crash ?loop|oom|out of memory|not ready|never ready|readiness|image|evict|killed",
+}
+
+
+def names_signal(cause: str, finding: Finding | None, evidence: Evidence) -> bool:
+    """Does the cause name the top finding's signal: its status class, latency, crash words, or
+    the words and exception names of its template and examples?"""
+    if finding is None or not cause:
+        return False
+    text = cause.lower()
+    for prefix, pattern in _SIGNAL_WORDS.items():
+        if finding.kind.startswith(prefix) and re.search(pattern, text):
+            return True
+    source = " ".join([finding.message, *finding.examples[:2]])
+    exceptions = set(re.findall(r"[A-Za-z_.]*(?:Error|Exception|Panic)\b", source))
+    if any(e.lower() in text for e in exceptions if len(e) > 5):
+        return True
+    words = {w for w in re.findall(r"[a-z][a-z_]{3,}", source.lower()) if w not in _STOP}
+    said = set(re.findall(r"[a-z][a-z_]{3,}", text))
+    return len(words & said) >= 2
+
+
+def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
+    from bench.accuracy import load_scenarios
+    from job.collect import collect
+    from job.evidence import build_evidence
+    from job.judge import policy, rules
+    from job.judge.combine import RANK, combine
+    from job.judge.llm import consult
+    from job.model import FileSource
+
+    scenarios = [
+        s for s in load_scenarios() if (not only or s.name in only) and (not expect or s.expect == expect)
+    ]
+    failing = {"n": 0, "accepted": 0, "named": 0, "remedy": 0}
+    passing = {"n": 0, "said_worse": 0, "moved": 0}
+    kinds: Counter[str] = Counter()
+    seconds, tokens, eval_rates, gen_rates, eval_share = [], [], [], [], []
+    print("| scenario | expect | floor | final | model said | accepted | names signal | remediation "
+          "| s | prompt tok | eval ms | gen tok | gen ms | cause or rejection |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for scenario in scenarios:
+        evidence = build_evidence(collect(FileSource(scenario.stable_paths, scenario.canary_paths)))
+        floor = policy.decide(evidence, rules.run_rules(evidence))
+        started = time.perf_counter()
+        answer = consult(evidence, floor, cfg)
+        elapsed = time.perf_counter() - started
+        verdict = combine(floor, answer, cfg)
+        r = answer.result
+        seconds.append(elapsed)
+        tokens.append(r.prompt_tokens or 0)
+        if r.prompt_eval_ms and r.generation_ms and r.completion_tokens:
+            eval_rates.append((r.prompt_tokens or 0) / (r.prompt_eval_ms / 1000))
+            gen_rates.append(r.completion_tokens / (r.generation_ms / 1000))
+            eval_share.append(r.prompt_eval_ms / (r.prompt_eval_ms + r.generation_ms))
+        top = next(
+            (f for f in floor.findings if f.side == "canary" and f.severity in ("critical", "major")), None
+        )
+        named = answer.usable and names_signal(answer.cause, top, evidence)
+        if answer.rejected:
+            kinds[answer.rejected_kind or "other"] += 1
+        elif answer.error:
+            kinds["no answer" if not answer.error.startswith("the model") else "schema"] += 1
+        if scenario.expect == "fail":
+            failing["n"] += 1
+            failing["accepted"] += answer.usable
+            failing["named"] += named
+            failing["remedy"] += answer.usable and bool(answer.remediation)
+        if scenario.expect == "pass" and floor.verdict == "pass":
+            passing["n"] += 1
+            passing["said_worse"] += bool(answer.usable and RANK[answer.verdict or "pass"] > RANK["pass"])
+            passing["moved"] += verdict.verdict != floor.verdict
+        shown = answer.cause if answer.usable else f"REJECTED {answer.rejected or answer.error}"
+        print(
+            f"| {scenario.name} | {scenario.expect} | {floor.verdict} | {verdict.verdict} | "
+            f"{answer.verdict or '-'} {answer.confidence if answer.confidence is not None else ''} | "
+            f"{'yes' if answer.usable else 'no'} | {'yes' if named else '-'} | "
+            f"{'yes' if answer.usable and answer.remediation else '-'} | {elapsed:.1f} | {r.prompt_tokens} | "
+            f"{r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | {r.generation_ms or '-'} | "
+            f"{_cell(shown)} |",
+            flush=True,
+        )
+    _summary(cfg, failing, passing, kinds, seconds, tokens, eval_rates, gen_rates, eval_share)
+    return 0
+
+
+def _summary(cfg, failing, passing, kinds, seconds, tokens, eval_rates, gen_rates, eval_share) -> None:  # type: ignore[no-untyped-def]
+    def pct(n: int, d: int) -> str:
+        return f"{n}/{d} ({100 * n / d:.0f}%)" if d else "-"
+
+    print(f"\nmodel {cfg.model}, prompt budget {cfg.prompt_token_budget} tokens")
+    if failing["n"]:
+        print(f"failing scenarios: {failing['n']}")
+        print(f"  grounded (accepted) answers:        {pct(failing['accepted'], failing['n'])}")
+        print(f"  accepted cause naming the signal:   {pct(failing['named'], failing['n'])}")
+        print(f"  accepted with a remediation:        {pct(failing['remedy'], failing['n'])}")
+    if passing["n"]:
+        print(f"passing scenarios (floor pass): {passing['n']}")
+        print(f"  model said worse (would escalate):  {pct(passing['said_worse'], passing['n'])}")
+        print(f"  verdict moved by the model:         {pct(passing['moved'], passing['n'])}")
+    print(f"rejections and errors by kind: {dict(kinds) or 'none'}")
+    if seconds:
+        print(f"seconds per analysis: median {statistics.median(seconds):.1f}, max {max(seconds):.1f}")
+        print(f"prompt tokens: median {statistics.median(tokens):.0f}, max {max(tokens)}")
+    if eval_rates:
+        print(
+            f"prompt eval {statistics.median(eval_rates):.0f} tok/s, generation "
+            f"{statistics.median(gen_rates):.1f} tok/s, prompt eval share of model time "
+            f"{100 * statistics.median(eval_share):.0f}% (medians)"
+        )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")[:160]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--expect", choices=["fail", "pass", "inconclusive"], help="only scenarios labelled so"
+    )
+    parser.add_argument("--only", nargs="*", default=[], help="these scenarios")
+    parser.add_argument("--ollama-host", default=None, help="an Ollama server (default: serve --model-file)")
+    parser.add_argument("--model", default=None, help="model name (default: named after --model-file)")
+    parser.add_argument(
+        "--model-file", type=Path, default=ROOT / ".cache/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=LLMConfig.timeout_seconds)
+    parser.add_argument(
+        "--budget", type=int, default=LLMConfig.prompt_token_budget, help="prompt token budget"
+    )
+    args = parser.parse_args()
+    name = args.model or (
+        MODEL_NAME
+        if "0.5b" in args.model_file.name
+        else args.model_file.name.split("-q4")[0].replace("-", ":", 1)
+    )
+    with model_server(args.ollama_host, args.model_file, args.threads, name) as (host, _):
+        cfg = LLMConfig(host=host, model=name, timeout_seconds=args.timeout, prompt_token_budget=args.budget)
+        return run(cfg, args.expect, args.only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,370 @@
+"""Ground a model answer in the evidence before anyone sees it: accept it whole, or reject it with why.
+
+A small model writes fluent falsehoods ("HTTP 500 on 20% of requests" for a canary with no 5xx,
+"a significant improvement" for one with more errors). So every part of its explanation is
+checked, deterministically, against what the prompt showed it and the figures behind it:
+
+* the ids it cites exist in the prompt;
+* every number it states (counts, percentages, status codes, milliseconds) is in the evidence,
+  or is a share/ratio of its figures, within the rounding the answer used;
+* every name it states (an exception, a dotted or snake_case identifier, a route, quoted text)
+  is in the evidence;
+* its direction words agree with the figures: no "fewer errors" or "improvement" for a canary
+  that is worse, no "no errors" when it logs them, no crash or 5xx the data does not show;
+* a claim about the stable side does not contradict the stable side's figures;
+* a pass verdict does not stand against a major or critical canary finding;
+* no repetition loops, no characters that are neither printable nor in the prompt's scripts.
+
+A text the schema's length cap cut mid-sentence is trimmed to its last whole sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from job.evidence.stats import rate_increase_p
+from job.judge.prompt import CAUSE_CHARS, REMEDIATION_CHARS, Prompt
+from job.judge.rules import ALPHA
+from job.model import Evidence, Finding, SideStats
+
+_NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)([A-Za-z%\u00d7]*)")
+_UNITS = {"", "%", "ms", "s", "sec", "secs", "seconds", "x", "\u00d7", "k", "kb", "mb", "gb", "m", "min", "h"}
+_NAME = re.compile(
+    r"(?<![\w./-])("
+    r"/[\w.-]+(?:/[\w.:{}-]*)*"  # a route or path
+    r"|[A-Za-z_][\w$]*(?:\.[A-Za-z_$][\w$]*)+"  # a dotted name: java.lang.X, os.getenv, app.yaml
+    r"|[A-Za-z]\w*_\w*"  # snake_case or an ENV_VAR
+    r"|[A-Z]?[a-z0-9]+(?:[A-Z][a-z0-9]*)+"  # CamelCase: NullPointerException, KeyError
+    r")"
+)
+_QUOTED = re.compile(r"\"([^\"]{3,})\"|`([^`]{3,})`|'([^']{4,})'")
+_NOT_NAMES = {"e.g", "i.e", "etc", "vs"}
+MATERIAL = 1.1  # a rate at least this many times the other side's is "more", not "the same"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# What a model may write in English that a log need not contain: curly quotes, dashes, ellipsis, times.
+_TYPOGRAPHY = set("\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u00d7")
+
+# Topics a sentence may claim something about; a topic's figures come from `_Facts`.
+_TOPICS: dict[str, re.Pattern[str]] = {
+    "5xx": re.compile(r"\b5\d\d\b(?!\s?m?s\b)|\b5xx\b|server errors?", re.I),
+    "4xx": re.compile(r"\b4\d\d\b(?!\s?m?s\b)|\b4xx\b|client errors?", re.I),
+    "crash": re.compile(r"\bcrash\w*|\bpanic\w*|\bsegfault\w*|\bfatal\b", re.I),
+    "restart": re.compile(r"\brestart\w*|\bcrash ?loop\w*", re.I),
+    "oom": re.compile(r"\boom\w*|out of memory", re.I),
+    "latency": re.compile(r"\blatenc\w*|\bslow\w*|\bfaster\b|response times?", re.I),
+    "errors": re.compile(r"\berrors?\b|\bexceptions?\b", re.I),
+}
+_NEGATION = re.compile(r"\b(no|not|without|zero|never|none|nor|neither)\b|n't\b", re.I)
+_WORSE = re.compile(
+    r"\b(more|higher|increas\w*|ris(e|es|ing)|spik\w*|worse|elevated|jump\w*|slower|grew|doubl\w*)\b", re.I
+)
+_BETTER = re.compile(r"\b(fewer|less|lower|decreas\w*|drop\w*|better|improv\w*|reduc\w*|faster)\b", re.I)
+_HEALTHY = re.compile(
+    r"\b(improv\w*|healthier|healthy|safe to promote|behaves like|same as (the )?stable|as well as|"
+    r"no (problems?|issues?|differences?|regressions?)|better)\b",
+    re.I,
+)
+_UNHEALTHY = re.compile(
+    r"\b(worse|regress\w*|degrad\w*|unhealthy|broken|not safe|unsafe|fail(s|ing|ed)?)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """An answer's explanation after the checks: accepted (rejected is None), or why not."""
+
+    cause: str = ""
+    remediation: str = ""
+    cited: tuple[str, ...] = ()
+    rejected: str | None = None
+    kind: str | None = None  # the kind of rejection, for the benchmark: number, name, direction, ...
+
+
+class _Reject(Exception):
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+
+def ground(
+    cause: str, remediation: str, cited: Iterable[str], verdict: str, prompt: Prompt, findings: list[Finding],
+    evidence: Evidence,
+) -> Grounding:  # fmt: skip
+    """Check one answer; never raises."""
+    cited = list(dict.fromkeys(c.strip() for c in cited))
+    try:
+        cause = _whole_sentences(cause, CAUSE_CHARS, "cause")
+        remediation = _whole_sentences(remediation, REMEDIATION_CHARS, "remediation")
+        facts = _Facts(prompt, findings, evidence)
+        unknown = [c for c in cited if c not in prompt.references]
+        if unknown:
+            raise _Reject("unknown-id", f"it cites {', '.join(unknown)}, which the data does not contain")
+        if verdict == "pass" and facts.against_canary:
+            raise _Reject(
+                "verdict", f"it says pass although the evidence has a {facts.against_canary} canary finding"
+            )
+        if verdict in ("fail", "inconclusive") and not cause:
+            raise _Reject("empty", f"it says {verdict} without naming a cause")
+        for label, text in (("cause", cause), ("remediation", remediation)):
+            _check_text(label, text, facts)
+        _check_claims(cause, facts)
+        if cause and cause.lower() == remediation.lower():
+            raise _Reject("repetition", "its cause and remediation are the same text")
+    except _Reject as rejection:
+        return Grounding(rejected=str(rejection), kind=rejection.kind)
+    return Grounding(cause=cause, remediation=remediation, cited=tuple(cited))
+
+
+def _whole_sentences(text: str, cap: int, label: str) -> str:
+    """The text, or its whole sentences when the length cap cut it mid-sentence."""
+    text = " ".join(text.split())
+    if len(text) < cap - 1 or text.endswith((".", "!", "?")):
+        return text
+    sentences = _SENTENCE.split(text)
+    kept = " ".join(sentences[:-1]).strip()
+    if not kept:
+        raise _Reject("cut", f"its {label} was cut off mid-sentence by the length limit")
+    return kept
+
+
+def _check_text(label: str, text: str, facts: _Facts) -> None:
+    for char in text:
+        if not char.isprintable():
+            raise _Reject("language", f"its {label} contains an unprintable character {char!r}")
+        if not char.isascii() and char not in facts.chars and char not in _TYPOGRAPHY:
+            name = unicodedata.name(char, "unknown")
+            raise _Reject(
+                "language", f"its {label} contains {char!r} ({name}), a script the data does not use"
+            )
+    for ref in re.findall(r"\b[FT]\d+\b", text):
+        if ref not in facts.ids:
+            raise _Reject("unknown-id", f"its {label} mentions {ref}, which the data does not contain")
+    for match in _NUMBER.finditer(text):
+        raw, unit = match.group(1), match.group(2)
+        if unit.lower() not in _UNITS:
+            continue  # part of a word ("5xx", "2nd"), not a figure
+        if not facts.has_number(raw.replace(",", ""), unit == "%"):
+            raise _Reject("number", f"its {label} states {raw}{unit}, which is not in the evidence")
+    for match in _NAME.finditer(text):
+        name = match.group(1).rstrip(".:")
+        if name.lower() not in _NOT_NAMES and not facts.has_text(name):
+            raise _Reject("name", f"its {label} names {name!r}, which is not in the evidence")
+    for match in _QUOTED.finditer(text):
+        quoted = next(g for g in match.groups() if g)
+        if not facts.has_text(quoted):
+            raise _Reject("name", f"its {label} quotes {quoted[:60]!r}, which is not in the evidence")
+    _check_repetition(label, text)
+
+
+def _check_repetition(label: str, text: str) -> None:
+    sentences = [s.strip().lower() for s in _SENTENCE.split(text) if s.strip()]
+    if len(sentences) != len(set(sentences)):
+        raise _Reject("repetition", f"its {label} repeats a sentence")
+    words = re.findall(r"\w+", text.lower())
+    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    if any(trigrams.count(t) >= 3 for t in set(trigrams)):
+        raise _Reject("repetition", f"its {label} repeats itself in a loop")
+
+
+def _check_claims(cause: str, facts: _Facts) -> None:
+    """Direction and side claims in the cause, sentence by sentence, against the figures."""
+    for sentence in _SENTENCE.split(cause):
+        lower = sentence.lower()
+        stable_at, canary_at = lower.find("stable"), lower.find("canary")
+        side = "stable" if stable_at >= 0 and (canary_at < 0 or stable_at < canary_at) else "canary"
+        topics = [(name, m) for name, pattern in _TOPICS.items() for m in [pattern.search(sentence)] if m]
+        # "server errors" is the 5xx topic, not the errors one.
+        if any(name in ("5xx", "4xx") for name, _ in topics):
+            topics = [(n, m) for n, m in topics if n != "errors" or "server" not in lower]
+        for name, match in topics:
+            before = sentence[max(0, match.start() - 30) : match.start()]
+            around = sentence[max(0, match.start() - 40) : match.end() + 25]
+            clause = before.split(",")[-1]
+            if _NEGATION.search(clause):
+                if re.search(r"\b(new|more|additional|extra|higher)\b", clause, re.I):
+                    if facts.worse(side, name, significantly=True):
+                        raise _Reject(
+                            "side", f"it says the {side} has no more {name}, but its figures show more"
+                        )
+                elif facts.has(side, name):
+                    raise _Reject("side", f"it says the {side} has no {name}, but it has some")
+                continue
+            worse, better = _WORSE.search(around), _BETTER.search(around)
+            if worse and not better and not facts.worse(side, name):
+                raise _Reject(
+                    "direction", f"it says the {side} has more {name}, which its figures do not show"
+                )
+            if better and not worse and facts.worse(side, name):
+                raise _Reject("direction", f"it says the {side} has fewer {name}, but its figures show more")
+            if not worse and not better and side == "canary" and not facts.has("canary", name):
+                raise _Reject("side", f"it says the canary has {name}, which its figures do not show")
+        if side != "canary":
+            continue
+        healthy, unhealthy = _HEALTHY.search(sentence), _UNHEALTHY.search(sentence)
+        if healthy and facts.against_canary and not _negated(sentence, healthy.start()):
+            raise _Reject(
+                "direction", "it calls the canary healthy or better, but the evidence is against it"
+            )
+        if unhealthy and not facts.any_canary_problem and not _negated(sentence, unhealthy.start()):
+            raise _Reject("direction", "it calls the canary worse, but no figure is against it")
+
+
+def _negated(sentence: str, at: int) -> bool:
+    return _NEGATION.search(sentence[max(0, at - 14) : at]) is not None
+
+
+class _Facts:
+    """What the answer may state: the prompt's text, the evidence's figures, and derived shares."""
+
+    def __init__(self, prompt: Prompt, findings: list[Finding], evidence: Evidence) -> None:
+        self.prompt, self.findings, self.evidence = prompt, findings, evidence
+        e = evidence
+        parts = [self.prompt.user, *(f.message for f in self.findings)]
+        parts += [t.template for t in e.templates] + [x for t in e.templates for x in t.examples]
+        parts += [x for f in self.findings for x in f.examples]
+        parts += e.canary.crash_examples + e.stable.crash_examples
+        self.text = " ".join(" ".join(parts).split()).lower()
+        self.chars = set(self.prompt.user)
+        self.ids = set(self.prompt.references)
+        self.numbers = {
+            float(n.replace(",", "")) for n in re.findall(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?", self.text)
+        }
+        for side in (e.canary, e.stable):
+            self.numbers |= _side_figures(side)
+        for t in e.templates:
+            if t.stable and t.canary:
+                self.numbers.add(t.canary / t.stable)
+                if e.stable.events and e.canary.events:
+                    self.numbers.add((t.canary / e.canary.events) / (t.stable / e.stable.events))
+        worst = [
+            f for f in self.findings if f.side in ("canary", "both") and f.severity in ("critical", "major")
+        ]
+        self.against_canary = worst[0].severity if worst else ""
+        self.any_canary_problem = any(
+            f.side in ("canary", "both") and f.severity in ("critical", "major", "minor")
+            for f in self.findings
+        )
+
+    def has_number(self, raw: str, percent: bool) -> bool:
+        stated = float(raw)
+        decimals = len(raw.split(".")[1]) if "." in raw else 0
+        # "9.8" rounds 9.77 or 9.84, "9000" rounds 9043 (two significant figures at least); a
+        # number under 1000 is exact (a status code, a count), a percentage may be a share.
+        step = 10.0**-decimals
+        if decimals == 0 and stated >= 1000:
+            zeros = len(raw) - len(raw.rstrip("0"))
+            step = min(10.0**zeros, stated / 10)
+        candidates = self.numbers | ({100 * n for n in self.numbers if n <= 1} if percent else set())
+        return any(abs(n - stated) <= step / 2 + 1e-9 for n in candidates)
+
+    def has_text(self, text: str) -> bool:
+        wanted = " ".join(text.split()).lower()
+        if wanted in self.text:
+            return True
+        # A quoted template with "<*>" masks, or a line whose masked parts were filled in.
+        pieces = [p for p in re.split(r"<\*>|\.\.\.|…", wanted) if p.strip()]
+        return len(pieces) > 1 and all(p.strip() in self.text for p in pieces)
+
+    def has(self, side: str, topic: str) -> bool:
+        """The side's figures show the topic at all."""
+        s = self.evidence.canary if side == "canary" else self.evidence.stable
+        kinds = {signal.kind.lower() for signal in s.signals}
+        if topic in ("5xx", "4xx"):
+            return _status(s, topic[0]) > 0
+        if topic == "errors":
+            return _errors(s) > 0 or _status(s, "5") > 0 or self._side_says(side, "error", "exception")
+        if topic == "crash":
+            return (
+                s.crashes > 0
+                or bool(kinds & {"crashloopbackoff", "oomkilled", "restart"})
+                or self._side_says(side, "panic", "fatal", "crash", "segfault")
+            )
+        if topic == "restart":
+            return bool(kinds & {"restart", "crashloopbackoff"}) or self._side_says(side, "restart")
+        if topic == "oom":
+            return "oomkilled" in kinds or self._side_says(side, "out of memory", "oom", "heap")
+        if topic == "latency":
+            return s.durations is not None or self._side_says(side, "latency", "slow", "took")
+        return True
+
+    def worse(self, side: str, topic: str, significantly: bool = False) -> bool:
+        """The side's figures are worse than the other side's for the topic: at all, or by the
+        rules' own one-sided test (what "no new errors" or "no more 5xx" has to contradict)."""
+        mine, other = (
+            (self.evidence.canary, self.evidence.stable)
+            if side == "canary"
+            else (self.evidence.stable, self.evidence.canary)
+        )
+        counts = {
+            "5xx": (_status(mine, "5"), mine.requests, _status(other, "5"), other.requests),
+            "4xx": (_status(mine, "4"), mine.requests, _status(other, "4"), other.requests),
+            "errors": (_errors(mine), mine.events, _errors(other), other.events),
+            "crash": (mine.crashes, mine.events, other.crashes, other.events),
+        }
+        if topic in counts:
+            bad, total, other_bad, other_total = counts[topic]
+            if significantly:
+                p = rate_increase_p(other_bad, bad, other_total, total)
+                rose = p is not None and p < ALPHA
+            else:  # materially: 3 in 9,500 against 3 in 10,000 is not "more"
+                rose = bad > 0 and _share(bad, total) > MATERIAL * _share(other_bad, other_total)
+            if topic == "errors":
+                return rose or self.worse(side, "5xx", significantly)
+            if topic == "crash":
+                return rose or (self.has(side, "crash") and not self.has(_other(side), "crash"))
+            return rose
+        if topic == "latency":
+            a, b = mine.durations, other.durations
+            if a is None:
+                return False
+            if significantly:
+                p = self.evidence.latency_p_value
+                return side == "canary" and p is not None and p < ALPHA
+            return b is None or a.p90_ms > b.p90_ms or a.p50_ms > b.p50_ms or a.p99_ms > b.p99_ms
+        return self.has(side, topic) and not self.has(_other(side), topic)
+
+    def _side_says(self, side: str, *words: str) -> bool:
+        """A word in the side's own templates, examples or findings."""
+        texts = [
+            t.template + " " + " ".join(t.examples)
+            for t in self.evidence.templates
+            if (t.canary if side == "canary" else t.stable)
+        ]
+        texts += [f.message + " " + " ".join(f.examples) for f in self.findings if f.side in (side, "both")]
+        joined = " ".join(texts).lower()
+        return any(word in joined for word in words)
+
+
+def _side_figures(side: SideStats) -> set[float]:
+    numbers: set[float] = {float(side.events), float(side.lines), float(side.requests), float(len(side.pods))}
+    numbers |= {float(n) for n in side.levels.values()} | {float(n) for n in side.http_status.values()}
+    for first in "2345":
+        numbers.add(float(_status(side, first)))
+        numbers.add(_share(_status(side, first), side.requests))
+    numbers |= {side.error_share, side.http_5xx_share, side.http_4xx_share, float(side.crashes)}
+    numbers |= {_share(n, side.events) for n in side.levels.values()}
+    numbers |= {_share(n, side.requests) for n in side.http_status.values()}
+    if side.durations:
+        d = side.durations
+        numbers |= {d.p50_ms, d.p90_ms, d.p99_ms, d.mean_ms, float(d.count)}
+        numbers |= {d.p50_ms / 1000, d.p90_ms / 1000, d.p99_ms / 1000}
+    return numbers
+
+
+def _status(side: SideStats, first: str) -> int:
+    return sum(n for code, n in side.http_status.items() if code.startswith(first))
+
+
+def _errors(side: SideStats) -> int:
+    return side.levels.get("error", 0) + side.levels.get("fatal", 0)
+
+
+def _share(count: int, total: int) -> float:
+    return count / total if total else 0.0
+
+
+def _other(side: str) -> str:
+    return "stable" if side == "canary" else "canary"

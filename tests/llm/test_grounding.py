@@ -1,0 +1,113 @@
+"""Grounding: a model answer is shown only when every figure, name and claim in it is in the evidence."""
+
+from __future__ import annotations
+
+import cases
+import pytest
+
+from job.judge.grounding import ground
+from job.judge.prompt import CAUSE_CHARS, build_prompt
+
+CASES = {"bad": cases.bad_canary, "good": cases.good_canary, "grey": cases.grey_canary}
+
+
+def check(case: str, cause: str, remediation: str = "", cited: tuple[str, ...] = (), verdict: str = "fail"):
+    evidence, floor = CASES[case]()
+    prompt = build_prompt(evidence, floor)
+    return ground(cause, remediation, cited, verdict, prompt, floor.findings, evidence)
+
+
+@pytest.mark.parametrize(
+    ("case", "cause", "remediation", "verdict"),
+    [
+        ("bad", "The canary answers HTTP 500 on /api/cart with an upstream connect error.", "", "fail"),
+        ("bad", "The canary returns 5xx on 9.8% of requests (880 of 9,000), stable 0.02%.", "", "fail"),
+        ("bad", "About 9.78% of canary requests fail with 500, and its pods restarted 2 times.", "", "fail"),
+        (
+            "bad",
+            "The canary has more errors than the stable: 900 vs 3.",
+            "Roll back and fix /api/cart.",
+            "fail",
+        ),
+        ("bad", 'It logs "upstream connect error" for GET /api/cart.', "Check what /api/cart calls.", "fail"),
+        ("bad", "The canary p99 latency is 900 ms, slower than stable.", "", "inconclusive"),
+        ("good", "The canary behaves like the stable; no new errors.", "Nothing to fix.", "pass"),
+        ("good", "", "", "pass"),
+        ("grey", "The canary logs a new cache miss storm error 26 times.", "Check the cache size.", "fail"),
+    ],
+)
+def test_grounded_answers_are_accepted_as_they_are(
+    case: str, cause: str, remediation: str, verdict: str
+) -> None:
+    grounded = check(case, cause, remediation, ("F1",), verdict)
+    assert grounded.rejected is None, grounded.rejected
+    assert (grounded.cause, grounded.remediation, grounded.cited) == (cause, remediation, ("F1",))
+
+
+@pytest.mark.parametrize(
+    ("case", "cause", "cited", "verdict", "kind"),
+    [
+        ("bad", "The canary fails on /api/cart.", ("T9",), "fail", "unknown-id"),
+        ("bad", "See F9 for the 5xx on /api/cart.", (), "fail", "unknown-id"),
+        ("bad", "The canary returns HTTP 500 on 20% of requests (500/200).", (), "fail", "number"),
+        ("bad", "The canary returns HTTP 503 on /api/cart.", (), "fail", "number"),
+        ("bad", "The canary throws NullPointerException in CartService.", (), "fail", "name"),
+        ("bad", "Requests to /api/checkout fail.", (), "fail", "name"),
+        ("bad", 'It logs "connection reset by peer" on every call.', (), "fail", "name"),
+        (
+            "bad",
+            "The canary has fewer errors than stable, a significant improvement.",
+            (),
+            "fail",
+            "direction",
+        ),
+        ("bad", "The canary is healthy and safe to promote.", (), "fail", "direction"),
+        ("bad", "The canary has no errors.", (), "fail", "side"),
+        ("bad", "The stable has more errors than the canary.", (), "fail", "direction"),
+        ("good", "The canary crashes on start.", (), "fail", "side"),
+        ("good", "The canary returns more 5xx than stable.", (), "fail", "direction"),
+        ("good", "The canary is worse than the stable.", (), "fail", "direction"),
+        ("bad", "The canary looks fine.", (), "pass", "verdict"),
+        (
+            "bad",
+            "Upstream connect error on /api/cart. Upstream connect error on /api/cart.",
+            (),
+            "fail",
+            "repetition",
+        ),
+        ("bad", "the canary fails the canary fails the canary fails", (), "fail", "repetition"),
+        ("bad", "The canary fails on /api/cart 失败.", (), "fail", "language"),
+        ("bad", "The canary fails on /api/cart\x07.", (), "fail", "language"),
+        ("bad", "", (), "fail", "empty"),
+        ("bad", "x" * CAUSE_CHARS, (), "fail", "cut"),
+    ],
+)
+def test_ungrounded_answers_are_rejected_with_the_reason(
+    case: str, cause: str, cited: tuple[str, ...], verdict: str, kind: str
+) -> None:
+    grounded = check(case, cause, "", cited, verdict)
+    assert grounded.kind == kind, grounded.rejected
+    assert grounded.rejected and not grounded.cause and not grounded.cited
+
+
+def test_invented_names_and_numbers_in_the_remediation_are_rejected_too() -> None:
+    cause = "The canary answers HTTP 500 on /api/cart."
+    assert check("bad", cause, "Set RETRY_BUDGET_MS higher.").kind == "name"
+    assert check("bad", cause, "Raise the pool to 250 connections.").kind == "number"
+    assert check("bad", cause, "Check the upstream of /api/cart.").rejected is None
+
+
+def test_a_text_the_length_cap_cut_keeps_its_whole_sentences() -> None:
+    first = "The canary answers HTTP 500 on /api/cart."
+    cut = (first + " And then " + "more words " * 40)[:CAUSE_CHARS]
+    grounded = check("bad", cut)
+    assert grounded.rejected is None and grounded.cause == first
+
+
+def test_text_in_the_logs_own_script_is_accepted() -> None:
+    evidence, floor = cases.bad_canary(examples=["ERROR 処理に失敗しました id=7"])
+    prompt = build_prompt(evidence, floor)
+    grounded = ground(
+        "The canary logs 処理に失敗しました on /api/cart.", "", (), "fail", prompt, floor.findings, evidence
+    )
+    assert grounded.rejected is None, grounded.rejected
