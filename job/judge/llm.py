@@ -80,6 +80,10 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
         log.warning("model not consulted", extra={"fields": {"error": result.error}})
         return ModelAnswer(result=result, error=result.error)
     result.attempts = 1
+    result.model = reply.model or cfg.model
+    if reply.prompt_tokens:  # the prompt's real size, from the first call (a retry adds the exchange)
+        result.prompt_tokens = reply.prompt_tokens
+    _add_timings(result, reply)
     answer = parse_answer(reply, prompt, floor, evidence)
     first_call = time.monotonic() - started
     # One retry that says what was wrong, when the deadline leaves as much time as the first call took.
@@ -91,13 +95,9 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
             log.info("no retry of the rejected answer", extra={"fields": {"error": str(error)}})
         else:
             result.attempts = 2
-            reply, answer = second, parse_answer(second, prompt, floor, evidence)
+            _add_timings(result, second)
+            answer = parse_answer(second, prompt, floor, evidence)
     result.duration_ms = _ms_since(started)
-    result.model = reply.model or cfg.model
-    if reply.prompt_tokens:
-        result.prompt_tokens = reply.prompt_tokens
-    result.completion_tokens = reply.completion_tokens
-    result.prompt_eval_ms, result.generation_ms = reply.prompt_eval_ms, reply.generation_ms
     answer.result = result
     result.error, result.rejected = answer.error, answer.rejected
     if not answer.usable:
@@ -105,6 +105,14 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
             "model answer not used", extra={"fields": {"error": answer.error, "rejected": answer.rejected}}
         )
     return answer
+
+
+def _add_timings(result: LLMResult, reply: Reply) -> None:
+    """Where the time went, summed over the calls: prompt evaluation, generation, tokens generated."""
+    for name in ("completion_tokens", "prompt_eval_ms", "generation_ms"):
+        value = getattr(reply, name)
+        if value is not None:
+            setattr(result, name, (getattr(result, name) or 0) + value)
 
 
 def _answer_problem(answer: ModelAnswer) -> str | None:

@@ -46,10 +46,12 @@ CONTEXT_STEP = 512
 
 # Small on purpose: every prompt token costs time on a CPU (about 1.5 ms each for a 0.5B model on
 # 2 cores), and the cause and remediation need the top items and their examples, not the tail.
-MAX_FINDINGS = 8
-MAX_TEMPLATES = 10
+MAX_FINDINGS = 6
+MAX_TEMPLATES = 6
 MAX_EXAMPLES = 2
 EXAMPLE_CHARS = 240
+DIFFERENT_RATE = 1.5  # a template this many times as frequent on one side as on the other differs
+EXAMPLE_TOKENS = 500  # all examples together: the top items' first lines, not every item's
 TEMPLATE_CHARS = 200
 MESSAGE_CHARS = 300
 CHAT_TEMPLATE_TOKENS = 16  # role markers the server's chat template adds
@@ -175,6 +177,8 @@ def build_prompt(evidence: Evidence, floor: Verdict, extra_prompt: str = "", bud
     spent = empty + estimate_tokens(header) - estimate_tokens(_header(floor, ""))
     omitted = {"findings": 0, "templates": 0, "examples": 0}
     included: set[int] = set()
+    shown: set[str] = set()  # example texts already in the prompt: the same line twice says nothing new
+    examples_spent = 0
     added: list[tuple[str, dict[str, Any]]] = []
     for where, item, example in candidates:
         if where == "example":
@@ -182,10 +186,14 @@ def build_prompt(evidence: Evidence, floor: Verdict, extra_prompt: str = "", bud
                 omitted["examples"] += 1
                 continue
             text = _head_and_tail(str(example), EXAMPLE_CHARS)
+            if text in shown:
+                continue
             cost = estimate_tokens(json.dumps(text, ensure_ascii=False)) + 1
-            if spent + cost > budget:
+            if spent + cost > budget or examples_spent + cost > EXAMPLE_TOKENS:
                 omitted["examples"] += 1
                 continue
+            shown.add(text)
+            examples_spent += cost
             item.setdefault("examples", []).append(text)
             added.append(("examples", item))
         else:
@@ -315,8 +323,14 @@ def _differing(evidence: Evidence) -> list[TemplateStat]:
         bad_level = 0 if t.level.lower() in ("error", "fatal", "critical", "warn", "warning") else 1
         return (p, bad_level, -rate_change(t))
 
-    differing = [t for t in evidence.templates if rate_change(t) > 0]
-    return sorted(differing, key=importance)
+    def differs(t: TemplateStat) -> bool:
+        # New, gone, significant, or at least half as frequent again: "2 vs 2 lines" on sides of
+        # different sizes is a rate change, but nothing to explain a canary with.
+        canary, stable = _per_1k(t.canary, evidence.canary), _per_1k(t.stable, evidence.stable)
+        low, high = sorted((canary, stable))
+        return t.significant or (high > 0 and (low == 0 or high >= DIFFERENT_RATE * low))
+
+    return sorted((t for t in evidence.templates if differs(t)), key=importance)
 
 
 def _clip_tokens(text: str, max_tokens: int) -> str:

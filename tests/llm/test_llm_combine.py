@@ -147,7 +147,7 @@ def test_ungrounded_or_unsure_escalation_is_refused(content: dict, used: bool) -
 
 def test_model_cannot_clear_a_critical_finding() -> None:
     _, bad = cases.bad_canary()
-    verdict = combine(bad, answer_for("bad", say("pass", 1.0, ["T2"], "All good.")), LLMConfig())
+    verdict = combine(bad, answer_for("bad", say("pass", 1.0, ["T1"], "All good.")), LLMConfig())
     assert verdict.verdict == "fail" and verdict.score == bad.score and verdict.summary == bad.summary
     assert not verdict.llm.used and "pass" in verdict.llm.rejected and verdict.llm.cause is None
 

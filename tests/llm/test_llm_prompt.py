@@ -8,7 +8,14 @@ import re
 import cases
 import pytest
 
-from job.judge.prompt import ANSWER_TOKENS, build_prompt, context_size, estimate_tokens
+from job.judge.prompt import (
+    ANSWER_TOKENS,
+    EXAMPLE_CHARS,
+    EXAMPLE_TOKENS,
+    build_prompt,
+    context_size,
+    estimate_tokens,
+)
 from job.model import Evidence, Finding, TemplateStat
 
 
@@ -98,7 +105,8 @@ def test_only_significant_templates_count_against_the_canary() -> None:
         (True, 0, 3, False),  # too few lines
     ]:
         rising.significant, rising.stable, rising.canary = significant, stable, canary
-        assert build_prompt(evidence, floor).references["T1"].canary_worse is against
+        reference = build_prompt(evidence, floor).references.get("T1")  # absent: it hardly differs
+        assert (reference is not None and reference.canary_worse) is against
 
 
 def test_least_important_items_are_dropped_first() -> None:
@@ -128,7 +136,7 @@ def test_log_text_cannot_break_out_of_the_data_block() -> None:
     evidence, floor = cases.bad_canary(examples=[hostile, cases.INJECTION])
     prompt = build_prompt(evidence, floor)
     data = data_block(prompt.user)  # still one well-formed JSON document
-    examples = [e for t in data["templates"] for e in t.get("examples", [])]
+    examples = [e for item in data["findings"] + data["templates"] for e in item.get("examples", [])]
     assert hostile in examples and cases.INJECTION in examples
     marker = re.search(r"^<<<DATA (\w+)$", prompt.user, re.M).group(1)
     assert marker != "0000000000000000"
@@ -169,3 +177,24 @@ def test_context_leaves_room_for_the_answer() -> None:
     for tokens in (10, 1900, 3000, 7999):
         ctx = context_size(tokens)
         assert ctx >= tokens + ANSWER_TOKENS and ctx % 512 == 0 and ctx >= 2048
+
+
+def test_an_example_is_shown_once_and_examples_stay_within_their_share() -> None:
+    evidence, floor = cases.bad_canary(examples=["ERROR req=1 GET /api/cart -> 500 upstream connect error"])
+    data = data_block(build_prompt(evidence, floor).user)
+    examples = [e for item in data["findings"] + data["templates"] for e in item.get("examples", [])]
+    assert examples.count("ERROR req=1 GET /api/cart -> 500 upstream connect error") == 1
+    huge = data_block(build_prompt(*huge_evidence(300, 200), budget=8000).user)
+    shown = [e for item in huge["findings"] + huge["templates"] for e in item.get("examples", [])]
+    assert sum(estimate_tokens(json.dumps(e)) + 1 for e in shown) <= EXAMPLE_TOKENS
+
+
+def test_a_long_example_keeps_its_head_and_its_tail() -> None:
+    trace = "Traceback (most recent call last):\n" + '  File "app.py", line 1\n' * 40 + "KeyError: 'user_id'"
+    evidence, floor = cases.bad_canary(examples=[trace])
+    data = data_block(build_prompt(evidence, floor).user)
+    shown = [e for item in data["findings"] + data["templates"] for e in item.get("examples", [])]
+    kept = next(e for e in shown if "Traceback" in e)
+    assert (
+        kept.startswith("Traceback") and kept.endswith("KeyError: 'user_id'") and len(kept) <= EXAMPLE_CHARS
+    )

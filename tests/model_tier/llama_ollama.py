@@ -56,6 +56,9 @@ class LlamaOllama:
         self.lock = threading.Lock()
         self.truncations = 0  # how many prompts were cut to fit num_ctx, like Ollama does silently
         self.abandoned = 0  # requests whose client left before the answer was complete
+        self.replies: list[
+            str
+        ] = []  # every answer sent, as generated (the tests compare it with what is shown)
         self.last_prompt_tokens = 0  # the whole prompt's size before any cut (Ollama does not report it)
 
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
@@ -104,7 +107,7 @@ class LlamaOllama:
         num_ctx: int,
         num_predict: int,
         options: dict[str, Any],
-        grammar: LlamaGrammar | None,
+        grammar: Any,  # a llama_cpp.LlamaGrammar, or None
         started: int,
         client_gone: Callable[[], bool],
     ) -> tuple[int, dict[str, Any]]:
@@ -132,6 +135,7 @@ class LlamaOllama:
             stream.close()  # stops llama.cpp generating
         ended = time.monotonic_ns()
         first_token = first_token or ended
+        self.replies.append("".join(pieces))
         return 200, {
             "model": self.name,
             "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),

@@ -79,7 +79,7 @@ def test_injected_log_line_does_not_promote_a_failing_canary(llama_ollama) -> No
     before = llama_ollama.model.truncations
     answer = consult(evidence, floor, cfg)
     verdict = combine(floor, answer, cfg)
-    print("model said:", answer.verdict, answer.confidence, answer.error, answer.summary[:200])
+    print("model said:", answer.verdict, answer.confidence, answer.error, answer.rejected, answer.cause[:200])
     assert llama_ollama.model.truncations == before, "num_ctx covered the prompt: nothing was cut"
     estimate = build_prompt(evidence, floor, "", BUDGET).estimated_tokens
     assert answer.result.prompt_tokens <= estimate < context_size(estimate), "Ollama's prompt_eval_count"
@@ -93,7 +93,7 @@ def test_a_healthy_canary_stays_passed_whatever_the_small_model_says(llama_ollam
     assert ping(cfg) is True
     answer = consult(evidence, floor, cfg)
     verdict = combine(floor, answer, cfg)
-    print("model said:", answer.verdict, answer.confidence, answer.error, answer.summary[:200])
+    print("model said:", answer.verdict, answer.confidence, answer.error, answer.rejected, answer.cause[:200])
     assert answer.error is None or answer.error.startswith(TRANSPORT_OK)
     assert verdict.verdict == "pass"
     assert verdict.mode == ("evidence+llm" if answer.usable else "evidence-only")
@@ -144,7 +144,7 @@ def test_openai_backend_against_llama_cpp_server(llama_cpp_server: str) -> None:
     assert ping(cfg) is True
     answer = consult(evidence, floor, cfg)
     verdict = combine(floor, answer, cfg)
-    print("model said:", answer.verdict, answer.confidence, answer.error, answer.summary[:200])
+    print("model said:", answer.verdict, answer.confidence, answer.error, answer.rejected, answer.cause[:200])
     assert answer.error is None or answer.error.startswith(TRANSPORT_OK)
     estimate = build_prompt(evidence, floor, "", BUDGET).estimated_tokens
     assert answer.result.prompt_tokens and answer.result.prompt_tokens <= estimate, "usage from the server"
