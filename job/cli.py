@@ -133,6 +133,30 @@ def build_llm_config(**kw: object) -> LLMConfig:
     show_default=True,
     help="Pods read per side, sampled fairly.",
 )
+@click.option(
+    "--prometheus-url",
+    envvar="ROLLOUTS_AI_PROMETHEUS_URL",
+    default=None,
+    metavar="URL",
+    help="Also judge Prometheus metrics of both sides (see --canary-config).",
+)
+@click.option(
+    "--canary-config",
+    default=None,
+    metavar="PATH",
+    help="YAML list of metric signals [default: golden signals: errors, latency, restarts, CPU, memory].",
+)
+@click.option(
+    "--metrics-required",
+    is_flag=True,
+    help="Prometheus down or slow makes the verdict inconclusive (default: a note; logs decide).",
+)
+@click.option(
+    "--stable-metrics-selector", default=None, metavar="MATCHERS", help='PromQL matchers, e.g. version="v1".'
+)
+@click.option(
+    "--canary-metrics-selector", default=None, metavar="MATCHERS", help='PromQL matchers, e.g. version="v2".'
+)
 @llm_options
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option(

@@ -63,10 +63,56 @@ class LLMConfig:
     prompt_token_budget: int = 3000
 
 
+# ---------------------------------------------------------------- metrics (a second source of evidence)
+
+MetricKind = Literal["ratio", "histogram", "series", "count"]
+MetricDirection = Literal["increase", "decrease", "either"]
+MetricClass = Literal["High", "Low", "Pass", "NoData"]
+
+
+@dataclass(frozen=True)
+class MetricSignal:
+    """One signal of a canary config: a PromQL template run once per side, and how to judge it.
+
+    `query` (and `total` for a ratio) hold the placeholders `{{side}}` (the side's label matchers),
+    `{{window}}` (the analysis window, e.g. `600s`) and `{{rate}}` (the rate window of a series).
+    """
+
+    name: str
+    kind: MetricKind
+    query: str
+    total: str | None = None  # ratio: the denominator's query
+    direction: MetricDirection = "increase"  # which way is bad
+    critical: bool = False  # a bad change is critical (fails alone), else major
+    required: bool = False  # no data is inconclusive, never a pass
+    gating: bool = True  # False: shown as information, never changes the verdict
+    min_ratio: float = 1.5  # effect-size floor: canary / stable (or stable / canary for decrease)
+    min_delta: float = 0.0  # effect-size floor: |canary - stable| in the signal's unit
+    unit: str = ""
+    quantiles: tuple[float, ...] = (0.5, 0.9, 0.99)  # histogram
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Where Prometheus is, which signals to compare, and how a side's series are selected."""
+
+    url: str
+    signals: tuple[MetricSignal, ...]
+    window_seconds: int = 600  # used when the log source does not know its window (file mode)
+    rate_window: str = "1m"
+    sides_by: Literal["pod", "label", "selector"] = "pod"
+    side_label: str = "rollouts_pod_template_hash"
+    stable_selector: str | None = None  # PromQL label matchers, with sides_by="selector"
+    canary_selector: str | None = None
+    required: bool = False  # Prometheus unreachable -> inconclusive instead of a note
+    timeout_seconds: float = 10.0
+
+
 @dataclass(frozen=True)
 class AnalysisRequest:
     source: Source
     llm: LLMConfig = field(default_factory=LLMConfig)
+    metrics: MetricsConfig | None = None
 
 
 # ---------------------------------------------------------------- collect -> Snapshot
@@ -104,11 +150,31 @@ class SideSnapshot:
 
 
 @dataclass
+class MetricValues:
+    """What Prometheus returned for one signal on one side (only the fields of its kind are set)."""
+
+    samples: list[float] = field(default_factory=list)  # series: values over the window
+    count: float | None = None  # ratio (the numerator) and count
+    total: float | None = None  # ratio: the denominator
+    buckets: list[tuple[float, float]] = field(default_factory=list)  # histogram: (le, cumulative count)
+
+
+@dataclass
+class MetricReading:
+    signal: MetricSignal
+    stable: MetricValues = field(default_factory=MetricValues)
+    canary: MetricValues = field(default_factory=MetricValues)
+    error: str | None = None  # the query failed: the signal has no data
+    unavailable: bool = False  # Prometheus itself could not be used (down, slow, not Prometheus)
+
+
+@dataclass
 class Snapshot:
     stable: SideSnapshot
     canary: SideSnapshot
     source: str = "files"  # files | kubernetes | prometheus
     notes: list[str] = field(default_factory=list)
+    metrics: list[MetricReading] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- evidence -> Evidence
@@ -211,6 +277,26 @@ class Evidence:
     canary_above_stable_p90: float | None = None  # that share of canary durations
     alpha: float = 0.01  # family-wise significance level (Bonferroni over tested_templates)
     activity: Activity | None = None  # per-slice activity of both sides; None when lines carry no times
+    metrics: list[MetricComparison] = field(default_factory=list)  # one per signal of the canary config
+
+
+@dataclass
+class MetricComparison:
+    """One metric signal judged like Kayenta's classifier: High, Low, Pass or NoData."""
+
+    name: str
+    kind: str
+    classification: MetricClass
+    direction: str
+    critical: bool
+    required: bool
+    gating: bool
+    stable: dict[str, float] = field(default_factory=dict)  # the figures compared, by name
+    canary: dict[str, float] = field(default_factory=dict)
+    p_value: float | None = None
+    effect: float | None = None  # canary / stable of the figure the verdict rests on
+    message: str = ""
+    unavailable: bool = False  # no data because Prometheus itself could not be used
 
 
 # ---------------------------------------------------------------- judge -> Verdict
@@ -224,6 +310,7 @@ class Finding:
     message: str
     count: int = 0
     examples: list[str] = field(default_factory=list)
+    source: str = "logs"  # logs | pods | metrics: where the evidence of this finding came from
 
 
 @dataclass

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from job.errors import InputError
-from job.model import AnalysisRequest, ClusterSource, FileSource, LLMConfig
+from job.model import AnalysisRequest, ClusterSource, FileSource, LLMConfig, MetricsConfig
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -82,5 +84,52 @@ def build_source(params: Mapping[str, Any]) -> FileSource | ClusterSource:
     )
 
 
+def http_url(text: str, option: str) -> str:
+    """A well-formed http(s) URL with a host, or an InputError naming the option and an example."""
+    value = text.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError as error:
+        raise InputError(
+            f"{option} {text!r} is not a URL ({error}): use e.g. http://prometheus:9090"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"{option} {text!r} is not an http(s) URL with a host: use e.g. http://prometheus:9090"
+        )
+    return value
+
+
+def build_metrics(params: Mapping[str, Any]) -> MetricsConfig | None:
+    """The metrics source (Prometheus + canary config), or None when no metrics option is given."""
+    url = params.get("prometheus_url")
+    config_path = params.get("canary_config")
+    selectors = (params.get("stable_metrics_selector"), params.get("canary_metrics_selector"))
+    if not url:
+        for name, given in (
+            ("--canary-config", config_path),
+            ("--metrics-required", params.get("metrics_required")),
+            ("--stable-metrics-selector", selectors[0]),
+            ("--canary-metrics-selector", selectors[1]),
+        ):
+            if given:
+                raise InputError(
+                    f"{name} needs --prometheus-url, e.g. --prometheus-url http://prometheus:9090"
+                )
+        return None
+    if bool(selectors[0]) != bool(selectors[1]):
+        missing = "--canary-metrics-selector" if selectors[0] else "--stable-metrics-selector"
+        raise InputError(f"metrics selectors come in pairs: {missing} is missing")
+    from job.collect.canary_config import load
+
+    config = load(
+        config_path or None, http_url(str(url), "--prometheus-url"), bool(params.get("metrics_required"))
+    )
+    if selectors[0]:
+        config = replace(config, stable_selector=selectors[0], canary_selector=selectors[1])
+    return config
+
+
 def build_request(params: Mapping[str, Any], llm: LLMConfig) -> AnalysisRequest:
-    return AnalysisRequest(source=build_source(params), llm=llm)
+    return AnalysisRequest(source=build_source(params), llm=llm, metrics=build_metrics(params))

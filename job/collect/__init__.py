@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from job.model import ClusterSource, FileSource, Snapshot, Source
+from job.model import ClusterSource, FileSource, MetricsConfig, Snapshot, Source
 
 
 def collect(source: Source) -> Snapshot:
@@ -15,3 +15,10 @@ def collect(source: Source) -> Snapshot:
 
         return kubernetes.collect(source)
     raise TypeError(f"no collector for {type(source).__name__}")
+
+
+def collect_metrics(config: MetricsConfig, source: Source, logs: Snapshot) -> Snapshot:
+    """Prometheus readings for the sides `logs` found (their pods, hashes and window)."""
+    from job.collect import prometheus
+
+    return prometheus.collect(config, prometheus.side_matchers(config, source, logs))

@@ -16,6 +16,7 @@ from job.evidence.clock import parse_time
 from job.evidence.compare import EXAMPLES_PER_TEMPLATE, TemplateCounts, compare_templates, select_templates
 from job.evidence.events import Event, group_events
 from job.evidence.lines import MAX_LINE_BYTES, LineReader
+from job.evidence.metrics import compare_metrics
 from job.evidence.redact import redact, redact_lines
 from job.evidence.stats import DurationHistogram, binomial_upper_tail
 from job.evidence.templates import TemplateIndex
@@ -183,6 +184,7 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
         latency_p_value=latency_p,
         canary_above_stable_p90=above,
         activity=activity,
+        metrics=compare_metrics(snapshot.metrics),
     )
 
 

@@ -5,7 +5,8 @@
     major finding, enough canary events     -> fail (its tests already weigh a thin stable)
     major finding, thin canary              -> inconclusive (a problem is likely; too little to be sure)
     too few events on a side                -> inconclusive, never pass (unless both sides are quiet alike)
-    a doubt no pass may hide (NEVER_PASS_KINDS, e.g. a canary that went quiet) -> inconclusive
+    a doubt no pass may hide (NEVER_PASS_KINDS: a canary that went quiet, required metrics missing)
+                                            -> inconclusive
     otherwise                               -> pass (minor and info findings are reported)
 
 Score bands (1 = healthy) keep the score consistent with the verdict for a web metric's
@@ -29,20 +30,27 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
     major = [f for f in findings if f.severity == "major"]
     minor = [f for f in findings if f.severity == "minor"]
     canary, stable = evidence.canary, evidence.stable
+    # Metric signals with data on both sides judge a canary whose pods log nothing (metrics only).
+    metrics_judged = sum(1 for m in evidence.metrics if m.gating and m.classification != "NoData")
+    no_logs = canary.events == 0 and stable.events == 0
     data = _volume_confidence(stable.events, canary.events)
     thin_names = thin_sides(evidence)
+    if no_logs and metrics_judged:
+        data, thin_names = min(0.8, 0.5 + 0.1 * metrics_judged), []
     thin = bool(thin_names)
+    # a metric finding rests on its own volume (requests, observations), not on the log lines
+    major_by_metrics = any(f.source == "metrics" for f in major)
 
     if critical:
         verdict, score = "fail", max(0.0, 0.2 - 0.05 * (len(critical) - 1) - 0.02 * len(major))
         confidence = max(0.85, data)
         summary = _problems(critical + major)
-    elif canary.events == 0 and stable.events == 0:
+    elif no_logs and not metrics_judged:
         verdict, score, confidence = "inconclusive", 0.5, 0.0
         summary = (
             "no log lines on either side: nothing to compare (are the paths, selectors or --since right?)"
         )
-    elif major and "canary" not in thin_names:
+    elif major and ("canary" not in thin_names or major_by_metrics):
         verdict, score = "fail", max(0.05, 0.4 - 0.05 * (len(major) - 1))
         confidence = 0.5 + 0.5 * data
         summary = _problems(major)
@@ -104,6 +112,11 @@ def _healthy(evidence: Evidence, minor: list[Finding]) -> str:
         parts.append(f"HTTP 5xx {_pct(c.http_5xx_share)} vs {_pct(s.http_5xx_share)}")
     if c.durations and s.durations and min(c.durations.count, s.durations.count) >= 20:
         parts.append(f"p90 latency {c.durations.p90_ms:.0f} ms vs {s.durations.p90_ms:.0f} ms")
+    alike = [m.name for m in evidence.metrics if m.gating and m.classification == "Pass"]
+    if alike:
+        parts.append(
+            f"metrics alike: {', '.join(alike[:4])}" + (f" (+{len(alike) - 4})" if len(alike) > 4 else "")
+        )
     text = ", ".join(parts) + "."
     if minor:
         text += f" {len(minor)} minor difference(s) noted, e.g. {minor[0].message[:160]}."

@@ -17,6 +17,8 @@ from job.model import Evidence, Finding, FindingSide, Severity, SideStats, Templ
 
 Rule = Callable[[Evidence], list[Finding]]
 RULES: dict[str, Rule] = {}
+# Where a rule's evidence comes from (the finding's `source`); every other rule reads the logs.
+SOURCES: dict[str, str] = {"pod_signals": "pods", "metrics": "metrics"}
 
 MIN_EVENTS = 30  # per side, below this no verdict can be "pass" (unless both sides are quiet alike)
 # A quiet service (a database, a worker) logs its lifecycle, not its traffic: when both sides log at
@@ -54,7 +56,8 @@ QUIET_FAIL_SECONDS = 60.0
 COLLAPSE_RATIO = 0.25  # the canary's tail activity at most this share of what was expected
 COLLAPSE_FAIL_RATIO = 0.10
 MIN_CONCURRENT = 0.8  # share of canary events logged while the stable logged too (sides recorded together)
-NEVER_PASS_KINDS = frozenset({"quiet-canary"})  # even a minor one leaves the verdict inconclusive
+# Even a minor one leaves the verdict inconclusive: a canary that went quiet, required metrics missing.
+NEVER_PASS_KINDS = frozenset({"quiet-canary", "metric-no-data", "metrics-unavailable"})
 MIN_TIMED = 20  # durations per side before latency is compared
 SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
 
@@ -69,8 +72,10 @@ def rule(name: str) -> Callable[[Rule], Rule]:
 
 def run_rules(evidence: Evidence) -> list[Finding]:
     findings: list[Finding] = []
-    for check in RULES.values():
-        findings.extend(check(evidence))
+    for name, check in RULES.items():
+        for finding in check(evidence):
+            finding.source = SOURCES.get(name, "logs")
+            findings.append(finding)
     return sorted(findings, key=lambda f: -_RANK[f.severity])
 
 
@@ -606,4 +611,53 @@ def pod_signals(evidence: Evidence) -> list[Finding]:
                     [signal.message] if signal.message else [],
                 )
             )
+    return findings
+
+
+# ---------------------------------------------------------------- metrics (Prometheus)
+
+
+def _is_bad(classification: str, direction: str) -> bool:
+    return (classification == "High" and direction in ("increase", "either")) or (
+        classification == "Low" and direction in ("decrease", "either")
+    )
+
+
+@rule("metrics")
+def metrics(evidence: Evidence) -> list[Finding]:
+    """Each metric signal of the canary config, classified High/Low/Pass/NoData: a change in the bad
+    direction is critical or major (informational for a non-gating signal); a required signal
+    without data blocks a pass."""
+    findings: list[Finding] = []
+    down = [m for m in evidence.metrics if m.unavailable]
+    if any(m.required and m.gating for m in down):
+        findings.append(
+            Finding(
+                "metrics-unavailable",
+                "minor",
+                "both",
+                f"Prometheus could not be used ({down[0].message}) and the canary config requires metrics",
+            )
+        )
+    for m in evidence.metrics:
+        label = f"metric {m.name} ({m.kind}, {m.classification})"
+        if m.unavailable:
+            continue
+        if m.classification == "NoData":
+            if m.required and m.gating:
+                findings.append(
+                    Finding("metric-no-data", "minor", "both", f"{label}: {m.message}; it is required")
+                )
+            continue
+        if m.classification == "Pass":
+            continue
+        if not _is_bad(m.classification, m.direction):
+            findings.append(
+                Finding(f"metric-{m.name}", "info", "canary", f"{label}, the better way: {m.message}")
+            )
+            continue
+        severity: Severity = ("critical" if m.critical else "major") if m.gating else "info"
+        p = f", p={m.p_value:.2g}" if m.p_value is not None else ""
+        effect = f", {m.effect:g}x" if m.effect is not None else ""
+        findings.append(Finding(f"metric-{m.name}", severity, "canary", f"{label}: {m.message}{effect}{p}"))
     return findings
