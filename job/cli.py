@@ -101,6 +101,53 @@ def llm_options(func):  # type: ignore[no-untyped-def]
     return func
 
 
+def metrics_options(selectors: bool):  # type: ignore[no-untyped-def]
+    """Prometheus flags: both commands take the URL and the canary config; only `analyze` the selectors
+    (the web service selects a request's sides by its pods or hashes)."""
+    options = [
+        click.option(
+            "--prometheus-url",
+            envvar="ROLLOUTS_AI_PROMETHEUS_URL",
+            default=None,
+            metavar="URL",
+            help="Also judge Prometheus metrics of both sides (see --canary-config).",
+        ),
+        click.option(
+            "--canary-config",
+            default=None,
+            metavar="PATH",
+            help="YAML list of metric signals [default: golden signals: errors, latency, restarts, CPU, memory].",  # noqa: E501
+        ),
+        click.option(
+            "--metrics-required",
+            is_flag=True,
+            help="Prometheus down or slow makes the verdict inconclusive (default: a note; logs decide).",
+        ),
+    ]
+    if selectors:
+        options += [
+            click.option(
+                "--stable-metrics-selector",
+                default=None,
+                metavar="MATCHERS",
+                help='PromQL matchers, e.g. version="v1".',
+            ),
+            click.option(
+                "--canary-metrics-selector",
+                default=None,
+                metavar="MATCHERS",
+                help='PromQL matchers, e.g. version="v2".',
+            ),
+        ]
+
+    def decorate(func):  # type: ignore[no-untyped-def]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def build_llm_config(**kw: object) -> LLMConfig:
     return LLMConfig(
         enabled=not kw["no_llm"],
@@ -133,30 +180,7 @@ def build_llm_config(**kw: object) -> LLMConfig:
     show_default=True,
     help="Pods read per side, sampled fairly.",
 )
-@click.option(
-    "--prometheus-url",
-    envvar="ROLLOUTS_AI_PROMETHEUS_URL",
-    default=None,
-    metavar="URL",
-    help="Also judge Prometheus metrics of both sides (see --canary-config).",
-)
-@click.option(
-    "--canary-config",
-    default=None,
-    metavar="PATH",
-    help="YAML list of metric signals [default: golden signals: errors, latency, restarts, CPU, memory].",
-)
-@click.option(
-    "--metrics-required",
-    is_flag=True,
-    help="Prometheus down or slow makes the verdict inconclusive (default: a note; logs decide).",
-)
-@click.option(
-    "--stable-metrics-selector", default=None, metavar="MATCHERS", help='PromQL matchers, e.g. version="v1".'
-)
-@click.option(
-    "--canary-metrics-selector", default=None, metavar="MATCHERS", help='PromQL matchers, e.g. version="v2".'
-)
+@metrics_options(selectors=True)
 @llm_options
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option(
@@ -299,14 +323,21 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     hidden=True,
     help="module:function replacing the analysis (tests and benchmarks only).",
 )
+@metrics_options(selectors=False)
 @llm_options
 def serve(**kw: object) -> None:
     """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics."""
     from job.errors import AnalysisError as StartError
+    from job.options import build_metrics
     from job.serve import ServiceConfig
     from job.serve import serve as run_server
 
+    try:
+        metrics = build_metrics(kw)
+    except InputError as error:
+        _fail(str(error), EXIT_USAGE)
     config = ServiceConfig(
+        metrics=metrics,
         llm=build_llm_config(**kw),
         host=str(kw["host"]),
         port=int(kw["port"]),  # type: ignore[call-overload]

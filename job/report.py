@@ -88,6 +88,11 @@ def _text(verdict: Verdict) -> str:
             rows.append(("pod signals", len(s.signals), len(c.signals)))
         out += ["", f"  {'':22}{'stable':>12}{'canary':>12}"]
         out += [f"  {label:22}{d_s!s:>12}{d_c!s:>12}" for label, d_s, d_c in rows]
+        if evidence.metrics:
+            out += ["", "Metrics (Prometheus; High/Low: the canary's figure is higher/lower):"]
+            for m in evidence.metrics:
+                p = f"  p={m.p_value:.2g}" if m.p_value is not None else ""
+                out.append(f"  {m.classification:7} {m.name:24} {m.message[:150]}{p}")
         interesting = [
             t for t in evidence.templates if t.level in ("error", "fatal", "warn") or t.stable == 0
         ][:10]

@@ -35,7 +35,7 @@ from prometheus_client import (
 )
 
 from job.errors import AnalysisError, InputError
-from job.model import AnalysisRequest, ClusterSource, LLMConfig, Verdict
+from job.model import AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, Verdict
 
 from .flight import DeadlineExceeded, Flights, Saturated
 from .params import MODEL_PARAM, RequestRejected, parse_body, parse_query, to_options
@@ -53,6 +53,8 @@ _LLM_SHARE_OF_DEADLINE = 0.8
 # At most this share goes to the cluster collection (logs stream into the evidence stage inside
 # it), so judging and answering always keep the rest even when the model is off.
 _COLLECTION_SHARE_OF_DEADLINE = 0.8
+# Prometheus queries run before the logs are read: a slow Prometheus must leave them their time.
+_METRICS_SHARE_OF_DEADLINE = 0.3
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ServiceConfig:
     max_connections: int = 64
     shutdown_grace: float = 30.0
     drain_seconds: float = 0.0
+    metrics: MetricsConfig | None = None  # Prometheus and the canary config: server-side only
 
 
 @dataclass
@@ -220,6 +223,7 @@ class App:
         self.config = config
         self.llm = _bounded_llm(config.llm, config.analysis_deadline)
         self.collection_deadline = collection_deadline(config.analysis_deadline, self.llm)
+        self.prometheus = _bounded_metrics(config.metrics, config.analysis_deadline)
         self.metrics = _Metrics()
         self.stopping = threading.Event()
         self._analyze = analyze
@@ -379,6 +383,8 @@ class App:
         if MODEL_PARAM in options:
             llm = dataclasses.replace(llm, model=options[MODEL_PARAM])
         request = build_request(options, llm)
+        if self.prometheus is not None:
+            request = dataclasses.replace(request, metrics=self.prometheus)
         if isinstance(request.source, ClusterSource) and request.source.deadline_seconds is None:
             # An analysis past its deadline is answered 504 but would go on holding a worker:
             # the collection stops in time instead, whatever ROLLOUTS_AI_KUBE_DEADLINE says.
@@ -428,6 +434,14 @@ def _bounded_llm(llm: LLMConfig, deadline: float) -> LLMConfig:
         )
         return dataclasses.replace(llm, timeout_seconds=limit)
     return llm
+
+
+def _bounded_metrics(metrics: MetricsConfig | None, deadline: float) -> MetricsConfig | None:
+    """Prometheus gets at most its share of the analysis deadline (two query timeouts in all)."""
+    limit = round(deadline * _METRICS_SHARE_OF_DEADLINE / 2, 1)
+    if metrics is None or metrics.timeout_seconds <= limit:
+        return metrics
+    return dataclasses.replace(metrics, timeout_seconds=max(0.1, limit))
 
 
 def collection_deadline(deadline: float, llm: LLMConfig) -> float:

@@ -40,6 +40,7 @@ def analyze(request: AnalysisRequest) -> Verdict:
         "source": dataclasses.asdict(source),
         "model": request.llm.model,
         "extra": request.llm.extra_prompt,
+        "metrics": None if request.metrics is None else dataclasses.asdict(request.metrics),
     }
     score = float("nan") if behaviour == "nan" else {"pass": 1.0, "fail": 0.0}.get(behaviour, 0.5)
     verdict = behaviour if behaviour in ("pass", "fail", "inconclusive") else "pass"
