@@ -61,6 +61,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
         [],
         ["--quick"],
     ),
+    (
+        "HTTP layer: today's server beside uvicorn + Starlette and waitress (pip install '.[bench]')",
+        "bench/web_stacks.py",
+        [],
+        ["--quick"],
+    ),
 ]
 
 
