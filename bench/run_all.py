@@ -38,6 +38,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
         [],
     ),
     (
+        "Logs, metrics and both: accuracy on scenarios each source alone misses (real Prometheus)",
+        "bench/metrics_bench.py",
+        [],
+        ["--quick"],
+    ),
+    (
         "Verdict accuracy with the real small model (every scenario; worst-case bound)",
         "bench/llm_bench.py",
         ["--accuracy", "--no-naive"],
