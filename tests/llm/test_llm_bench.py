@@ -106,3 +106,23 @@ def test_accuracy_bound_runs_without_a_model() -> None:
     assert set(rows) == {"rd-bad-5xx", "rd-good-colour"}
     # evidence and worst-case columns: the worst case never passes a canary the evidence failed
     assert [c.strip() for c in rows["rd-bad-5xx"].split("|")[2:5]] == ["fail", "fail", "fail"]
+
+
+@pytest.mark.skipif(not engine_ready(), reason="the evidence stage is not on this branch yet")
+def test_explain_bench_counts_grounded_causes_and_rejections() -> None:
+    """bench/explain_bench.py against the fake Ollama: one grounded answer, one invented figure."""
+    scenarios = ["rd-bad-5xx", "go-handler-panic", "rd-good-colour"]
+    answer = {**ANSWER, "cited": ["F1"], "cause": "The canary returns HTTP 500.", "remediation": "Roll back."}
+    with FakeOllama([ollama_reply(answer)]) as server:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "explain_bench.py"), "--ollama-host", server.url,
+             "--model", DEFAULT_MODEL, "--only", *scenarios],
+            capture_output=True, text=True, timeout=300, cwd=ROOT,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "| rd-bad-5xx | fail | fail | fail | fail 0.9 | yes | yes |" in out, out
+    assert "REJECTED its cause states 500" in out, "go-handler-panic has no HTTP 500: rejected"
+    assert "accepted cause naming the signal:   1/2 (50%)" in out
+    assert "verdict moved by the model:         0/1 (0%)" in out
+    assert "rejections and errors by kind: {'number':" in out
