@@ -345,16 +345,22 @@ class _ProbeLane:
 
     def _loop(self) -> None:
         while True:
-            for key, _ in self._selector.select(timeout=0.25):
-                if key.fileobj is self._wake_read:
-                    with contextlib.suppress(OSError):
-                        self._wake_read.recv(4096)
-                else:
-                    self._receive(key.fileobj)  # type: ignore[arg-type]
-            self._admit()
-            now = time.monotonic()
-            for sock in [s for s, (until, _) in self._waiting.items() if until <= now]:
-                self._close(sock)  # too slow even for a probe: dropped, not answered
+            try:
+                self._turn()
+            except Exception:  # the lane must outlive any one connection's surprise
+                log.warning("probe lane error", exc_info=True)
+
+    def _turn(self) -> None:
+        for key, _ in self._selector.select(timeout=0.25):
+            if key.fileobj is self._wake_read:
+                with contextlib.suppress(OSError):
+                    self._wake_read.recv(4096)
+            else:
+                self._receive(key.fileobj)  # type: ignore[arg-type]
+        self._admit()
+        now = time.monotonic()
+        for sock in [s for s, (until, _) in self._waiting.items() if until <= now]:
+            self._close(sock)  # too slow even for a probe: dropped, not answered
 
     def _admit(self) -> None:
         with self._lock:
