@@ -230,7 +230,7 @@ def render_rollout(
 ) -> Doc:
     [rollout] = load_manifest("rollout.yaml", {"TEMPLATE_NAME": template["metadata"]["name"]})
     rollout["spec"]["template"]["spec"]["containers"][0]["image"] = image
-    analysis = rollout["spec"]["strategy"]["canary"]["analysis"]
+    analysis = analysis_step(rollout)
     args = analysis_args(template, ctx)
     if args:
         analysis["args"] = args
@@ -239,6 +239,14 @@ def render_rollout(
 
 def rollout_steps(rollout: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(rollout["spec"]["strategy"]["canary"]["steps"])
+
+
+def analysis_step(rollout: Mapping[str, Any]) -> dict[str, Any]:
+    """The one blocking analysis step of the demo Rollout (its `analysis` mapping)."""
+    found = [step["analysis"] for step in rollout_steps(rollout) if "analysis" in step]
+    if len(found) != 1:
+        raise RenderError(f"the demo Rollout must have exactly one analysis step, it has {len(found)}")
+    return found[0]
 
 
 def the_template(docs: list[Doc]) -> Doc:

@@ -187,6 +187,7 @@ class Stack:
     docker: Docker
     load_image: Callable[[str], None]  # kind load docker-image
     ready_providers: dict[str, Doc] = field(default_factory=dict)  # provider -> rendered Rollout
+    analysis_bounds: dict[str, int] = field(default_factory=dict)  # provider -> longest analysis, s
 
     # ------------------------------------------------------------ setup
 
@@ -321,6 +322,9 @@ class Stack:
         rollout = docs.rollout
         self.wait_healthy(namespace)
         self.ready_providers[provider] = rollout
+        self.analysis_bounds[provider] = scenarios.analysis_seconds(
+            render.the_template(docs.template), render.analysis_step(rollout).get("args", [])
+        )
         return rollout
 
     def ensure_secret(self, namespace: str, name: str, key: str) -> None:
@@ -375,7 +379,8 @@ class Stack:
         namespace = scenario.namespace
         before = self.back_to_stable(namespace)
         previous_stable = (before.get("status") or {}).get("stableRS")
-        timeout = scenarios.scenario_timeout(render.rollout_steps(rollout))
+        analysis = self.analysis_bounds.get(scenario.provider, scenarios.Timing().analysis_seconds)
+        timeout = scenarios.scenario_timeout(render.rollout_steps(rollout), analysis)
         say(
             f"{scenario.id}: {scenarios.rollout_image(before)} -> {scenario.image} "
             f"(expect {scenario.expect}: {scenario.why}; up to {timeout}s)"
@@ -397,7 +402,7 @@ class Stack:
                 break
             time.sleep(scenarios.Timing().poll_seconds)
         canary_hash = (current.get("status") or {}).get("currentPodHash", "")
-        run = self.background_run(namespace, canary_hash)
+        run = self.analysis_run(namespace, canary_hash)
         lines = summary.analysis_run_lines(run) if run else ["(no AnalysisRun found)"]
         exit_codes: list[int] = []
         if run:
@@ -412,13 +417,10 @@ class Stack:
         problems = scenarios.check_scenario(scenario, outcome, judgement, exit_codes)
         return outcome, problems, lines
 
-    def background_run(self, namespace: str, pod_hash: str) -> Doc | None:
+    def analysis_run(self, namespace: str, pod_hash: str) -> Doc | None:
+        """The newest AnalysisRun for the canary's pod hash (the demo's analysis step)."""
         runs = self.kube.get(
-            "analysisruns",
-            "-n",
-            namespace,
-            "-l",
-            f"rollout-type=Background,rollouts-pod-template-hash={pod_hash}",
+            "analysisruns", "-n", namespace, "-l", f"rollouts-pod-template-hash={pod_hash}"
         ).get("items", [])
         runs.sort(key=lambda r: r.get("metadata", {}).get("creationTimestamp", ""))
         return runs[-1] if runs else None

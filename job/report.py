@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from job.model import Verdict
@@ -10,13 +11,66 @@ from job.model import Verdict
 TERMINATION_LIMIT = 4096  # bytes Kubernetes keeps of /dev/termination-log
 _KEY_ORDER = ("verdict", "score", "confidence", "summary", "findings", "evidence", "llm", "version", "mode")
 
+# The `compact` object: what the web AnalysisTemplate selects (jsonPath "{$.compact}"), so what
+# Argo stores as every measurement's value and shows in `kubectl describe analysisrun` and the
+# dashboard. At most COMPACT_LIMIT bytes as Argo stores it, so 10 kept measurements stay small.
+COMPACT_LIMIT = 1024
+COMPACT_FINDINGS = 3
+_COMPACT_SUMMARY = 300  # characters
+_COMPACT_FINDING = 160
+_SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+
 
 def document(verdict: Verdict) -> dict[str, Any]:
-    """The result document of DESIGN.md, keys in contract order."""
+    """The result document of DESIGN.md, keys in contract order, with its `compact` extension."""
     raw = verdict.to_dict()
-    return {key: raw[key] for key in _KEY_ORDER if key in raw} | {
+    doc = {key: raw[key] for key in _KEY_ORDER if key in raw} | {
         k: v for k, v in raw.items() if k not in _KEY_ORDER
     }
+    doc["compact"] = compact(doc)
+    return doc
+
+
+def compact(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict in a few hundred bytes: verdict, score, confidence, summary, the most severe
+    findings one line each, and reportUrl when the document has one (add it before calling).
+
+    Cut to COMPACT_LIMIT bytes (stored_bytes): findings go first, then the summary shrinks; the
+    verdict, score and confidence are never cut, so the metric's conditions always see them."""
+    findings = sorted(doc.get("findings") or [], key=lambda f: _SEVERITY_RANK.get(f.get("severity"), 9))
+    out: dict[str, Any] = {
+        "verdict": doc["verdict"],
+        "score": round(float(doc["score"]), 2),
+        "confidence": round(float(doc["confidence"]), 2),
+        "summary": _clip(str(doc.get("summary") or ""), _COMPACT_SUMMARY),
+        "findings": [
+            _clip(f"[{f.get('severity')}] {f.get('message', '')}", _COMPACT_FINDING)
+            for f in findings[:COMPACT_FINDINGS]
+        ],
+    }
+    if doc.get("reportUrl"):
+        out["reportUrl"] = str(doc["reportUrl"])
+    while stored_bytes(out) > COMPACT_LIMIT and out["findings"]:
+        out["findings"].pop()
+    while stored_bytes(out) > COMPACT_LIMIT and out["summary"]:
+        half = len(out["summary"]) // 2
+        out["summary"] = _clip(out["summary"], half) if half > 1 else ""
+    if stored_bytes(out) > COMPACT_LIMIT:  # only an absurd reportUrl gets here
+        out.pop("reportUrl", None)
+    return out
+
+
+def stored_bytes(value: Any) -> int:
+    """An upper bound of the bytes Argo stores for `value` (Go's json.Marshal of what jsonPath
+    selected): Go writes <, > and & as \\u003c etc., and escaping every non-ASCII character
+    (6 or 12 bytes) is never shorter than its UTF-8 (2 to 4 bytes)."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return len(text) + 5 * sum(text.count(c) for c in "<>&")
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
 def render(verdict: Verdict, output: str = "json") -> str:

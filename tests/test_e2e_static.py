@@ -23,6 +23,7 @@ from e2e import pins, preflight, render, scenarios, summary
 from e2e.scenarios import RunJudgement, Scenario
 from e2e.stack import Settings
 from job import cli
+from tests.rollout_checks import looks, promotion_risks
 from tests.schemas import CRDS_DIR, crd_errors, validate_manifest
 
 CTX = render.ArgContext(model="qwen2.5:1.5b-instruct")
@@ -134,11 +135,47 @@ def test_fill_refuses_a_placeholder_without_value() -> None:
 def test_rendered_rollout_validates_against_the_real_crd(template: dict[str, Any]) -> None:
     rollout = render.render_rollout(template, CTX)
     assert crd_errors(rollout, "rollout-crd.yaml") == []
-    analysis = rollout["spec"]["strategy"]["canary"]["analysis"]
-    assert analysis["templates"] == [{"templateName": template["metadata"]["name"]}]
-    # background analysis (not a step), starting once the canary has had traffic
-    assert all("analysis" not in step for step in rollout["spec"]["strategy"]["canary"]["steps"])
-    assert analysis["startingStep"] >= 1
+    # a blocking analysis step, no background analysis that the steps could outrun
+    assert "analysis" not in rollout["spec"]["strategy"]["canary"]
+    assert render.analysis_step(rollout)["templates"] == [{"templateName": template["metadata"]["name"]}]
+
+
+def test_demo_rollout_cannot_promote_a_canary_unjudged() -> None:
+    """With the project's own templates: no background analysis the steps can outrun, and the
+    canary has served long enough before the first look (tests/rollout_checks.py, from Argo's source)."""
+    paths = project_templates()
+    assert paths, "templates/analysistemplate-*.yaml are missing"
+    for path in paths:
+        template = render.the_template(render.load_docs(path))
+        rollout = render.render_rollout(template, CTX)
+        templates = {template["metadata"]["name"]: template}
+        assert promotion_risks(rollout, templates) == [], path.name
+        assert [look.where for look in looks(rollout, templates)] == ["step 2 (analysis)"], path.name
+
+
+def test_promotion_risks_catch_the_old_background_demo() -> None:
+    """The demo as it was (background analysis from step 2, bounded pauses) is caught, and so is
+    an analysis step with no pause and no initial delay before it."""
+    template = render.the_template(render.load_docs(render.JOB_TEMPLATE))
+    templates = {template["metadata"]["name"]: template}
+    old = render.render_rollout(template, CTX)
+    canary = old["spec"]["strategy"]["canary"]
+    canary["analysis"] = {**render.analysis_step(old), "startingStep": 2}
+    canary["steps"] = [
+        {"setWeight": 20},
+        {"pause": {"duration": "60s"}},
+        {"setWeight": 40},
+        {"pause": {"duration": "60s"}},
+    ]
+    assert any("end the steps with `- pause: {}`" in r for r in promotion_risks(old, templates))
+    canary["steps"].append({"pause": {}})
+    assert promotion_risks(old, templates) == []
+    hasty = render.render_rollout(template, CTX)
+    hasty["spec"]["strategy"]["canary"]["steps"] = [
+        {"setWeight": 20},
+        {"analysis": {**render.analysis_step(hasty), "args": [{"name": "initial-delay", "value": "0s"}]}},
+    ]
+    assert any("looks 0s after the canary starts" in r for r in promotion_risks(hasty, templates))
 
 
 def test_crd_validation_is_not_vacuous() -> None:
@@ -171,7 +208,7 @@ def test_project_templates_fit_the_demo_rollout() -> None:
         assert crd_errors(template, "analysis-template-crd.yaml") == [], path
         rollout = render.render_rollout(template, CTX)
         assert crd_errors(rollout, "rollout-crd.yaml") == [], path
-        supplied = {a["name"] for a in rollout["spec"]["strategy"]["canary"]["analysis"].get("args", [])}
+        supplied = {a["name"] for a in render.analysis_step(rollout).get("args", [])}
         required = {
             a["name"] for a in template["spec"].get("args", []) if "value" not in a and "valueFrom" not in a
         }
@@ -547,7 +584,7 @@ STEPPING = {
     "currentStepIndex": 1,
     "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-11-26T07:00:00Z"}],
     "canary": {
-        "currentBackgroundAnalysisRunStatus": {"name": f"rollouts-demo-{CANARY_HASH}-2", "status": "Running"}
+        "currentStepAnalysisRunStatus": {"name": f"rollouts-demo-{CANARY_HASH}-2-2", "status": "Running"}
     },
 }
 ABORTED = {
@@ -556,13 +593,13 @@ ABORTED = {
     "abortedAt": "2026-11-26T07:03:10Z",
     "phase": "Degraded",
     "message": "RolloutAborted: Rollout aborted update to revision 2: "
-    "Background analysis phase error/failed: "
+    "Step-based analysis phase error/failed: "
     'Metric "rollouts-ai-job" assessed Failed due to failed (1) > failureLimit (0)',
     "stableRS": STABLE_HASH,
     "currentPodHash": CANARY_HASH,
     "currentStepIndex": 0,
     "canary": {
-        "currentBackgroundAnalysisRunStatus": {"name": f"rollouts-demo-{CANARY_HASH}-2", "status": "Failed"}
+        "currentStepAnalysisRunStatus": {"name": f"rollouts-demo-{CANARY_HASH}-2-2", "status": "Failed"}
     },
 }
 INCONCLUSIVE = {
@@ -621,26 +658,28 @@ def test_rollout_outcome(rollout: dict[str, Any], target: str, expected: str) ->
     assert scenarios.rollout_outcome(rollout, target, STABLE_HASH) == expected
 
 
-def test_background_run_name_comes_from_canary_status() -> None:
-    assert (
-        scenarios.background_run_name(recorded_rollout(BAD, 2, ABORTED)) == f"rollouts-demo-{CANARY_HASH}-2"
-    )
-    assert scenarios.background_run_name(recorded_rollout(YELLOW, 2, PROMOTED)) is None
+def test_step_run_name_comes_from_canary_status() -> None:
+    assert scenarios.step_run_name(recorded_rollout(BAD, 2, ABORTED)) == f"rollouts-demo-{CANARY_HASH}-2-2"
+    assert scenarios.step_run_name(recorded_rollout(YELLOW, 2, PROMOTED)) is None
 
 
 # ---------------------------------------------------------------- AnalysisRun -> judgement
 
 
 def recorded_run(phase: str, measurements: list[dict[str, Any]], message: str = "") -> dict[str, Any]:
+    """An AnalysisRun of the demo's analysis step as Argo v1.9.1 writes it (rollout/analysis.go
+    reconcileStepBasedAnalysisRun, utils/analysis StepLabels; counters as analysis.go runMeasurements
+    keeps them: Error measurements are not in `count`)."""
     counts: dict[str, int] = {}
     for m in measurements:
         counts[m["phase"].lower()] = counts.get(m["phase"].lower(), 0) + 1
+    last_message = measurements[-1].get("message", "") if measurements else ""
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisRun",
         "metadata": {
-            "name": f"rollouts-demo-{CANARY_HASH}-2",
-            "labels": {"rollout-type": "Background", "rollouts-pod-template-hash": CANARY_HASH},
+            "name": f"rollouts-demo-{CANARY_HASH}-2-2",
+            "labels": {"rollout-type": "Step", "step-index": "2", "rollouts-pod-template-hash": CANARY_HASH},
         },
         "status": {
             "phase": phase,
@@ -649,8 +688,9 @@ def recorded_run(phase: str, measurements: list[dict[str, Any]], message: str = 
                 {
                     "name": "rollouts-ai-job",
                     "phase": phase,
-                    "count": len(measurements),
+                    "count": len(measurements) - counts.get("error", 0),
                     **counts,
+                    **({"message": last_message} if last_message else {}),
                     "measurements": measurements,
                 }
             ],
@@ -667,12 +707,47 @@ def job_measurement(phase: str, job: str) -> dict[str, Any]:
     }
 
 
+def web_measurement(phase: str, verdict: str) -> dict[str, Any]:
+    """A web measurement: Argo stores what jsonPath selected (our compact object) as the value."""
+    value = json.dumps({"score": 0.9 if verdict == "pass" else 0.1, "summary": "s", "verdict": verdict})
+    return {
+        "phase": phase,
+        "startedAt": "2026-11-26T07:01:00Z",
+        "finishedAt": "2026-11-26T07:01:04Z",
+        "value": value,
+    }
+
+
 FAILED_RUN = recorded_run(
     "Failed",
     [job_measurement("Failed", "abc.rollouts-ai-job.1")],
     'Metric "rollouts-ai-job" assessed Failed due to failed (1) > failureLimit (0)',
 )
 GOOD_RUN = recorded_run("Successful", [job_measurement("Successful", "abc.rollouts-ai-job.1")])
+GOOD_WEB_RUN = recorded_run("Successful", [web_measurement("Successful", "pass")] * 3)
+FAILED_WEB_RUN = recorded_run(
+    "Failed",
+    [web_measurement("Successful", "pass"), web_measurement("Failed", "fail")],
+    'Metric "ai-canary-judge" assessed Failed due to failed (1) > failureLimit (0)',
+)
+# Background analysis outrun by the steps (the demo before this fix): the Rollout cancels the
+# run (spec.terminate, rollout/analysis.go cancelAnalysisRuns), the in-flight Job is deleted and
+# its measurement marked Successful (job.go Terminate) with the message "Metric Terminated"
+# (analysis.go runMeasurements), the run ends Successful "Run Terminated" (assessRunStatus).
+TERMINATED_JOB_RUN = recorded_run(
+    "Successful",
+    [{**job_measurement("Successful", "abc.rollouts-ai-job.1"), "message": "Metric Terminated"}],
+    "Run Terminated",
+)
+TERMINATED_JOB_RUN["spec"] = {"terminate": True}
+# A web metric cancelled before its first look (still in initialDelay): no metric result at all,
+# and assessRunStatus answers Successful for a terminating run with nothing measured.
+UNMEASURED_WEB_RUN = {**recorded_run("Successful", [], "Run Terminated")}
+UNMEASURED_WEB_RUN["status"] = {"phase": "Successful", "message": "Run Terminated", "metricResults": []}
+UNMEASURED_WEB_RUN["spec"] = {"terminate": True}
+# ... and one cancelled after one of its three looks: assessMetricStatus calls it Successful.
+SHORT_WEB_RUN = recorded_run("Successful", [web_measurement("Successful", "pass")], "Run Terminated")
+SHORT_WEB_RUN["spec"] = {"terminate": True}
 ERROR_RUN = recorded_run(
     "Error",
     [{**job_measurement("Error", "abc.rollouts-ai-job.1"), "message": "jobs.batch is forbidden"}] * 5,
@@ -695,7 +770,25 @@ def test_check_scenario_accepts_an_abort_by_a_fail_verdict() -> None:
         == []
     )
     assert (
-        scenarios.check_scenario(scenario("web", "aborted"), "aborted", scenarios.judge_run(FAILED_RUN)) == []
+        scenarios.check_scenario(scenario("web", "aborted"), "aborted", scenarios.judge_run(FAILED_WEB_RUN))
+        == []
+    )
+
+
+def test_check_scenario_wants_the_web_verdict_itself_behind_an_abort_or_a_promotion() -> None:
+    """A Failed web measurement must read "fail" from our value: an Error run, a non-JSON 2xx
+    (Successful whatever it says) or a value that is not ours is no verdict of the tool."""
+    no_value = recorded_run("Failed", [{"phase": "Failed", "value": "1"}], "failed (1) > failureLimit (0)")
+    problems = scenarios.check_scenario(scenario("web", "aborted"), "aborted", scenarios.judge_run(no_value))
+    assert "no Failed measurement reads verdict fail" in problems[-1]
+    assert any("carry no verdict of ours" in p for p in problems)
+    proxy = recorded_run("Successful", [{"phase": "Successful", "value": "<html>ok</html>"}] * 3)
+    problems = scenarios.check_scenario(scenario("web", "promoted"), "promoted", scenarios.judge_run(proxy))
+    assert any("carry no verdict of ours" in p for p in problems)
+    assert any("expected only pass" in p for p in problems)
+    assert (
+        scenarios.check_scenario(scenario("web", "promoted"), "promoted", scenarios.judge_run(GOOD_WEB_RUN))
+        == []
     )
 
 
@@ -711,20 +804,61 @@ def test_check_scenario_rejects_an_abort_the_verdict_did_not_cause() -> None:
     assert any("none is 1" in p for p in not_analysed)
 
 
-def test_check_scenario_rejects_a_promotion_without_a_healthy_measurement() -> None:
-    unjudged = RunJudgement(name="r", phase="Successful", message="Run Terminated", counts={})
-    problems = scenarios.check_scenario(scenario("web", "promoted"), "promoted", unjudged)
-    assert any("never measured" in p for p in problems)
+def test_check_scenario_rejects_a_promotion_argo_made_by_terminating_the_analysis() -> None:
+    """The shapes Argo really writes when the steps outrun the analysis (see TERMINATED_JOB_RUN):
+    Successful, yet nothing was judged; the Job and its pod are gone, so no exit code either."""
+    judged = scenarios.judge_run(TERMINATED_JOB_RUN)
+    assert judged.phase == "Successful" and judged.terminated == 1 and judged.count("Successful") == 0
+    problems = scenarios.check_scenario(scenario("job", "promoted"), "promoted", judged, [])
+    assert any("terminated unjudged ('Metric Terminated')" in p for p in problems)
+    assert any("never measured the canary as healthy" in p for p in problems)
+    assert "no finished analysis Job pod was found: the pass is not the tool's" in problems
+    unmeasured = scenarios.check_scenario(
+        scenario("web", "promoted"), "promoted", scenarios.judge_run(UNMEASURED_WEB_RUN)
+    )
+    assert any("never measured" in p for p in unmeasured)
     assert (
         scenarios.check_scenario(scenario("job", "promoted"), "promoted", scenarios.judge_run(GOOD_RUN), [0])
         == []
     )
 
 
+def test_check_scenario_wants_a_finished_job_pod_that_exited_0_behind_a_promotion() -> None:
+    run = scenarios.judge_run(GOOD_RUN)
+    assert "no finished analysis Job pod was found: the pass is not the tool's" in scenarios.check_scenario(
+        scenario("job", "promoted"), "promoted", run, []
+    )
+    assert any(
+        "expected only 0" in p
+        for p in scenarios.check_scenario(scenario("job", "promoted"), "promoted", run, [0, 3])
+    )
+
+
+def test_check_scenario_rejects_a_web_run_cut_short_after_one_look() -> None:
+    """One look of three, then the Rollout's cancellation: Argo says Successful on one pass
+    (assessMetricStatus). Each look read was ours, but the run was not allowed to finish."""
+    judged = scenarios.judge_run(SHORT_WEB_RUN)
+    assert judged.verdicts == {"Successful": ["pass"]} and judged.terminated == 0 and judged.cancelled
+    problems = scenarios.check_scenario(scenario("web", "promoted"), "promoted", judged)
+    assert problems == [
+        f"AnalysisRun {judged.name} was cancelled (spec.terminate) before it finished: "
+        "a run cut short is assessed Successful on what it had measured, or on nothing"
+    ]
+
+
 def test_check_scenario_tolerates_one_error_measurement_among_verdicts() -> None:
-    run = RunJudgement(name="r", phase="Successful", counts={"Error": 1, "Successful": 2})
+    error = {"phase": "Error", "message": "received non 2xx response code: 504"}
+    passes = [web_measurement("Successful", "pass")] * 2
+    run = scenarios.judge_run(recorded_run("Successful", [passes[0], error, passes[1]]))
+    assert run.counts == {"Error": 1, "Successful": 2}
     assert scenarios.check_scenario(scenario("web", "promoted"), "promoted", run) == []
-    ended_in_error = RunJudgement(name="r", phase="Error", message="m", counts={"Error": 3, "Successful": 1})
+    ended_in_error = RunJudgement(
+        name="r",
+        phase="Error",
+        message="m",
+        counts={"Error": 3, "Successful": 1},
+        verdicts={"Successful": ["pass"]},
+    )
     assert scenarios.check_scenario(scenario("web", "promoted"), "promoted", ended_in_error) == [
         "AnalysisRun r ended Error: m"
     ]
@@ -733,7 +867,7 @@ def test_check_scenario_tolerates_one_error_measurement_among_verdicts() -> None
 def test_check_scenario_reports_the_wrong_outcome_and_a_missing_run() -> None:
     problems = scenarios.check_scenario(scenario("job", "aborted"), "promoted", None)
     assert problems[0] == "expected the Rollout to be aborted, it ended promoted"
-    assert "no background AnalysisRun" in problems[1]
+    assert "no AnalysisRun" in problems[1]
 
 
 def test_scenarios_cover_both_providers_in_order() -> None:
@@ -758,21 +892,31 @@ def test_pause_seconds_rejects_what_argo_would_not_parse_the_same_way() -> None:
         scenarios.pause_seconds("1m30s")
 
 
-def test_scenario_timeout_follows_the_rollout_steps() -> None:
+def test_scenario_timeout_follows_the_rollout_steps_and_the_analysis() -> None:
     steps = render.rollout_steps(render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX))
-    timing = scenarios.Timing(per_step_slack_seconds=10, analysis_seconds=100)
-    assert scenarios.steps_seconds(steps) == 60 + 60 + 45 + 45
-    assert scenarios.scenario_timeout(steps, timing) == 210 + 10 * len(steps) + 100
+    timing = scenarios.Timing(per_step_slack_seconds=10)
+    assert scenarios.steps_seconds(steps) == 60 + 30
+    assert scenarios.scenario_timeout(steps, 100, timing) == 90 + 10 * len(steps) + 100
     with pytest.raises(ValueError, match="indefinite pause"):
         scenarios.steps_seconds([{"setWeight": 20}, {"pause": {}}])
 
 
-def test_analysis_starts_while_the_canary_still_has_steps_to_run() -> None:
-    """Background analysis must get a measurement in before the last step promotes the canary."""
-    rollout = render.render_rollout(SAMPLE_JOB_TEMPLATE, CTX)
-    steps = render.rollout_steps(rollout)
-    start = rollout["spec"]["strategy"]["canary"]["analysis"]["startingStep"]
-    assert scenarios.steps_seconds(steps[start:]) >= 120
+def test_analysis_seconds_bound_each_metric_by_its_own_limits() -> None:
+    web = copy.deepcopy(SAMPLE_WEB_TEMPLATE)
+    web["spec"]["args"].append({"name": "initial-delay", "value": "1m"})
+    metric = web["spec"]["metrics"][0]
+    metric.update(initialDelay="{{args.initial-delay}}", count=3)
+    # 60 s delay, two 60 s intervals, three looks of up to 30 s
+    assert scenarios.analysis_seconds(web) == 60 + 2 * 60 + 3 * 30
+    assert scenarios.analysis_seconds(web, [{"name": "initial-delay", "value": "0s"}]) == 2 * 60 + 3 * 30
+    assert scenarios.initial_delay_seconds(web) == 60
+    job = copy.deepcopy(SAMPLE_JOB_TEMPLATE)
+    job["spec"]["metrics"][0].pop("interval")
+    job["spec"]["metrics"][0]["provider"]["job"]["spec"]["activeDeadlineSeconds"] = 300
+    assert scenarios.analysis_seconds(job) == 300
+    metric.pop("count")
+    with pytest.raises(ValueError, match="never ends"):
+        scenarios.analysis_seconds(web)
 
 
 # ---------------------------------------------------------------- air-gapped egress
@@ -855,7 +999,7 @@ def test_parse_probe_refuses_partial_output() -> None:
 
 def test_analysis_run_summary_shows_phase_message_and_jobs() -> None:
     lines = summary.analysis_run_lines(FAILED_RUN)
-    assert lines[0].startswith(f"AnalysisRun rollouts-demo-{CANARY_HASH}-2: Failed - Metric")
+    assert lines[0].startswith(f"AnalysisRun rollouts-demo-{CANARY_HASH}-2-2: Failed - Metric")
     assert "metric rollouts-ai-job: Failed (failed 1)" in lines[1]
     assert "job=abc.rollouts-ai-job.1" in lines[2]
     assert summary.job_names(ERROR_RUN) == ["abc.rollouts-ai-job.1"]
@@ -1022,7 +1166,7 @@ class FakeArgo:
         stepping = {**STEPPING, "observedGeneration": generation, "stableRS": stable, "currentPodHash": new}
         run_name = f"rollouts-demo-{new}-{generation}"
         job = f"uid-{new}.ai-verdict.1"
-        if behaviour in {"pass", "fail-open"}:
+        if behaviour in {"pass", "fail-open", "terminated"}:
             end = {**PROMOTED, "observedGeneration": generation, "stableRS": new, "currentPodHash": new}
             phase, code = "Successful", 0
         elif behaviour == "fail":
@@ -1033,16 +1177,21 @@ class FakeArgo:
             phase, code = "Error", None
         # the controller has not seen the patch on the first poll
         st["statuses"] = [{**old}, stepping, stepping, end]
-        run = recorded_run(
-            phase,
-            [job_measurement(phase, job)]
-            if code is not None
-            else [{"phase": "Error", "message": "jobs.batch is forbidden"}],
-        )
+        web = namespace == render.provider_namespace("web")
+        if behaviour == "terminated":  # the steps outran a background analysis: Job deleted
+            measurements = [{**job_measurement("Successful", job), "message": "Metric Terminated"}]
+            code = None
+        elif code is None:
+            measurements = [{"phase": "Error", "message": "jobs.batch is forbidden"}]
+        elif web:
+            measurements = [web_measurement(phase, "pass" if code == 0 else "fail")]
+        else:
+            measurements = [job_measurement(phase, job)]
+        run = recorded_run(phase, measurements)
         run["metadata"].update(name=run_name, creationTimestamp=f"2026-11-26T07:{generation:0>2}:00Z")
         run["metadata"]["labels"]["rollouts-pod-template-hash"] = new
         st["runs"].append(run)
-        if code is not None:
+        if code is not None and not web:
             st["pods"].append(
                 {
                     "metadata": {"name": f"{job}-pod", "labels": {"job-name": job}},
@@ -1119,8 +1268,12 @@ def test_run_scenario_drives_all_six_scenarios(monkeypatch: pytest.MonkeyPatch) 
         outcome, problems, lines = the_stack.run_scenario(sc)
         assert (outcome, problems) == (sc.expect, []), sc.id
         assert lines[0].startswith("AnalysisRun rollouts-demo-")
-        assert any("exit " in line and "verdict=" in line for line in lines), lines
-        assert any(line.startswith("  event Normal AnalysisVerdict") for line in lines), lines
+        if sc.provider == "job":  # the verdict is the pod's exit code and termination message
+            assert any("exit " in line and "verdict=" in line for line in lines), lines
+            assert any(line.startswith("  event Normal AnalysisVerdict") for line in lines), lines
+        else:  # the verdict is the measurement's value
+            verdict = "pass" if sc.expect == "promoted" else "fail"
+            assert any(line.startswith("    #1 ") and f"verdict={verdict}" in line for line in lines), lines
     yellow = pins.rollouts_demo_image("yellow")
     for namespace in {sc.namespace for sc in scenarios.SCENARIOS}:
         # yellow is promoted, bad-yellow aborted, then yellow is put back before slow-yellow
@@ -1130,6 +1283,15 @@ def test_run_scenario_drives_all_six_scenarios(monkeypatch: pytest.MonkeyPatch) 
             yellow,
             pins.rollouts_demo_image("slow-yellow"),
         ]
+
+
+def test_run_scenario_catches_a_promotion_by_terminated_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Rollout says promoted, the AnalysisRun says Successful: still a failed scenario."""
+    the_stack, _ = fake_stack(monkeypatch, lambda image: "terminated")
+    outcome, problems, _ = the_stack.run_scenario(scenario("job", "promoted"))
+    assert outcome == "promoted"
+    assert any("terminated unjudged" in p for p in problems)
+    assert "no finished analysis Job pod was found: the pass is not the tool's" in problems
 
 
 def test_run_scenario_catches_a_fail_open_judge(monkeypatch: pytest.MonkeyPatch) -> None:

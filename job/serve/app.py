@@ -34,6 +34,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from job import report
 from job.errors import AnalysisError, InputError
 from job.model import AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, Verdict
 
@@ -419,7 +420,7 @@ def encode_verdict(verdict: object) -> bytes:
     if not isinstance(verdict, Verdict) or verdict.verdict not in VERDICTS:
         raise AnalysisFailed(500, "internal", f"the analysis returned no valid verdict: {verdict!r:.200}")
     try:
-        return json.dumps(verdict.to_dict(), allow_nan=False).encode() + b"\n"
+        return json.dumps(report.document(verdict), allow_nan=False).encode() + b"\n"
     except (TypeError, ValueError) as error:
         raise AnalysisFailed(500, "internal", f"the verdict cannot be written as JSON: {error}") from None
 

@@ -10,7 +10,9 @@ import click
 import pytest
 import yaml
 
+from e2e.scenarios import initial_delay_seconds
 from job.cli import analyze
+from tests.rollout_checks import WARMUP_FLOOR_SECONDS, looks, promotion_risks
 from tests.schemas import (
     PROJECT_ROOT,
     job_from_metric,
@@ -72,10 +74,33 @@ def test_the_documented_rollout_usage_is_valid_and_feeds_the_hashes() -> None:
     validate_against_crd(rollout, "rollout-crd.yaml")
     [analysis] = [s["analysis"] for s in rollout["spec"]["strategy"]["canary"]["steps"] if "analysis" in s]
     assert analysis["templates"] == [{"templateName": template()["metadata"]["name"]}]
-    given = {a["name"]: a["valueFrom"]["podTemplateHashValue"] for a in analysis["args"]}
-    assert given == {"stable-hash": "Stable", "canary-hash": "Latest"}
+    given = {a["name"]: a["valueFrom"] for a in analysis["args"]}
+    assert given == {
+        "namespace": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+        "stable-hash": {"podTemplateHashValue": "Stable"},
+        "canary-hash": {"podTemplateHashValue": "Latest"},
+    }
     required = {a["name"] for a in template()["spec"]["args"] if "value" not in a and "valueFrom" not in a}
     assert required == set(given), "the Rollout must supply exactly the args without a default"
+
+
+def test_the_documented_rollout_cannot_promote_a_canary_unjudged() -> None:
+    """A blocking step after a pause long enough for the canary to have logged (rollout_checks)."""
+    rollout = rollout_usage()
+    templates = {template()["metadata"]["name"]: template()}
+    assert promotion_risks(rollout, templates) == []
+    [look] = looks(rollout, templates)
+    assert look.where.endswith("(analysis)") and look.warmup_seconds >= 5 * 60
+    assert initial_delay_seconds(template()) >= WARMUP_FLOOR_SECONDS  # used without a pause
+
+
+def test_the_job_judges_the_rollouts_namespace_not_its_own() -> None:
+    """With ARGO_ROLLOUTS_ANALYSIS_JOB_NAMESPACE the Job runs elsewhere (job.go newMetricJob), so
+    the pods to judge are named by the Rollout: --namespace from a required argument."""
+    args = container()["args"]
+    assert args[args.index("--namespace") + 1] == "{{args.namespace}}"
+    [namespace] = [a for a in template()["spec"]["args"] if a["name"] == "namespace"]
+    assert set(namespace) == {"name"}, "no default: a Rollout that does not say is refused by Argo"
 
 
 def test_strict_validation_catches_a_misspelt_field() -> None:
@@ -103,16 +128,31 @@ def test_every_flag_the_job_passes_exists_on_the_cli() -> None:
 def test_every_declared_arg_is_used_and_every_used_arg_declared() -> None:
     declared = {a["name"] for a in template()["spec"]["args"]}
     used = set(re.findall(r"\{\{\s*args\.([\w-]+)\s*\}\}", yaml.safe_dump(metric())))
-    assert used == declared == {"stable-hash", "canary-hash", "ollama-host", "model", "extra-prompt"}
+    assert (
+        used
+        == declared
+        == {
+            "namespace",
+            "stable-hash",
+            "canary-hash",
+            "initial-delay",
+            "ollama-host",
+            "model",
+            "extra-prompt",
+        }
+    )
 
 
 # ---------------------------------------------------------------- hardening
 
 
-def test_the_job_runs_once_and_goes_away() -> None:
+def test_the_job_runs_once_and_lives_as_long_as_its_analysis_run() -> None:
+    """The pod's termination message is the verdict: a TTL would delete it while the AnalysisRun
+    that points at it stays. Argo owns the Job by the AnalysisRun (job.go newMetricJob), so the
+    Job goes when the Rollout trims its run history."""
     spec = metric()["provider"]["job"]["spec"]
     assert spec["backoffLimit"] == 0
-    assert spec["ttlSecondsAfterFinished"] > 0
+    assert "ttlSecondsAfterFinished" not in spec
     assert pod_spec()["restartPolicy"] == "Never"
     env = {e["name"]: e.get("value") for e in container()["env"]}
     collection = float(env["ROLLOUTS_AI_KUBE_DEADLINE"])

@@ -8,6 +8,7 @@ with each other and with the service's real command line.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,8 +17,10 @@ import click
 import pytest
 import yaml
 
+from e2e.scenarios import initial_delay_seconds
 from job.cli import main
 from job.serve.params import WEB_PARAMS
+from tests.rollout_checks import WARMUP_FLOOR_SECONDS, looks, promotion_risks
 from tests.schemas import PROJECT_ROOT, crd_errors, load_documents, validate_core
 
 TEMPLATE = PROJECT_ROOT / "templates" / "analysistemplate-web.yaml"
@@ -63,13 +66,15 @@ def test_the_strict_crd_check_can_fail() -> None:
     ]
 
 
-def test_documented_rollout_step_matches_the_rollout_crd() -> None:
-    """The Rollout snippet in the template's header comment, inside a minimal Rollout."""
-    comment = "\n".join(
-        line[2:] for line in TEMPLATE.read_text().splitlines() if line.startswith("#   ") or line == "#"
-    )
-    step = yaml.safe_load(comment[comment.index("- analysis:") :])
-    rollout = {
+def documented_steps() -> list[dict[str, Any]]:
+    """The canary steps in the template's header comment, between its markers."""
+    text = TEMPLATE.read_text()
+    block = text[text.index("# --- rollout steps\n") : text.index("# --- end\n")].splitlines()[1:]
+    return yaml.safe_load("\n".join(line.removeprefix("#") for line in block))
+
+
+def documented_rollout() -> dict[str, Any]:
+    return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
         "metadata": {"name": "shop"},
@@ -79,13 +84,48 @@ def test_documented_rollout_step_matches_the_rollout_crd() -> None:
                 "metadata": {"labels": {"app": "shop"}},
                 "spec": {"containers": [{"name": "shop", "image": "shop:1"}]},
             },
-            "strategy": {"canary": {"steps": [{"setWeight": 20}, *step]}},
+            "strategy": {"canary": {"steps": documented_steps()}},
         },
     }
+
+
+def test_documented_rollout_step_matches_the_rollout_crd() -> None:
+    """The Rollout snippet in the template's header comment, inside a minimal Rollout."""
+    rollout = documented_rollout()
     assert crd_errors(rollout, "rollout-crd.yaml") == []
-    given = {a["name"] for a in step[0]["analysis"]["args"]}
+    [analysis] = [s["analysis"] for s in rollout["spec"]["strategy"]["canary"]["steps"] if "analysis" in s]
+    given = {a["name"] for a in analysis["args"]}
     declared_without_value = {a["name"] for a in template()["spec"]["args"] if set(a) == {"name"}}
     assert given == declared_without_value
+
+
+def test_documented_rollout_cannot_promote_a_canary_unjudged() -> None:
+    """A blocking step after a pause long enough for the canary to have logged (rollout_checks)."""
+    rollout = documented_rollout()
+    templates = {template()["metadata"]["name"]: template()}
+    assert promotion_risks(rollout, templates) == []
+    [look] = looks(rollout, templates)
+    assert look.where.endswith("(analysis)") and look.warmup_seconds >= 5 * 60
+
+
+def test_first_look_waits_for_the_initial_delay() -> None:
+    """Argo takes the first measurement when the run starts (generateMetricTasks): without a
+    pause before it, only initialDelay gives the canary time to log."""
+    (metric,) = template()["spec"]["metrics"]
+    assert metric["initialDelay"] == "{{args.initial-delay}}"
+    assert initial_delay_seconds(template()) >= WARMUP_FLOOR_SECONDS
+
+
+def test_the_comment_on_errors_says_what_consecutive_error_limit_does() -> None:
+    """Argo fails the run when consecutiveErrors > consecutiveErrorLimit
+    (analysis.go assessMetricFailureInconclusiveOrError): with a limit of N, the (N+1)th Error
+    in a row aborts. The comment must name that Error, not "retried once"."""
+    (metric,) = template()["spec"]["metrics"]
+    limit = metric["consecutiveErrorLimit"]
+    ordinals = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
+    text = TEMPLATE.read_text()
+    assert f"the {ordinals[limit + 1]} Error in a row" in text
+    assert "retried once" not in text
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -108,13 +148,33 @@ def test_the_kubernetes_schema_check_can_fail() -> None:
 # ---------------------------------------------------------------- the metric
 
 
-def test_metric_reads_the_verdict_from_the_whole_document() -> None:
+def select(document: dict[str, Any], json_path: str) -> Any:
+    """What Argo's web provider keeps of the answer for a jsonPath of the form {$.a.b}."""
+    match = re.fullmatch(r"\{\$((?:\.[A-Za-z_]\w*)*)\}", json_path)
+    assert match, f"jsonPath {json_path!r} is not of the form {{$.key}}: extend select()"
+    for key in filter(None, match.group(1).split(".")):
+        document = document[key]  # a missing key is an Error measurement in Argo, a KeyError here
+    return document
+
+
+def test_metric_reads_the_verdict_from_the_compact_object_the_service_sends() -> None:
+    """The service's real answer, through the template's jsonPath: the conditions see the
+    verdict, and the value Argo stores per measurement is the small object, not the document."""
+    from job.report import COMPACT_LIMIT, stored_bytes
+    from job.serve.app import encode_verdict
+    from tests.test_compact import hostile
+
     (metric,) = template()["spec"]["metrics"]
     web = metric["provider"]["web"]
-    assert web["jsonPath"] == "{$}"
+    assert web.get("method", "GET") == "GET" and "body" not in web
     assert metric["successCondition"] == 'result.verdict == "pass"'
     assert metric["failureCondition"] == 'result.verdict == "fail"'
-    assert web.get("method", "GET") == "GET" and "body" not in web
+    answer = json.loads(encode_verdict(hostile()))
+    value = select(answer, web["jsonPath"])
+    assert value["verdict"] == answer["verdict"] == "fail"
+    conditions = metric["successCondition"] + metric["failureCondition"]
+    assert set(re.findall(r"result\.(\w+)", conditions)) <= set(value)
+    assert stored_bytes(value) <= COMPACT_LIMIT < stored_bytes(answer)
 
 
 def test_url_asks_only_for_what_the_service_accepts_with_declared_args() -> None:
