@@ -238,3 +238,51 @@ def test_rbac_grants_exactly_what_the_code_uses() -> None:
     used = used_by_the_code()
     assert ("list", "pods", "") in used and ("get", "jobs", "batch") in used  # the scan finds calls
     assert granted() == used
+
+
+# ---------------------------------------------------------------- Jobs in another namespace
+
+RBAC_OTHER = PROJECT_ROOT / "templates" / "rbac-job-other-namespace.yaml"
+
+
+def permissions_by_namespace_variable() -> dict[str, set[tuple[str, str, str]]]:
+    """Every Permission(...) in the code, keyed by the expression naming its namespace:
+    publish.py's `namespace` is the Job's own, the rest is the Rollout's (the judged pods'
+    `kube.namespace`, the AnalysisRun's `target.namespace` for the Event)."""
+    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*([\w.]+)(?:,\s*"(\w*)")?\s*\)')
+    found: dict[str, set[tuple[str, str, str]]] = {"own": set(), "rollout": set()}
+    for path in (PROJECT_ROOT / "job").rglob("*.py"):
+        for verb, resource, where, group in pattern.findall(path.read_text()):
+            side = "own" if path.name == "publish.py" and where == "namespace" else "rollout"
+            found[side].add((verb, resource, group or ""))
+    return found
+
+
+def test_other_namespace_rbac_is_valid_and_splits_exactly_what_the_code_uses() -> None:
+    docs = load_documents(RBAC_OTHER)
+    for doc in docs:
+        validate_manifest(doc)
+    [account] = [d for d in docs if d["kind"] == "ServiceAccount"]
+    job_namespace = account["metadata"]["namespace"]
+    assert pod_spec()["serviceAccountName"] == account["metadata"]["name"]
+    grants: dict[str, set[tuple[str, str, str]]] = {}
+    for role in (d for d in docs if d["kind"] == "Role"):
+        grants.setdefault(role["metadata"]["namespace"], set()).update(
+            (verb, resource, group)
+            for rule in role["rules"]
+            for group in rule["apiGroups"]
+            for resource in rule["resources"]
+            for verb in rule["verbs"]
+        )
+    [rollout_namespace] = set(grants) - {job_namespace}
+    used = permissions_by_namespace_variable()
+    assert used["own"] == {("get", "pods", ""), ("get", "jobs", "batch")}  # the scan finds them
+    assert grants[job_namespace] == used["own"]
+    assert grants[rollout_namespace] == used["rollout"]
+    for binding in (d for d in docs if d["kind"] == "RoleBinding"):
+        role = next(d for d in docs if d["kind"] == "Role" and d["metadata"]["name"] == binding["roleRef"]["name"])
+        assert role["metadata"]["namespace"] == binding["metadata"]["namespace"]
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": job_namespace}
+        ]
+    assert not [d for d in docs if d["kind"].startswith("Cluster")]
