@@ -279,8 +279,9 @@ def test_other_namespace_rbac_is_valid_and_splits_exactly_what_the_code_uses() -
     assert used["own"] == {("get", "pods", ""), ("get", "jobs", "batch")}  # the scan finds them
     assert grants[job_namespace] == used["own"]
     assert grants[rollout_namespace] == used["rollout"]
+    roles = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Role"}
     for binding in (d for d in docs if d["kind"] == "RoleBinding"):
-        role = next(d for d in docs if d["kind"] == "Role" and d["metadata"]["name"] == binding["roleRef"]["name"])
+        role = roles[binding["roleRef"]["name"]]
         assert role["metadata"]["namespace"] == binding["metadata"]["namespace"]
         assert binding["subjects"] == [
             {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": job_namespace}
