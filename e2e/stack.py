@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from e2e import pins, render, scenarios, summary
+from e2e import model_image, pins, render, scenarios, summary
 from e2e.render import Doc
 from job.model import LLMConfig
 
@@ -65,6 +65,7 @@ class Settings:
     cache_dir: Path = render.ROOT / "e2e" / ".cache"
     artifacts_dir: Path = render.ROOT / "e2e" / "artifacts"
     build_our_image: bool = True
+    models_dir: Path = field(default_factory=model_image.default_store)  # the host's Ollama model store
 
     @property
     def pull_policy(self) -> str:
@@ -73,8 +74,7 @@ class Settings:
 
     @property
     def ollama_model_image(self) -> str:
-        slug = re.sub(r"[^a-z0-9.]+", "-", self.model.lower()).strip("-")
-        return f"rollouts-ai-job-e2e/ollama:{pins.OLLAMA_IMAGE.rsplit(':', 1)[1]}-{slug}"
+        return model_image.image_name(self.model, "rollouts-ai-job-e2e/ollama")
 
 
 # ---------------------------------------------------------------- host side: Docker
@@ -114,17 +114,32 @@ class Docker:
         _run(["bash", str(script)], env=env, timeout=3600)
 
     def ensure_model_image(self, settings: Settings) -> None:
-        """Bake the model into an Ollama image on the host, so the cluster never downloads it."""
+        """Bake the model into an Ollama image on the host, so the cluster never downloads it:
+        `make model-image`'s code (e2e/model_image.py), from the host's model store when it has
+        the model, else from e2e/.cache/models after one `ollama pull` in a container."""
         target = settings.ollama_model_image
         if self.has(target):
             return
         self.ensure_pulled(pins.OLLAMA_IMAGE)
-        say(f"pulling model {settings.model} into {target} (once; cached in Docker)")
-        container = self("run", "-d", "-e", "OLLAMA_MODELS=/models", pins.OLLAMA_IMAGE).strip()
+        store = settings.models_dir
+        if not (store / model_image.ModelName.parse(settings.model).manifest).is_file():
+            store = settings.cache_dir / "models"
+            self.pull_model(settings.model, store)
+        say(f"baking {settings.model} from {store} into {target}")
+        try:
+            model_image.build(settings.model, store, target, engine=self.docker)
+        except model_image.ModelImageError as error:
+            raise E2EError(str(error)) from None
+
+    def pull_model(self, model: str, store: Path) -> None:
+        """`ollama pull` into a host directory (once; the directory is the cache)."""
+        store.mkdir(parents=True, exist_ok=True)
+        say(f"pulling model {model} into {store} (once)")
+        mount = f"{store.resolve()}:/models"
+        container = self("run", "-d", "-v", mount, "-e", "OLLAMA_MODELS=/models", pins.OLLAMA_IMAGE).strip()
         try:
             _wait(lambda: _ok([self.docker, "exec", container, "ollama", "list"]), 60, "ollama to start")
-            self("exec", container, "ollama", "pull", settings.model, timeout=3600)
-            self("commit", "--change", "ENV OLLAMA_MODELS=/models", container, target)
+            self("exec", container, "ollama", "pull", model, timeout=3600)
         finally:
             subprocess.run([self.docker, "rm", "-f", container], capture_output=True, check=False)
 
@@ -230,7 +245,7 @@ class Stack:
 
     def install_ollama(self) -> None:
         self.kube.namespace(render.OLLAMA_NAMESPACE)
-        docs = render.load_manifest("ollama.yaml", {"OLLAMA_MODEL_IMAGE": self.settings.ollama_model_image})
+        docs = render.ollama_docs(self.settings.ollama_model_image, self.settings.model)
         docs = render.set_pull_policy(docs, self.settings.pull_policy)
         say(f"starting Ollama with {self.settings.model} baked in")
         self.kube.apply(docs, render.OLLAMA_NAMESPACE)

@@ -107,3 +107,29 @@ def promotion_risks(rollout: Mapping[str, Any], templates: Templates) -> list[st
                 f"under {WARMUP_FLOOR_SECONDS}s: add a pause before it or raise initial-delay"
             )
     return risks
+
+
+def fresh_baseline_problems(rollout: Mapping[str, Any], template: Mapping[str, Any]) -> list[str]:
+    """Why a Rollout's experiment step does not judge a fresh canary against a fresh baseline of
+    the stable spec with `template`; [] when it does (and nothing lets it promote unjudged)."""
+    name = template["metadata"]["name"]
+    problems = list(promotion_risks(rollout, {name: template}))
+    experiments = [s["experiment"] for s in _steps(rollout) if "experiment" in s]
+    if len(experiments) != 1:
+        return [*problems, f"expected one experiment step, found {len(experiments)}"]
+    [experiment] = experiments
+    spec_of = {t["name"]: t["specRef"] for t in experiment.get("templates") or []}
+    analyses = [a for a in experiment.get("analyses") or [] if a.get("templateName") == name]
+    if len(analyses) != 1:
+        return [*problems, f"expected one experiment analysis of {name}, found {len(analyses)}"]
+    given = {a["name"]: a for a in analyses[0].get("args") or []}
+    for arg, spec_ref in (("stable-hash", "stable"), ("canary-hash", "canary")):
+        value = str(given.get(arg, {}).get("value", ""))
+        hashed = [t for t in spec_of if value == f"{{{{templates.{t}.podTemplateHash}}}}"]
+        if [spec_of[t] for t in hashed] != [spec_ref]:
+            problems.append(f"{arg} is {value!r}, not the podTemplateHash of a specRef: {spec_ref} template")
+    declared = template["spec"].get("args") or []
+    required = {a["name"] for a in declared if "value" not in a and "valueFrom" not in a}
+    if required - set(given):
+        problems.append(f"the analysis does not give the required args {sorted(required - set(given))}")
+    return problems

@@ -448,7 +448,7 @@ def test_is_our_image(image: str, ours: bool) -> None:
 def test_pull_policy_and_namespace_reach_every_pod_spec() -> None:
     docs = [
         copy.deepcopy(SAMPLE_JOB_TEMPLATE),
-        *render.load_manifest("ollama.yaml", {"OLLAMA_MODEL_IMAGE": "m"}),
+        *render.ollama_docs("m", "qwen2.5:1.5b-instruct"),
     ]
     never = render.set_pull_policy(docs, "Never")
     assert {c["imagePullPolicy"] for d in never for c in render.containers(d)} == {"Never"}

@@ -12,7 +12,7 @@ import yaml
 
 from e2e.scenarios import initial_delay_seconds
 from job.cli import analyze
-from tests.rollout_checks import WARMUP_FLOOR_SECONDS, looks, promotion_risks
+from tests.rollout_checks import WARMUP_FLOOR_SECONDS, fresh_baseline_problems, looks, promotion_risks
 from tests.schemas import (
     PROJECT_ROOT,
     job_from_metric,
@@ -287,3 +287,27 @@ def test_other_namespace_rbac_is_valid_and_splits_exactly_what_the_code_uses() -
             {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": job_namespace}
         ]
     assert not [d for d in docs if d["kind"].startswith("Cluster")]
+
+
+# ---------------------------------------------------------------- a fresh baseline (Experiment)
+
+FRESH_BASELINE = PROJECT_ROOT / "examples" / "fresh-baseline" / "rollout-job.yaml"
+
+
+def test_fresh_baseline_example_is_valid_and_judges_fresh_pods_to_the_end() -> None:
+    [rollout] = load_documents(FRESH_BASELINE)
+    validate_manifest(rollout)
+    assert fresh_baseline_problems(rollout, template()) == []
+
+
+def test_fresh_baseline_check_catches_what_would_go_wrong() -> None:
+    [rollout] = load_documents(FRESH_BASELINE)
+    [step] = [s["experiment"] for s in rollout["spec"]["strategy"]["canary"]["steps"] if "experiment" in s]
+    analysis = step["analyses"][0]
+    analysis["requiredForCompletion"] = False  # a `duration` would then cut the Job short
+    analysis["args"][1]["value"] = "{{templates.canary.podTemplateHash}}"  # canary against itself
+    analysis["args"][3]["value"] = "10s"  # fresh pods judged before they have logged
+    problems = fresh_baseline_problems(rollout, template())
+    assert any("not requiredForCompletion" in p for p in problems)
+    assert any(p.startswith("stable-hash is") for p in problems)
+    assert any("looks 10s after the canary starts" in p for p in problems)

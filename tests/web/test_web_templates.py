@@ -20,7 +20,7 @@ import yaml
 from e2e.scenarios import initial_delay_seconds
 from job.cli import main
 from job.serve.params import WEB_PARAMS
-from tests.rollout_checks import WARMUP_FLOOR_SECONDS, looks, promotion_risks
+from tests.rollout_checks import WARMUP_FLOOR_SECONDS, fresh_baseline_problems, looks, promotion_risks
 from tests.schemas import PROJECT_ROOT, crd_errors, load_documents, validate_core
 
 TEMPLATE = PROJECT_ROOT / "templates" / "analysistemplate-web.yaml"
@@ -295,3 +295,12 @@ def test_rbac_is_read_only_and_bound_to_the_service_account() -> None:
     )
     pod = objects["Deployment"]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == account["name"]
+
+
+# ---------------------------------------------------------------- a fresh baseline (Experiment)
+
+
+def test_fresh_baseline_example_is_valid_and_judges_fresh_pods_to_the_end() -> None:
+    [rollout] = load_documents(PROJECT_ROOT / "examples" / "fresh-baseline" / "rollout-web.yaml")
+    assert crd_errors(rollout, "rollout-crd.yaml") == []
+    assert fresh_baseline_problems(rollout, template()) == []
