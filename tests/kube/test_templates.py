@@ -311,3 +311,32 @@ def test_fresh_baseline_check_catches_what_would_go_wrong() -> None:
     assert any("not requiredForCompletion" in p for p in problems)
     assert any(p.startswith("stable-hash is") for p in problems)
     assert any("looks 10s after the canary starts" in p for p in problems)
+
+
+# ---------------------------------------------------------------- snippets in the docs
+
+
+CANARY_STEP_KEYS = {"setWeight", "pause", "analysis", "experiment", "setCanaryScale", "setHeaderRoute"}
+
+
+def documented_step_lists() -> list[tuple[str, list[dict[str, Any]]]]:
+    """Every ```yaml block in the README and docs/ that is a list of canary steps."""
+    found = []
+    for page in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]:
+        for block in re.findall(r"```yaml\n(.*?)```", page.read_text(), flags=re.S):
+            steps = yaml.safe_load(block)
+            steps_only = isinstance(steps, list) and all(isinstance(s, dict) for s in steps)
+            if steps_only and all(set(s) <= CANARY_STEP_KEYS for s in steps):
+                found.append((page.name, steps))
+    return found
+
+
+def test_every_documented_snippet_pauses_before_the_analysis() -> None:
+    web = load_documents(PROJECT_ROOT / "templates" / "analysistemplate-web.yaml")[0]
+    templates = {template()["metadata"]["name"]: template(), web["metadata"]["name"]: web}
+    snippets = documented_step_lists()
+    assert {page for page, _ in snippets} >= {"README.md", "job-provider.md"}
+    for page, steps in snippets:
+        rollout = {"spec": {"strategy": {"canary": {"steps": steps}}}}
+        assert looks(rollout, templates), f"{page}: a step list that runs none of the templates"
+        assert promotion_risks(rollout, templates) == [], page
