@@ -147,10 +147,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.watchdog.disarm(self._watch)
         if self._cut():
             return
-        if self.request_version == "HTTP/0.9":  # no status line: Argo could not tell an error
-            self.request_version = "HTTP/1.0"
-            self._send_json(400, "send an HTTP/1.x request line such as 'GET /healthz HTTP/1.1'")
-            return
         header = _header_problem(self.headers)
         limit = self.server.app.config.max_body_bytes
         length, refused = (0, (400, header)) if header else _content_length(self.headers, limit)
