@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+from typing import Any
 
 import click
 
 from job import __version__
 from job.errors import AnalysisError, InputError
+from job.interrupt import Interrupted, stop_on_signals
 from job.logs import configure
 from job.model import LLMConfig, Verdict
+from job.options import check_llm, parse_seconds
 
 EXIT_PASS = 0
 EXIT_FAIL = 1
@@ -28,7 +33,47 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _OneLineUsage(click.Group):
+    """Usage errors as one line naming the option (exit 2), instead of click's three-line block."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        return self._one_line(super().make_context, *args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self._one_line(super().invoke, ctx)
+
+    @staticmethod
+    def _one_line(call: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            where = f" (see {error.ctx.command_path} --help)" if error.ctx else ""
+            message = " ".join(error.format_message().split())
+            _fail(f"{message}{where}", EXIT_USAGE)
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds, checked by job.options.parse_seconds (no nan, inf, 0 or -1)."""
+
+    name = "seconds"
+
+    def __init__(self, *, minimum: float = 0.0, zero: bool = False) -> None:
+        self.minimum, self.zero = minimum, zero
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        option = param.opts[0] if param is not None and param.opts else "seconds"
+        try:
+            return parse_seconds(value, option, minimum=self.minimum, zero=self.zero)
+        except InputError as error:
+            self.fail(str(error).removeprefix(f"{option}: "), param, ctx)
+
+
+@click.group(
+    cls=_OneLineUsage,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="rollouts-ai-job")
 @click.option(
     "--log-level",
@@ -74,7 +119,7 @@ def llm_options(func):  # type: ignore[no-untyped-def]
         ),
         click.option(
             "--llm-timeout",
-            type=float,
+            type=Seconds(),
             default=LLMConfig.timeout_seconds,
             show_default=True,
             help="Seconds to wait for the model.",
@@ -149,7 +194,8 @@ def metrics_options(selectors: bool):  # type: ignore[no-untyped-def]
 
 
 def build_llm_config(**kw: object) -> LLMConfig:
-    return LLMConfig(
+    """The model options, checked together (raises InputError: a usage error)."""
+    config = LLMConfig(
         enabled=not kw["no_llm"],
         api=kw["llm_api"],  # type: ignore[arg-type]
         host=str(kw["ollama_host"]),
@@ -160,6 +206,7 @@ def build_llm_config(**kw: object) -> LLMConfig:
         on_error=kw["on_llm_error"],  # type: ignore[arg-type]
         prompt_token_budget=int(kw["prompt_token_budget"]),  # type: ignore[arg-type]
     )
+    return check_llm(config)
 
 
 @main.command()
@@ -202,35 +249,64 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     As a Kubernetes Job any non-zero exit fails the Job, so Argo records 3 (inconclusive) as a
     Failed measurement; only the web provider, or the termination message, tells them apart.
     """
-    from job.options import build_request
     from job.publish import Outcome, publish
 
-    def stop(message: str, code: int) -> None:
+    def stop(message: str, code: int, *, event: bool = event) -> None:
         publish(Outcome.from_error(message, code), termination_log=termination_log, event=event)
         _fail(message, code)
 
     try:
-        request = build_request(kw, build_llm_config(**kw))
-    except InputError as error:
-        stop(str(error), EXIT_USAGE)
-    try:
-        # imported and rendered in here too: a defect in any stage exits 4, never 1 ("fail")
-        from job.pipeline import analyze as run_analysis
-        from job.report import render
-
-        verdict: Verdict = run_analysis(request)
-        document = render(verdict, output)
+        with stop_on_signals():
+            verdict, document = _run(kw, output)
+            code = EXIT_BY_VERDICT[verdict.verdict]
+            _write_stdout(document)
+            publish(Outcome.from_verdict(verdict, code), termination_log=termination_log, event=event)
+    except Interrupted as signal:
+        # no Event: the pod is being stopped and must not wait for the API server
+        stop(
+            f"{signal} before a verdict: the analysis was stopped, nothing was judged",
+            EXIT_NOT_ANALYSED,
+            event=False,
+        )
     except InputError as error:
         stop(str(error), EXIT_USAGE)
     except AnalysisError as error:
         stop(f"could not analyse: {error}", EXIT_NOT_ANALYSED)
     except Exception as error:  # a defect must still never look like a verdict
-        log.exception("unexpected error")
-        stop(f"could not analyse (internal error, please report): {error!r}", EXIT_NOT_ANALYSED)
-    code = EXIT_BY_VERDICT[verdict.verdict]
-    click.echo(document)
-    publish(Outcome.from_verdict(verdict, code), termination_log=termination_log, event=event)
+        log.debug("unexpected error", exc_info=True)
+        first_line = " ".join(repr(error).split())[:300]
+        stop(
+            f"could not analyse (internal error, please report; --log-level debug shows where): {first_line}",
+            EXIT_NOT_ANALYSED,
+        )
     sys.exit(code)
+
+
+def _run(kw: dict[str, object], output: str) -> tuple[Verdict, str]:
+    """Options -> request -> verdict -> rendered document; imported in here so a defect in any stage
+    exits 4, never 1 ("fail")."""
+    from job.options import build_request
+    from job.pipeline import analyze as run_analysis
+    from job.report import render
+
+    request = build_request(kw, build_llm_config(**kw))
+    verdict = run_analysis(request)
+    return verdict, render(verdict, output)
+
+
+def _write_stdout(document: str) -> None:
+    """The result on stdout; a full disk or a closed pipe is exit 4, said in one line."""
+    try:
+        click.echo(document)
+        sys.stdout.flush()
+    except OSError as error:
+        # what is still buffered would fail again at exit, with a traceback: send it nowhere
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise AnalysisError(
+            f"cannot write the result to stdout ({error.strerror or error}): free the disk or "
+            "fix the redirection"
+        ) from None
 
 
 @main.command()
@@ -263,7 +339,7 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
 )
 @click.option(
     "--analysis-deadline",
-    type=click.FloatRange(min=0.1),
+    type=Seconds(minimum=0.1),
     default=25.0,
     show_default=True,
     help="Seconds an answer may take; keep it below the template's timeoutSeconds.",
@@ -277,7 +353,7 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
 )
 @click.option(
     "--cache-seconds",
-    type=click.FloatRange(min=0),
+    type=Seconds(zero=True),
     default=5.0,
     show_default=True,
     help="Seconds a verdict is reused for an identical request (0: no cache).",
@@ -291,7 +367,7 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
 )
 @click.option(
     "--read-timeout",
-    type=click.FloatRange(min=0.1),
+    type=Seconds(minimum=0.1),
     default=10.0,
     show_default=True,
     help="Seconds a client has to send its whole request.",
@@ -305,14 +381,14 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
 )
 @click.option(
     "--shutdown-grace",
-    type=click.FloatRange(min=0),
+    type=Seconds(zero=True),
     default=30.0,
     show_default=True,
     help="On SIGTERM, seconds to finish requests in flight.",
 )
 @click.option(
     "--drain-seconds",
-    type=click.FloatRange(min=0),
+    type=Seconds(zero=True),
     default=0.0,
     show_default=True,
     help="On SIGTERM, seconds to keep serving with /readyz failing before closing the port.",
@@ -334,11 +410,12 @@ def serve(**kw: object) -> None:
 
     try:
         metrics = build_metrics(kw)
+        llm = build_llm_config(**kw)
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     config = ServiceConfig(
         metrics=metrics,
-        llm=build_llm_config(**kw),
+        llm=llm,
         host=str(kw["host"]),
         port=int(kw["port"]),  # type: ignore[call-overload]
         token_file=kw["token_file"],  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ def logs(tmp_path: Path) -> dict[str, str]:
         "bad": web_log(300, 3, error_share=0.85),
         "few": web_log(2, 4),
         "empty": "",
+        "empty2": "",
     }
     paths = {}
     for name, text in files.items():
@@ -52,8 +53,10 @@ def test_failing_canary_exits_1(logs: dict[str, str]) -> None:
     assert code == 1 and json.loads(out)["verdict"] == "fail"
 
 
-def test_identical_files_pass(logs: dict[str, str]) -> None:
-    code, out, _ = run("--stable-logs", logs["stable"], "--canary-logs", logs["stable"])
+def test_identical_logs_pass(logs: dict[str, str], tmp_path: Path) -> None:
+    copy = tmp_path / "copy.log"
+    copy.write_text(Path(logs["stable"]).read_text())
+    code, out, _ = run("--stable-logs", logs["stable"], "--canary-logs", str(copy))
     assert code == 0 and json.loads(out)["verdict"] == "pass"
 
 
@@ -63,7 +66,7 @@ def test_a_few_canary_lines_are_inconclusive(logs: dict[str, str]) -> None:
 
 
 def test_both_sides_empty_is_inconclusive_not_an_error(logs: dict[str, str]) -> None:
-    code, out, _ = run("--stable-logs", logs["empty"], "--canary-logs", logs["empty"])
+    code, out, _ = run("--stable-logs", logs["empty"], "--canary-logs", logs["empty2"])
     document = json.loads(out)
     assert code == 3 and "no log lines on either side" in document["summary"]
 

@@ -63,4 +63,4 @@ def test_cluster_mode_rejects_contradictions(params: dict, message: str) -> None
 def test_build_request_carries_the_llm_config() -> None:
     llm = LLMConfig(enabled=False, model="m")
     request = build_request({"stable_logs": ("s",), "canary_logs": ("c",)}, llm)
-    assert request.llm is llm
+    assert request.llm == llm

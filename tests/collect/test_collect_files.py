@@ -27,14 +27,14 @@ def test_each_path_is_a_lazy_stream(tmp_path: Path) -> None:
 def test_gzip_files_are_decompressed(tmp_path: Path) -> None:
     path = tmp_path / "app.log.gz"
     path.write_bytes(gzip.compress(b"line one\nline two\n"))
-    snapshot = collect(FileSource((str(path),), (str(path),)))
+    snapshot = collect(FileSource((str(path),), (__file__,)))
     assert read(snapshot.stable.streams[0]) == b"line one\nline two\n"
 
 
 def test_large_files_are_read_in_bounded_chunks(tmp_path: Path) -> None:
     path = tmp_path / "big.log"
     path.write_bytes(b"x" * (3 * 1024 * 1024 + 5))
-    chunks = list(collect(FileSource((str(path),), (str(path),))).stable.streams[0].open())
+    chunks = list(collect(FileSource((str(path),), (__file__,))).stable.streams[0].open())
     assert len(chunks) == 4 and max(len(c) for c in chunks) == 1024 * 1024
 
 
@@ -60,7 +60,7 @@ def test_unreadable_file_says_permission_denied(tmp_path: Path) -> None:
 
 def test_corrupt_gzip_fails_while_reading_with_the_path(tmp_path: Path) -> None:
     path = tmp_path / "broken.log.gz"
-    path.write_bytes(b"not gzip at all")
-    snapshot = collect(FileSource((str(path),), (str(path),)))
+    path.write_bytes(gzip.compress(b"line one\n" * 1000)[:-40])  # truncated: gzip magic, no end
+    snapshot = collect(FileSource((str(path),), (__file__,)))
     with pytest.raises(AnalysisError, match=r"broken\.log\.gz"):
         read(snapshot.stable.streams[0])
