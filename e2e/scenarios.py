@@ -323,6 +323,11 @@ def check_scenario(
             problems.append("no finished analysis Job pod was found: the pass is not the tool's")
         elif any(code != 0 for code in codes):
             problems.append(f"analysis Job exit codes {codes}: expected only 0 (verdict pass)")
+        elif len(codes) < run.count("Successful"):
+            problems.append(
+                f"AnalysisRun {run.name} has {run.count('Successful')} Successful measurements but only "
+                f"{len(codes)} Job pod(s) that exited 0"
+            )
     else:
         passes = run.verdicts.get("Successful", [])
         if len(passes) != run.count("Successful") or any(v != "pass" for v in passes):

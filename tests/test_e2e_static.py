@@ -832,6 +832,11 @@ def test_check_scenario_wants_a_finished_job_pod_that_exited_0_behind_a_promotio
         "expected only 0" in p
         for p in scenarios.check_scenario(scenario("job", "promoted"), "promoted", run, [0, 3])
     )
+    jobs = [job_measurement("Successful", "a.1"), job_measurement("Successful", "a.2")]
+    two = scenarios.judge_run(recorded_run("Successful", jobs))
+    assert scenarios.check_scenario(scenario("job", "promoted"), "promoted", two, [0]) == [
+        f"AnalysisRun {two.name} has 2 Successful measurements but only 1 Job pod(s) that exited 0"
+    ]
 
 
 def test_check_scenario_rejects_a_web_run_cut_short_after_one_look() -> None:
