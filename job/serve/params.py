@@ -81,9 +81,9 @@ def _since(value: Any) -> str:
         example = 'a duration such as "5m" or whole seconds such as 300'
         raise RequestRejected(400, f"parameter 'since' must be {example}, not {value!r:.40}")
     try:
-        parse_duration(value)
-    except (InputError, ValueError) as error:
-        raise RequestRejected(400, f"parameter 'since': {error}") from None
+        parse_duration(value, option="since")  # the CLI's own check, naming the web parameter
+    except InputError as error:
+        raise RequestRejected(400, str(error)) from None
     return value
 
 

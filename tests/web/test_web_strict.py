@@ -6,7 +6,10 @@ A real `python -m job serve` process (tests/web/web_service.py) with the fake an
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 from test_web_http import Q, analyse, checked, raw
-from web_service import Service
+from web_service import HERE, ROOT, Service
 
 ANALYZE = "/analyze?namespace=shop&stableHash=a&canaryHash=pass"
 
@@ -160,7 +163,9 @@ def test_bad_since_in_the_query_is_400(service: Service, since: str) -> None:
     assert service.analyses() == []
 
 
-@pytest.mark.parametrize("since", ["1e400", "-1e400", "NaN", "Infinity", "1.5", "true", "null", "-60", "0"])
+@pytest.mark.parametrize(
+    "since", ["1e400", "-1e400", "NaN", "Infinity", "1.5", "true", "null", "10" + "0" * 30, "-60", "0"]
+)
 def test_bad_since_in_a_json_body_is_400(service: Service, since: str) -> None:
     body = f'{{"namespace": "shop", "stableHash": "a", "canaryHash": "pass", "since": {since}}}'
     answer = checked(requests.post(service.url + "/analyze", data=body, timeout=10))
@@ -173,3 +178,25 @@ def test_since_as_a_json_integer_is_seconds(service: Service) -> None:
     answer = checked(requests.post(service.url + "/analyze", json=body, timeout=10))
     assert answer.status_code == 200
     assert json.loads(answer.json()["summary"])["source"]["since_seconds"] == 600
+
+
+# ---------------------------------------------------------------- a bad model address stops the start
+
+
+@pytest.mark.parametrize(
+    ("flags", "env"),
+    [
+        (("--ollama-host", "http://[::1"), {}),
+        ((), {"OLLAMA_HOST": "::::garbage"}),
+    ],
+)
+def test_a_malformed_model_address_stops_serve_at_start(flags: tuple[str, ...], env: dict[str, str]) -> None:
+    """Not a service that starts and then answers 500 to every /analyze (issue 17, item 5)."""
+    command = [sys.executable, "-m", "job", "serve", "--host", "127.0.0.1", "--port", "0", *flags]
+    command += ["--analysis-function", "fake_analysis:analyze"]
+    full_env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{HERE}", **env}
+    if not env:
+        full_env.pop("OLLAMA_HOST", None)
+    result = subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
