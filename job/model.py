@@ -208,6 +208,7 @@ class SideStats:
     http_4xx_share: float = 0.0  # 4xx / requests
     templates: int = 0  # distinct (template, level) pairs seen on this side
     cut_lines: int = 0  # lines longer than the read limit, cut
+    other_shapes: int = 0  # events whose shape came past the template budget ("other shapes")
 
 
 @dataclass

@@ -107,9 +107,9 @@ def _read_side(
         for event in group_events(redact_lines(reader)):
             parsed = event.parsed
             if parsed.request:
-                add(event, counts, request_id(parsed.message))
+                add(event, counts, request_id(parsed.message, parsed.level))
             else:
-                add(event, counts, id_for(parsed.message or "(empty)"))
+                add(event, counts, id_for(parsed.message or "(empty)", parsed.level))
             # the runtime's time (kubectl logs --timestamps) when the stream has it, else the record's own
             when = parse_time(reader.stamp or event.head)
             if when is not None:
@@ -154,9 +154,14 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
     counts: dict[tuple[int, str], TemplateCounts] = {}
     stable, canary = _Side(canary=False), _Side(canary=True)
     _read_side(snapshot.stable, stable, index, counts)
+    index.next_side()
     _read_side(snapshot.canary, canary, index, counts)
     stable_stats = _finish_side(stable, snapshot.stable, counts.values())
     canary_stats = _finish_side(canary, snapshot.canary, counts.values())
+    for (template_id, _), c in counts.items():
+        if template_id in index.other_ids:
+            stable_stats.other_shapes += c.stable
+            canary_stats.other_shapes += c.canary
 
     names = {cluster_id: index.template(cluster_id) or "" for cluster_id, _ in counts}
     all_templates, tested = compare_templates(counts, names, stable_stats.events, canary_stats.events)
@@ -172,6 +177,11 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
     for name, stats in (("stable", stable_stats), ("canary", canary_stats)):
         if stats.cut_lines:
             notes.append(f"{name}: {stats.cut_lines} lines longer than {MAX_LINE_BYTES // 1024} KiB were cut")
+        if stats.other_shapes:
+            notes.append(
+                f"{name}: {stats.other_shapes} of {stats.events} events were new shapes past the budget of "
+                f"{index.side_budget} per side (free text, payloads or binary?): counted per level as 'other shapes'"
+            )
     if len(all_templates) > len(chosen):
         notes.append(f"{len(chosen)} of {len(all_templates)} templates kept (problems and changes first)")
     return Evidence(

@@ -1,41 +1,53 @@
-"""Template mining with drain3, behind a cache keyed on the masked message.
+"""Template mining with drain3, behind a cache keyed on the masked message, within a budget.
 
 drain3 (the Drain algorithm, IBM's maintained implementation) groups messages into
 templates such as `user <NUM> logged in from <IP>`. One miner sees both sides, so a
 template id means the same shape on stable and canary. Most lines repeat a shape already
 seen, so the masked message is looked up in a dict first and drain3 runs only for shapes
 it has not met: the cost per line is one regex substitution and one dict lookup.
+
+Lines that never repeat (free text, payloads, ids no mask catches, random bytes) each reach
+drain3, which `IndexedDrain` keeps linear (see miner.py). What reaches the miner is capped: each
+side may bring it SIDE_BUDGET messages of a shape never seen (error-level ones ERROR_RESERVE
+more, so errors keep their own shapes longest). Past that, such a message counts in the "other
+shapes" bucket of its level (OTHER_ID): still counted per level, with examples, so errors stay
+errors, and how many events land there is itself reported. No real service in the corpus comes
+near the cap (the most is 32 new shapes on a side); a side past it logs free text, payloads or
+garbage, and the cap turns drain3's time and memory from growing with the shapes into a constant.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 
-from drain3 import TemplateMiner
-from drain3.masking import MaskingInstruction
-from drain3.template_miner_config import TemplateMinerConfig
+from job.evidence.masking import SpanMasker
+from job.evidence.miner import IndexedDrain
 
-# Variable parts of a message, most specific first. Each is a (mask name, regex) pair.
-MASKS: tuple[tuple[str, str], ...] = (
-    ("TS", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
-    ("TS", r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b"),
-    ("DATE", r"\b\d{4}[-/]\d{2}[-/]\d{2}\b"),
-    ("UUID", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
-    ("IP", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?\b"),
-    ("HASH", r"\b(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})\b"),
-    ("HEX", r"\b0x[0-9a-fA-F]+\b"),
-    ("ID", r"\b(?=[A-Za-z_-]*\d)(?=[0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}\b"),
-    ("HEX", r"\b(?=[a-f]*\d)[0-9a-f]{6,}\b"),
-    ("NUM", r"(?<![A-Za-z])[-+]?\d+(?:\.\d+)?"),
+# Variable parts of a message, most specific first: (mask name, regex, what any match needs: one
+# of these substrings, and this many characters). masking.py uses the needs to skip a regex.
+MASKS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
+    ("TS", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?", (":",), 19),
+    ("TS", r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", (":",), 8),
+    ("DATE", r"\b\d{4}[-/]\d{2}[-/]\d{2}\b", ("-", "/"), 10),
+    ("UUID", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", ("-",), 36),
+    ("IP", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?\b", (".",), 7),
+    ("HASH", r"\b(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})\b", (), 32),
+    ("HEX", r"\b0x[0-9a-fA-F]+\b", ("0x",), 3),
+    ("ID", r"\b(?=[A-Za-z_-]*\d)(?=[0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}\b", (), 8),
+    ("HEX", r"\b(?=[a-f]*\d)[0-9a-f]{6,}\b", (), 6),
+    ("NUM", r"(?<![A-Za-z])[-+]?\d+(?:\.\d+)?", (), 1),
 )
 # The cache key masks every token that holds a digit: one cheap pass, and drain3 (with
 # parametrize_numeric_tokens) treats such tokens as variables anyway, so equal keys mean
 # one template. "/" and ":" split tokens so "/api/users/42" keeps its route.
 _ANY_VARIABLE = re.compile(r"(?<![\w.-])[\w.-]*\d[\w.-]*")
-MAX_CACHED_SHAPES = 50_000
+MAX_CACHED_CHARS = 2_000_000  # the key cache holds at most this much text (a few MB)
 _HTTP_METHODS = ("GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "HEAD ", "OPTIONS ", "CONNECT ", "TRACE ")
-MAX_TEMPLATES = 20_000
+SIDE_BUDGET = 1000  # new shapes per side that reach drain3 (and new request shapes, apart)
+ERROR_RESERVE = 200  # more for error-level messages
+OTHER_ID = 0  # "other shapes": past the budget (drain3's cluster ids start at 1, request ids are < 0)
+OTHER_TEMPLATE = "(other shapes: past the template budget)"
+_PROBLEM_LEVELS = frozenset(("error", "fatal"))
 
 
 def mask(message: str) -> str:
@@ -43,39 +55,49 @@ def mask(message: str) -> str:
     return _ANY_VARIABLE.sub("<*>", message)
 
 
-def new_miner(max_templates: int = MAX_TEMPLATES) -> TemplateMiner:
-    config = TemplateMinerConfig()
-    config.masking_instructions = [MaskingInstruction(pattern, name) for name, pattern in MASKS]
-    config.drain_sim_th = 0.5
-    config.drain_depth = 4
-    config.drain_max_clusters = max_templates
-    config.parametrize_numeric_tokens = True
-    logging.getLogger("drain3").setLevel(logging.WARNING)
-    return TemplateMiner(config=config)
+def new_masker() -> SpanMasker:
+    return SpanMasker(MASKS)
+
+
+def new_drain() -> IndexedDrain:
+    return IndexedDrain(depth=4, sim_th=0.5, max_children=100, parametrize_numeric_tokens=True)
 
 
 class TemplateIndex:
-    """message -> template id, shared by both sides; memory grows with shapes, not lines."""
+    """message -> template id, shared by both sides; memory bounded by the budget, not the lines."""
 
-    def __init__(self) -> None:
-        self.miner = new_miner()
+    def __init__(self, side_budget: int = SIDE_BUDGET, error_reserve: int = ERROR_RESERVE) -> None:
+        self.masker = new_masker()
+        self.drain = new_drain()
+        self.side_budget = side_budget
+        self.error_reserve = error_reserve
         self._ids: dict[str, int] = {}
+        self._cached_chars = 0
         self._requests: dict[str, int] = {}
         self._request_parts: dict[int, tuple[int | str, str]] = {}  # id -> (cluster id or shape, status)
+        self.other_ids: set[int] = {OTHER_ID}  # template ids that stand for "other shapes"
         self.drain_calls = 0
+        self._mined = self._new_requests = 0  # new shapes the current side brought
 
-    def id_for(self, message: str) -> int:
+    def next_side(self) -> None:
+        """The canary starts with its own budget: a busy stable cannot leave it none."""
+        self._mined = self._new_requests = 0
+
+    def id_for(self, message: str, level: str = "info") -> int:
         key = _ANY_VARIABLE.sub("<*>", message)
         found = self._ids.get(key)
         if found is not None:
             return found
-        self.drain_calls += 1
-        cluster_id: int = self.miner.add_log_message(message)["cluster_id"]
-        if len(self._ids) < MAX_CACHED_SHAPES:
-            self._ids[key] = cluster_id
+        if self._mined < self.side_budget + (self.error_reserve if level in _PROBLEM_LEVELS else 0):
+            self._mined += 1
+            self.drain_calls += 1
+            cluster_id = self.drain.add(self.masker.mask(message)).cluster_id
+        else:
+            cluster_id = OTHER_ID
+        self._cache(self._ids, key, cluster_id)
         return cluster_id
 
-    def request_id(self, message: str) -> int:
+    def request_id(self, message: str, level: str = "info") -> int:
         """A request record, "<what> <status>", keeps its status code in its template (drain3 would
         merge "GET /x 200" with "GET /x 500"). "GET /api/users/42" is already a shape and skips
         drain3 (which would merge routes); free text ("yellow" of "500 - yellow") is mined."""
@@ -84,23 +106,37 @@ class TemplateIndex:
             key = _ANY_VARIABLE.sub("<*>", prefix) + " " + code
             part: int | str = key
         else:
-            part = self.id_for(prefix)
+            part = self.id_for(prefix, level)
             key = f"{part} {code}"
         found = self._requests.get(key)
         if found is not None:
             return found
+        if isinstance(part, str) and self._new_requests >= self.side_budget:
+            part, key = OTHER_ID, f"{OTHER_ID} {code}"  # one "other shapes" request template per status
+            found = self._requests.get(key)
+            if found is not None:
+                return found
         template_id = -1 - len(self._request_parts)
-        if len(self._requests) < MAX_CACHED_SHAPES:
-            self._requests[key] = template_id
-        if isinstance(part, str):
-            part = self.miner.masker.mask(prefix)
+        self._cache(self._requests, key, template_id)
+        if part == OTHER_ID:
+            self.other_ids.add(template_id)
+        elif isinstance(part, str):
+            part = self.masker.mask(prefix)
+            self._new_requests += 1
         self._request_parts[template_id] = (part, code)
         return template_id
 
-    def template(self, cluster_id: int) -> str | None:
-        if cluster_id < 0:
-            part, code = self._request_parts[cluster_id]
+    def _cache(self, cache: dict[str, int], key: str, template_id: int) -> None:
+        if self._cached_chars < MAX_CACHED_CHARS:
+            cache[key] = template_id
+            self._cached_chars += len(key)
+
+    def template(self, template_id: int) -> str | None:
+        if template_id == OTHER_ID:
+            return OTHER_TEMPLATE
+        if template_id < 0:
+            part, code = self._request_parts[template_id]
             text = part if isinstance(part, str) else self.template(part)
             return f"{text} {code}"
-        cluster = self.miner.drain.id_to_cluster.get(cluster_id)
+        cluster = self.drain.id_to_cluster.get(template_id)
         return None if cluster is None else cluster.get_template()

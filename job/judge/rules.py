@@ -60,6 +60,7 @@ MIN_CONCURRENT = 0.8  # share of canary events logged while the stable logged to
 NEVER_PASS_KINDS = frozenset({"quiet-canary", "metric-no-data", "metrics-unavailable"})
 MIN_TIMED = 20  # durations per side before latency is compared
 SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
+OTHER_SHAPES_JUMP = 0.10  # canary share of never-seen shapes above the stable's before it is noted
 
 
 def rule(name: str) -> Callable[[Rule], Rule]:
@@ -383,6 +384,31 @@ def new_templates(evidence: Evidence) -> list[Finding]:
             )
         )
     return findings
+
+
+@rule("other_shapes")
+def other_shapes(evidence: Evidence) -> list[Finding]:
+    """A canary that logs far more never-seen shapes than the stable (past the template budget):
+    free text, payloads or binary output new in this version. Worth a look (debug logging left on,
+    request bodies in logs), not a failure: its error-level lines are judged by the error rules."""
+    canary, stable = evidence.canary, evidence.stable
+    if not canary.other_shapes or not stable.events:
+        return []
+    share_c, share_s = canary.other_shapes / canary.events, stable.other_shapes / stable.events
+    p = rate_increase_p(stable.other_shapes, canary.other_shapes, stable.events, canary.events)
+    if p is None or p >= ALPHA or share_c - share_s < OTHER_SHAPES_JUMP or share_c < 2 * share_s:
+        return []
+    return [
+        Finding(
+            "other-shapes",
+            "minor",
+            "canary",
+            f"{_pct(share_c)} of canary events ({canary.other_shapes}/{canary.events}) are shapes never seen, "
+            f"past the template budget, against {_pct(share_s)} of the stable's: the canary logs free text, "
+            "payloads or binary data the stable does not",
+            canary.other_shapes,
+        )
+    ]
 
 
 @rule("stable_only_errors")
