@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from job.evidence import build_evidence
 from drain3 import TemplateMiner
 from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
 
+from job.evidence import build_evidence
 from job.evidence.templates import MASKS
 from job.model import LogStream, SideSnapshot, Snapshot
 

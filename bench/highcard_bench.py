@@ -28,10 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.evidence_bench import _measure, _stream, _timed, plain_drain3_miner  # noqa: E402
-from job.evidence import build_evidence  # noqa: E402
-from job.evidence.lines import read_lines  # noqa: E402
-from job.model import SideSnapshot, Snapshot  # noqa: E402
+from bench.evidence_bench import _measure, _stream, _timed, plain_drain3_miner
+from job.evidence import build_evidence
+from job.evidence.lines import read_lines
+from job.model import SideSnapshot, Snapshot
 
 DRAIN_LINES = 5_000  # plain drain3 is quadratic here: 20k lines of random words took 41 s
 BINARY_MB = (1, 2)
@@ -76,7 +76,12 @@ def _java(rng: random.Random, i: int) -> str:
     )
 
 
-KINDS: dict[str, Callable[[random.Random, int], str]] = {"words": _words, "ids": _ids, "json": _json, "java": _java}
+KINDS: dict[str, Callable[[random.Random, int], str]] = {
+    "words": _words,
+    "ids": _ids,
+    "json": _json,
+    "java": _java,
+}
 
 
 def generate(kind: str, lines: int, seed: int) -> list[bytes]:
@@ -150,7 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = args.sizes or ([2_000] if args.quick else [10_000, 100_000, 1_000_000])
     drain_lines = min(args.drain_lines, 1_000) if args.quick else args.drain_lines
-    header = ("kind", "lines", "input MB", "evidence l/s", "peak MB", "linear", "drain3 l/s", "on lines", "peak MB")
+    header = (
+        "kind",
+        "lines",
+        "input MB",
+        "evidence l/s",
+        "peak MB",
+        "linear",
+        "drain3 l/s",
+        "on lines",
+        "peak MB",
+    )
     print("{:>6} {:>9} {:>8} | {:>12} {:>7} {:>6} | {:>10} {:>8} {:>7}".format(*header))
     for kind in args.kinds:
         per_line_100k = None
@@ -161,12 +176,12 @@ def main(argv: list[str] | None = None) -> int:
                 per_line_100k = per_line
             linear = f"{per_line / per_line_100k:.2f}" if per_line_100k and size != 100_000 else "-"
             capped = "" if r["drain_lines"] >= r["lines"] else "*"
-            print(
-                f"{kind:>6} {r['lines']:>9,} {r['input_mb']:>8.1f} | {r['ours_lps']:>12,.0f} {r['ours_mb']:>7.1f} "
-                f"{linear:>6} | {r['drain_lps']:>10,.0f} {r['drain_lines']:>7,}{capped} {r['drain_mb']:>7.1f}",
-                flush=True,
-            )
-    print(f"* plain drain3 ran on the first and last {drain_lines // 2:,} lines only: it is quadratic on these inputs")
+            ours = f"{r['ours_lps']:>12,.0f} {r['ours_mb']:>7.1f} {linear:>6}"
+            drain = f"{r['drain_lps']:>10,.0f} {r['drain_lines']:>7,}{capped} {r['drain_mb']:>7.1f}"
+            print(f"{kind:>6} {r['lines']:>9,} {r['input_mb']:>8.1f} | {ours} | {drain}", flush=True)
+    print(
+        f"* plain drain3 ran on the first and last {drain_lines // 2:,} lines only: quadratic on these inputs"
+    )
     return 0
 
 

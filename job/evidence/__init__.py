@@ -179,8 +179,8 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
             notes.append(f"{name}: {stats.cut_lines} lines longer than {MAX_LINE_BYTES // 1024} KiB were cut")
         if stats.other_shapes:
             notes.append(
-                f"{name}: {stats.other_shapes} of {stats.events} events were new shapes past the budget of "
-                f"{index.side_budget} per side (free text, payloads or binary?): counted per level as 'other shapes'"
+                f"{name}: {stats.other_shapes} of {stats.events} events were new shapes past the budget "
+                f"of {index.side_budget} per side (free text, payloads, binary?): counted as other shapes"
             )
     if len(all_templates) > len(chosen):
         notes.append(f"{len(chosen)} of {len(all_templates)} templates kept (problems and changes first)")

@@ -57,7 +57,9 @@ class IndexedDrain(Drain):
         cluster.size += 1
         return cluster
 
-    def tree_search(self, root_node: Node, tokens: list, sim_th: float, include_params: bool) -> LogCluster | None:
+    def tree_search(
+        self, root_node: Node, tokens: list, sim_th: float, include_params: bool
+    ) -> LogCluster | None:
         if include_params or not tokens or root_node is not self.root_node:
             return super().tree_search(root_node, tokens, sim_th, include_params)  # drain3's exact scan
         leaf = self._leaf(tokens)

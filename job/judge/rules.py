@@ -403,7 +403,7 @@ def other_shapes(evidence: Evidence) -> list[Finding]:
             "other-shapes",
             "minor",
             "canary",
-            f"{_pct(share_c)} of canary events ({canary.other_shapes}/{canary.events}) are shapes never seen, "
+            f"{_pct(share_c)} of canary events ({canary.other_shapes}/{canary.events}) are never-seen shapes "
             f"past the template budget, against {_pct(share_s)} of the stable's: the canary logs free text, "
             "payloads or binary data the stable does not",
             canary.other_shapes,

@@ -159,3 +159,28 @@ def test_non_finite_numbers_never_reach_the_document(evidence_of) -> None:  # ty
     verdict = decide(evidence, run_rules(evidence))
     json.loads(render(verdict, "json"))
     json.dumps(verdict.to_dict(), allow_nan=False)
+
+
+def test_high_cardinality_canary_is_bounded_and_keeps_its_errors(evidence_of) -> None:  # type: ignore[no-untyped-def]
+    import random
+    import string
+
+    from job.evidence.templates import ERROR_RESERVE, SIDE_BUDGET
+
+    rng = random.Random(3)
+    word = lambda: "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))  # noqa: E731
+    stable = "".join(f'level=info msg="served request {i}"\n' for i in range(2000))
+    lines = [
+        f'level={"error" if i % 10 == 0 else "info"} msg="{word()} {word()} {word()}"' for i in range(4000)
+    ]
+    evidence = evidence_of(stable, "\n".join(lines) + "\n")
+    canary = evidence.canary
+    assert canary.levels["error"] == 400  # every error is still an error
+    assert canary.other_shapes == 4000 - SIDE_BUDGET - ERROR_RESERVE
+    assert evidence.stable.other_shapes == 0
+    assert evidence.template_total <= 2 * (SIDE_BUDGET + ERROR_RESERVE)
+    other_errors = [
+        t for t in evidence.templates if t.template.startswith("(other shapes") and t.level == "error"
+    ]
+    assert other_errors and other_errors[0].canary > 0 and other_errors[0].examples  # examples kept
+    assert any("past the budget" in note and note.startswith("canary") for note in evidence.notes)

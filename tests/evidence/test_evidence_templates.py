@@ -54,3 +54,50 @@ def test_free_text_request_records_are_mined_per_status() -> None:
     failing = index.request_id("served colour yellow to client 500")
     assert blue == yellow != failing
     assert index.template(failing).endswith(" 500")
+
+
+def _free_text(n: int, seed: int = 1) -> list[str]:
+    import random
+    import string
+
+    rng = random.Random(seed)
+    word = lambda: "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))  # noqa: E731
+    return [f"{word()} {word()} {word()} {word()}" for _ in range(n)]
+
+
+def test_new_shapes_past_the_side_budget_count_as_other_shapes() -> None:
+    from job.evidence.templates import OTHER_ID
+
+    index = TemplateIndex(side_budget=10, error_reserve=5)
+    ids = [index.id_for(text) for text in _free_text(30)]
+    assert len(set(ids[:10])) == 10 and OTHER_ID not in ids[:10]
+    assert set(ids[10:]) == {OTHER_ID}
+    assert index.template(OTHER_ID).startswith("(other shapes")
+    # error-level messages keep their own shapes a little longer, then join the bucket too
+    errors = [index.id_for(text, "error") for text in _free_text(10, seed=2)]
+    assert OTHER_ID not in errors[:5] and set(errors[5:]) == {OTHER_ID}
+    # past the budget a new message never reaches drain3; one already seen keeps its template
+    assert index.id_for("served colour blue") == OTHER_ID
+    assert index.id_for(_free_text(1)[0]) == ids[0]
+    assert len(index.drain.id_to_cluster) == 15
+
+
+def test_the_canary_has_its_own_budget_and_known_overflow_shapes_stay_other() -> None:
+    from job.evidence.templates import OTHER_ID
+
+    index = TemplateIndex(side_budget=5, error_reserve=0)
+    stable = _free_text(8)
+    [index.id_for(text) for text in stable]
+    index.next_side()
+    assert index.id_for(stable[7]) == OTHER_ID  # the same message: the same bucket on both sides
+    assert index.id_for("a message the canary brings") != OTHER_ID
+
+
+def test_request_shapes_past_the_budget_keep_their_status() -> None:
+    from job.evidence.templates import OTHER_ID
+
+    index = TemplateIndex(side_budget=3)
+    ids = [index.request_id(f"GET /{word} 500") for word in _free_text(6)]
+    assert len(set(ids[:3])) == 3
+    assert len(set(ids[3:])) == 1 and ids[3] in index.other_ids
+    assert index.template(ids[3]) == index.template(OTHER_ID) + " 500"

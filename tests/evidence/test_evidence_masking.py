@@ -1,0 +1,33 @@
+"""SpanMasker gives drain3's LogMasker's result, running the masks only on spans with a digit."""
+
+from __future__ import annotations
+
+import random
+
+from drain3.masking import LogMasker, MaskingInstruction
+
+from job.evidence.templates import MASKS, new_masker
+
+REALISTIC = [
+    "user 1234 req-7f3a9c2d1e from 10.0.0.1:8080 at 2024-05-01T12:00:00Z took 12ms",
+    "2024-05-01 12:00:00,123 id=550e8400-e29b-41d4-a716-446655440000",
+    "sha=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b pointer 0x7ffd5e8c at [12:30:45.123] date 2024/05/01",
+    "x=-5 y=+3.25 v1.2.3 abc123def http-nio-8080-exec-17",
+    "Starting MariaDB 10.11.19-MariaDB-0+deb12u1 source revision 5843d8475120241667a7ce0f8a1abb6c9b43a273",
+    "no digits at all, only words: connection refused by upstream",
+    "ÄÖÜ ünïcödé ٣٤٥ digits ١٢:٣٤:٥٦ and 12:34:56",
+]
+
+
+def test_same_result_as_drain3s_masker() -> None:
+    reference = LogMasker([MaskingInstruction(regex, name) for name, regex, _, _ in MASKS], "<", ">")
+    ours = new_masker()
+    rng = random.Random(2)
+    alphabet = "0123456789abcdefxX-:./ ,+TZ@=_<>"
+    fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 70))) for _ in range(5000)]
+    for message in REALISTIC + fuzz:
+        assert ours.mask(message) == reference.mask(message), message
+
+
+def test_typed_masks() -> None:
+    assert new_masker().mask(REALISTIC[0]) == "user <NUM> <ID> from <IP> at <TS> took <NUM>ms"
