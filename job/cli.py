@@ -242,7 +242,16 @@ def build_llm_config(**kw: object) -> LLMConfig:
     show_default=True,
     help="Record the verdict as a Kubernetes Event on the AnalysisRun (in a pod only).",
 )
-def analyze(output: str, termination_log: str | None, event: bool, **kw: object) -> None:
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    metavar="PATH.html",
+    help="Also write the self-contained HTML report here (in a pod it is also kept in the cluster).",
+)
+def analyze(
+    output: str, termination_log: str | None, event: bool, report_path: str | None, **kw: object
+) -> None:
     """Compare canary and stable logs and print a verdict.
 
     Exit codes: 0 pass, 1 fail, 2 usage error, 3 inconclusive, 4 could not analyse.
@@ -257,10 +266,12 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
 
     try:
         with stop_on_signals():
-            verdict, document = _run(kw, output)
+            verdict, document, report_line = _run(kw, output, report_path)
             code = EXIT_BY_VERDICT[verdict.verdict]
             _write_stdout(document)
-            publish(Outcome.from_verdict(verdict, code), termination_log=termination_log, event=event)
+            publish(
+                Outcome.from_verdict(verdict, code, report_line), termination_log=termination_log, event=event
+            )
     except Interrupted as signal:
         # no Event: the pod is being stopped and must not wait for the API server
         stop(
@@ -282,16 +293,17 @@ def analyze(output: str, termination_log: str | None, event: bool, **kw: object)
     sys.exit(code)
 
 
-def _run(kw: dict[str, object], output: str) -> tuple[Verdict, str]:
-    """Options -> request -> verdict -> rendered document; imported in here so a defect in any stage
-    exits 4, never 1 ("fail")."""
+def _run(kw: dict[str, object], output: str, report_path: str | None) -> tuple[Verdict, str, str | None]:
+    """Options -> request -> verdict -> rendered document (and the HTML report; a line saying where
+    it is kept); imported in here so a defect in any stage exits 4, never 1 ("fail")."""
     from job.options import build_request
     from job.pipeline import analyze as run_analysis
     from job.report import render
 
     request = build_request(kw, build_llm_config(**kw))
     verdict = run_analysis(request)
-    return verdict, render(verdict, output)
+    report_line, report_url = _report(verdict, request, report_path)
+    return verdict, render(verdict, output, report_url), report_line
 
 
 def _write_stdout(document: str) -> None:
@@ -307,6 +319,36 @@ def _write_stdout(document: str) -> None:
             f"cannot write the result to stdout ({error.strerror or error}): free the disk or "
             "fix the redirection"
         ) from None
+
+
+def _report(verdict: Verdict, request: object, path: str | None) -> tuple[str | None, str | None]:
+    """Write the HTML report to `path` and, in a pod, keep it in the cluster. Best effort: a report
+    that cannot be written is a warning on stderr, never a change of verdict or exit code.
+    Returns (a line for the termination message, the report's URL), either may be None."""
+    from job.render.html import context_from_request, render_html
+    from job.render.job_report import report_url, save_from_job
+    from job.render.store import new_id
+
+    in_pod = bool(os.environ.get("POD_NAME") or os.environ.get("KUBERNETES_SERVICE_HOST"))
+    if not path and not in_pod:
+        return None, None
+    report_id = new_id()
+    try:
+        page = render_html(verdict, context_from_request(request, report_id))
+    except Exception as error:  # a defect in the report must not cost the verdict
+        log.debug("the HTML report failed", exc_info=True)
+        click.echo(f"rollouts-ai-job: the HTML report could not be rendered (please report): {error!r:.200}",
+                   err=True)  # fmt: skip
+        return None, None
+    if path:
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(page)
+        except OSError as error:
+            click.echo(f"rollouts-ai-job: could not write the report to {path}: {error.strerror or error}; "
+                       "choose a writable path", err=True)  # fmt: skip
+    stored, line = save_from_job(page, verdict.verdict, report_id) if in_pod else (None, None)
+    return line, (report_url(stored) if stored else None)
 
 
 @main.command()

@@ -212,6 +212,15 @@ class SideStats:
 
 
 @dataclass
+class LatencyHistogram:
+    """Both sides' request durations in the same log-spaced bins (for a picture, not for tests)."""
+
+    edges_ms: list[float]  # len(stable) + 1 bin edges, ascending
+    stable: list[int]
+    canary: list[int]
+
+
+@dataclass
 class SideActivity:
     """One side's activity in the equal time slices of `Activity` (index 0 = the window's start)."""
 
@@ -278,6 +287,7 @@ class Evidence:
     canary_above_stable_p90: float | None = None  # that share of canary durations
     alpha: float = 0.01  # family-wise significance level (Bonferroni over tested_templates)
     activity: Activity | None = None  # per-slice activity of both sides; None when lines carry no times
+    latency_histogram: LatencyHistogram | None = None  # None when no side logs durations
     metrics: list[MetricComparison] = field(default_factory=list)  # one per signal of the canary config
 
 

@@ -53,8 +53,13 @@ class Outcome:
     text: str  # the termination message; its first line says what happened
 
     @classmethod
-    def from_verdict(cls, verdict: Verdict, exit_code: int) -> Outcome:
-        return cls(verdict.verdict, exit_code, termination_message(verdict))
+    def from_verdict(cls, verdict: Verdict, exit_code: int, report: str | None = None) -> Outcome:
+        """`report` (where the HTML report is kept) follows the summary, before the findings."""
+        text = termination_message(verdict)
+        if report:
+            lines = text.split("\n")
+            text = cut_to_bytes("\n".join([*lines[:2], report, *lines[2:]]), TERMINATION_LIMIT)
+        return cls(verdict.verdict, exit_code, text)
 
     @classmethod
     def from_error(cls, message: str, exit_code: int) -> Outcome:

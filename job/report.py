@@ -73,11 +73,14 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
-def render(verdict: Verdict, output: str = "json") -> str:
+def render(verdict: Verdict, output: str = "json", report_url: str | None = None) -> str:
     if output == "json":
-        return json.dumps(document(verdict), indent=2, ensure_ascii=False, default=str, allow_nan=False)
+        doc = document(verdict)
+        if report_url:
+            doc["reportUrl"] = report_url
+        return json.dumps(doc, indent=2, ensure_ascii=False, default=str, allow_nan=False)
     if output == "text":
-        return _text(verdict)
+        return _text(verdict) + (f"\n\nReport: {report_url}" if report_url else "")
     raise ValueError(f"unknown output format {output!r}: use json or text")
 
 

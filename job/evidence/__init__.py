@@ -14,6 +14,7 @@ from job.errors import AnalysisError
 from job.evidence.activity import ActivityCounter, build_activity
 from job.evidence.clock import parse_time
 from job.evidence.compare import EXAMPLES_PER_TEMPLATE, TemplateCounts, compare_templates, select_templates
+from job.evidence.distribution import latency_histogram
 from job.evidence.events import Event, group_events
 from job.evidence.lines import MAX_LINE_BYTES, LineReader
 from job.evidence.metrics import compare_metrics
@@ -195,6 +196,7 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
         canary_above_stable_p90=above,
         activity=activity,
         metrics=compare_metrics(snapshot.metrics),
+        latency_histogram=latency_histogram(stable.durations, canary.durations),
     )
 
 

@@ -4,7 +4,8 @@ and the tests that tell a canary that went quiet from one that only gets less tr
 Memory is bounded whatever the input: each side counts events in time buckets whose width
 doubles (merging neighbours) whenever more than MAX_BUCKETS are in use, so out-of-order
 streams (one pod after another) and any time span fit. At the end both sides are put on
-one grid of SLICES equal slices over the window: the collection window when it is known
+one grid of SLICES equal slices (fewer, of a second each, for a window under a minute) over
+the window: the collection window when it is known
 (cluster mode), else from the later of the two sides' first lines to the last line seen.
 
 The quiet tests compare the canary with the stable, never with itself, so a canary that
@@ -17,6 +18,8 @@ the quiet part:
 """
 
 from __future__ import annotations
+
+import math
 
 from job.evidence.stats import binomial_upper_tail
 from job.model import Activity, SideActivity, SideSnapshot
@@ -99,14 +102,17 @@ def build_activity(
     window, note = _window(stable, canary, stable_side, canary_side)
     start, end, kind = window
     span = max(end - start, 1.0)
-    slice_seconds = span / SLICES
+    slices = min(
+        SLICES, max(1, math.ceil(span))
+    )  # slices of at least a second: many logs write whole seconds
+    slice_seconds = span / slices
     activity = Activity(
         start=start,
         end=start + span,
         slice_seconds=slice_seconds,
         window=kind,
-        stable=_slices(stable, start, slice_seconds),
-        canary=_slices(canary, start, slice_seconds),
+        stable=_slices(stable, start, slice_seconds, slices),
+        canary=_slices(canary, start, slice_seconds, slices),
     )
     both = stable.timed and canary.timed
     overlap = both and max(stable.first, canary.first) < min(stable.last, canary.last)  # type: ignore[type-var]
@@ -145,14 +151,14 @@ def _window(
     return (start, end, "lines"), note
 
 
-def _slices(counter: ActivityCounter, start: float, slice_seconds: float) -> SideActivity:
-    grid = [[0] * SLICES for _ in range(5)]
+def _slices(counter: ActivityCounter, start: float, slice_seconds: float, slices: int) -> SideActivity:
+    grid = [[0] * slices for _ in range(5)]
     width = counter.width
     for key, counts in counter.buckets.items():
         index = int(((key + 0.5) * width - start) // slice_seconds)
-        if index == SLICES:  # the very end of the window
+        if index == slices:  # the very end of the window
             index -= 1
-        if 0 <= index < SLICES:
+        if 0 <= index < slices:
             for series, n in enumerate(counts):
                 grid[series][index] += n
     return SideActivity(
@@ -225,7 +231,7 @@ def _concurrent_share(activity: Activity, series: int, before: float) -> float:
     canary_slices: list[int] = getattr(activity.canary, pick)
     last = int((before - activity.start) // activity.slice_seconds)
     total = together = 0
-    for index in range(min(last, SLICES)):
+    for index in range(min(last, len(canary_slices))):
         total += canary_slices[index]
         if stable_slices[index]:
             together += canary_slices[index]

@@ -227,3 +227,26 @@ def test_the_runtime_timestamp_of_kubectl_logs_is_used_when_the_app_prints_none(
     assert evidence.activity is not None and evidence.activity.canary.timed > 100
     [finding] = quiet_canary(evidence)
     assert finding.severity == "major"
+
+
+def test_a_window_under_a_minute_has_slices_of_a_second() -> None:
+    stable = "".join(f"{at(i)} 200 - blue\n" for i in range(20))
+    act = build_evidence(snapshot(stable, stable)).activity
+    assert act is not None and len(act.stable.events) == 19 and act.slice_seconds == pytest.approx(1.0)
+
+
+def test_both_sides_durations_share_one_bounded_grid() -> None:
+    from job.evidence.distribution import BINS
+
+    def timed(ms: float, n: int) -> str:
+        return "".join(f"{at(i)} 200 - blue ({ms * (1 + i % 7 / 10) / 1000:f}s)\n" for i in range(n))
+
+    evidence = build_evidence(
+        snapshot(timed(40, 3000), timed(800, 500) + f"{at(1)} 200 - blue (0.000000s)\n")
+    )
+    hist = evidence.latency_histogram
+    assert hist is not None and len(hist.stable) == len(hist.canary) == BINS == len(hist.edges_ms) - 1
+    assert sum(hist.stable) == 3000 and sum(hist.canary) == 501
+    assert hist.edges_ms[0] >= hist.edges_ms[-1] / 1.2e4, "a 0 ms request does not stretch the scale"
+    heaviest = max(range(BINS), key=hist.canary.__getitem__)
+    assert hist.edges_ms[heaviest] <= 800 * 1.6 and hist.edges_ms[heaviest + 1] >= 800

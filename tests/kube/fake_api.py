@@ -115,6 +115,7 @@ class FakeCluster:
     pods: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     jobs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    configmaps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # (namespace, pod, container, previous) -> lines
     logs: dict[tuple[str, str, str, bool], list[LogLine]] = field(default_factory=dict)
     # (verb, resource, namespace) the service account may not do
@@ -250,6 +251,8 @@ _ROUTES = [
     ("log", re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")),
     ("events", re.compile(r"^/api/v1/namespaces/([^/]+)/events$")),
     ("job", re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/jobs/([^/]+)$")),
+    ("configmaps", re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps$")),
+    ("configmap", re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps/([^/]+)$")),
 ]
 
 # route -> (verb for GET, resource, group) as RBAC sees the request
@@ -259,6 +262,8 @@ _RBAC = {
     "log": ("get", "pods/log", ""),
     "events": ("list", "events", ""),
     "job": ("get", "jobs", "batch"),
+    "configmaps": ("list", "configmaps", ""),
+    "configmap": ("get", "configmaps", ""),
 }
 
 
@@ -292,6 +297,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
     def _dispatch(self, method: str) -> None:
         url = urlparse(self.path)
         query = parse_qs(url.query)
@@ -301,6 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
                 verb, resource, group = _RBAC[route]
                 if method == "POST":
                     verb = "create"
+                elif method == "DELETE":
+                    verb = "delete"
                 if (verb, resource, m.group(1)) in self.cluster.forbidden:
                     return self._forbidden(verb, resource, group, m.group(1))
                 handler = getattr(self, f"_{method.lower()}_{route}", None)
@@ -395,6 +405,48 @@ class _Handler(BaseHTTPRequestHandler):
         if "limitBytes" in query:
             data = data[: int(query["limitBytes"][0])]
         self._send(200, data, "text/plain")
+
+    # ConfigMaps: create (with generateName-free names), get, list by label, delete; creation
+    # time and a resourceVersion are set as the API server does.
+    def _post_configmaps(self, query: dict[str, list[str]], namespace: str) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        meta = body.setdefault("metadata", {})
+        meta.setdefault("namespace", namespace)
+        name = meta.get("name", "")
+        if (namespace, name) in self.cluster.configmaps:
+            return self._status(409, "AlreadyExists", f'configmaps "{name}" already exists', {"name": name})
+        size = len(json.dumps(body.get("data", {}))) + len(json.dumps(body.get("binaryData", {})))
+        if size > 1024 * 1024:
+            message = f'ConfigMap "{name}" is invalid: data: Too long: must have at most 1048576 bytes'
+            return self._status(422, "Invalid", message)
+        meta["creationTimestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        meta["resourceVersion"] = str(len(self.cluster.requests) + 1)
+        meta["uid"] = f"cm-{len(self.cluster.configmaps) + 1}"
+        body.setdefault("kind", "ConfigMap")
+        body.setdefault("apiVersion", "v1")
+        self.cluster.configmaps[(namespace, name)] = body
+        self._send(201, body)
+
+    def _get_configmaps(self, query: dict[str, list[str]], namespace: str) -> None:
+        matches = label_matcher(query.get("labelSelector", [""])[0])
+        items = [
+            cm
+            for (ns, _), cm in sorted(self.cluster.configmaps.items())
+            if ns == namespace and matches(cm["metadata"].get("labels", {}))
+        ]
+        self._send(200, {"kind": "ConfigMapList", "apiVersion": "v1", "metadata": {}, "items": items})
+
+    def _get_configmap(self, query: dict[str, list[str]], namespace: str, name: str) -> None:
+        cm = self.cluster.configmaps.get((namespace, name))
+        if cm is None:
+            return self._not_found("configmaps", name)
+        self._send(200, cm)
+
+    def _delete_configmap(self, query: dict[str, list[str]], namespace: str, name: str) -> None:
+        if self.cluster.configmaps.pop((namespace, name), None) is None:
+            return self._not_found("configmaps", name)
+        self._send(200, status_body(200, "", "deleted") | {"status": "Success"})
 
     def _get_events(self, query: dict[str, list[str]], namespace: str) -> None:
         matches = field_matcher(query.get("fieldSelector", [""])[0])

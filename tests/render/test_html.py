@@ -1,0 +1,125 @@
+"""The HTML report as text: complete, escaped, self-contained, bounded."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from job.model import Finding, TemplateStat
+from job.render.html import MAX_BYTES, content_security_policy, render_html
+from tests.render.cases import CASES, context, corpus_verdict, injected_verdict
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the text inside <script> and <style>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.raw: dict[str, list[str]] = {"script": [], "style": []}
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in = tag if tag in self.raw else None
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.raw[self._in].append(data)
+
+
+def elements(page: str) -> Elements:
+    parser = Elements()
+    parser.feed(page)
+    return parser
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_verdict_renders_a_complete_page(case: str) -> None:
+    verdict = corpus_verdict(CASES[case])
+    page = render_html(verdict, context(CASES[case]))
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert f'<span class="word">{verdict.verdict.upper()}</span>' in page
+    assert len(page.encode()) <= MAX_BYTES
+    for section in ("findings", "h-model", "activity", "latency", "pods", "templates", "sides"):
+        assert f'id="{section}"' in page, section
+    for finding in verdict.findings:
+        assert finding.kind in page
+
+
+def test_log_text_cannot_inject_markup_or_script(tmp_path: Path) -> None:
+    page = render_html(injected_verdict(tmp_path))
+    found = elements(page)
+    assert [t for t, _ in found.tags if t in ("img", "h1", "iframe", "object", "embed")] == []
+    assert [t for t, _ in found.tags].count("script") == 1, "only the page's own script"
+    for _tag, attrs in found.tags:
+        assert not [name for name in attrs if name.startswith("on") or name == "style"], attrs
+        for name in ("href", "src", "action", "formaction", "xlink:href"):
+            assert not (attrs.get(name) or "").strip().lower().startswith("javascript:"), (name, attrs)
+    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in page  # shown as text
+    assert "javascript:document.title" in page  # as text, never as a link
+
+
+def test_the_page_holds_only_its_own_hashed_style_and_script() -> None:
+    page = render_html(corpus_verdict(CASES["fail"]))
+    found = elements(page)
+    policy = content_security_policy()
+    assert f'content="{policy}"' in page.replace("&#x27;", "'")
+    for kind, directive in (("style", "style-src"), ("script", "script-src")):
+        [text] = found.raw[kind]
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert f"{directive} 'sha256-{digest}'" in policy
+    assert "default-src 'none'" in policy
+    # nothing is loaded from anywhere: no URL in any src/href but in-page anchors
+    for _tag, attrs in found.tags:
+        for name in ("src", "href", "action", "data", "xlink:href"):
+            value = attrs.get(name)
+            assert value is None or value.startswith("#"), (name, value)
+    assert not re.search(r"url\(|@import|https?://", "".join(found.raw["style"]))
+
+
+def test_the_template_diff_says_new_more_less_gone_with_copyable_ids() -> None:
+    verdict = corpus_verdict(CASES["fail"])
+    assert verdict.evidence is not None
+    base = dict(level="error", p_value=0.5, stable_rate=0.01, canary_rate=0.01)
+    verdict.evidence.templates = [
+        TemplateStat(id="1:error", template="new <NUM>", stable=0, canary=9, **base),  # type: ignore[arg-type]
+        TemplateStat(id="2:error", template="gone <NUM>", stable=9, canary=0, **base),  # type: ignore[arg-type]
+        TemplateStat(
+            id="3:error", template="more", stable=3, canary=30, ratio=10.0, significant=True, **base
+        ),  # type: ignore[arg-type]
+        TemplateStat(id="4:info", template="less", stable=30, canary=3, ratio=0.1, **base),  # type: ignore[arg-type]
+    ]
+    page = render_html(verdict)
+    rows = re.findall(r'<tr id="t-(\d)-\w+" class="lvl-\w+ chg-row-(\w+)">', page)
+    assert rows == [("1", "new"), ("3", "more"), ("2", "gone"), ("4", "less")]
+    for template_id in ("1:error", "2:error", "3:error", "4:info"):
+        assert f"<code>id: {template_id}</code>" in page
+
+
+def test_an_enormous_evidence_is_cut_to_the_size_limit() -> None:
+    verdict = corpus_verdict(CASES["fail"])
+    assert verdict.evidence is not None
+    verdict.evidence.templates = [
+        TemplateStat(
+            id=f"{i}:error",
+            template=f"t{i} " + "x" * 2000,
+            level="error",
+            stable=1,
+            canary=5,
+            examples=["y" * 5000] * 3,
+        )  # fmt: skip
+        for i in range(200)
+    ]
+    verdict.findings += [Finding("crash", "critical", "canary", "z" * 3000, 1, ["w" * 5000] * 2)] * 20
+    page = render_html(verdict)
+    assert len(page.encode()) <= MAX_BYTES
+    assert '<span class="word">FAIL</span>' in page
