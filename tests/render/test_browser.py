@@ -136,7 +136,8 @@ def test_the_page_fits_a_375_px_screen(tmp_path: Path) -> None:
     write(tmp_path, "narrow", page.replace("</body>", probe + "</body>"))
     frame = (
         '<!doctype html><html><body style="margin:0">'
-        '<iframe src="narrow.html" width="375" height="900" style="border:0;display:block"></iframe></body></html>'
+        '<iframe src="narrow.html" width="375" height="900" style="border:0;display:block"></iframe>'
+        "</body></html>"
     )
     shot = tmp_path / "phone.png"
     assert screenshot(write(tmp_path, "phone", frame), shot, 500, 900) == (500, 900)

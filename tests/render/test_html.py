@@ -116,7 +116,7 @@ def test_an_enormous_evidence_is_cut_to_the_size_limit() -> None:
             stable=1,
             canary=5,
             examples=["y" * 5000] * 3,
-        )  # fmt: skip
+        )
         for i in range(200)
     ]
     verdict.findings += [Finding("crash", "critical", "canary", "z" * 3000, 1, ["w" * 5000] * 2)] * 20
