@@ -436,6 +436,21 @@ def _report(verdict: Verdict, request: object, path: str | None) -> tuple[str | 
     help="On SIGTERM, seconds to keep serving with /readyz failing before closing the port.",
 )
 @click.option(
+    "--report-store",
+    type=click.Choice(["auto", "kube", "off"]),
+    default="auto",
+    envvar="ROLLOUTS_AI_REPORT_STORE",
+    show_default=True,
+    help="Keep each analysis' HTML report as a ConfigMap for GET /reports/<id> "
+    "(auto: in a pod or with KUBECONFIG set).",
+)
+@click.option(
+    "--public-url",
+    default=None,
+    envvar="ROLLOUTS_AI_PUBLIC_URL",
+    help="The Service's URL, for reportUrl in results [default: http://<the request's Host>].",
+)
+@click.option(
     "--analysis-function",
     default=None,
     hidden=True,
@@ -444,7 +459,8 @@ def _report(verdict: Verdict, request: object, path: str | None) -> tuple[str | 
 @metrics_options(selectors=False)
 @llm_options
 def serve(**kw: object) -> None:
-    """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics."""
+    """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics,
+    and GET /reports/<id> (the HTML report of an analysis)."""
     from job.errors import AnalysisError as StartError
     from job.options import build_metrics
     from job.serve import ServiceConfig
@@ -471,6 +487,8 @@ def serve(**kw: object) -> None:
         max_connections=int(kw["max_connections"]),  # type: ignore[call-overload]
         shutdown_grace=float(kw["shutdown_grace"]),  # type: ignore[arg-type]
         drain_seconds=float(kw["drain_seconds"]),  # type: ignore[arg-type]
+        report_store=str(kw["report_store"]),
+        public_url=kw["public_url"],  # type: ignore[arg-type]
     )
     analyze_fn = _load_function(str(kw["analysis_function"])) if kw["analysis_function"] else None
     try:
@@ -483,6 +501,50 @@ def serve(**kw: object) -> None:
             EXIT_USAGE,
         )
     sys.exit(code)
+
+
+@main.command()
+@click.option(
+    "--analysisrun", default=None, metavar="NAME", help="The AnalysisRun whose newest report to render."
+)
+@click.option("--id", "report_id", default=None, help="A report's id (the end of its reportUrl).")
+@click.option(
+    "--namespace", "-n", default=None, help="Namespace (default: the service account's or context's)."
+)
+@click.option(
+    "--output", "-o", "path", default=None, metavar="PATH.html", help="Write here [default: stdout]."
+)
+def report(analysisrun: str | None, report_id: str | None, namespace: str | None, path: str | None) -> None:
+    """Render the HTML report of a finished analysis from what the cluster keeps.
+
+    Exit codes: 0 written, 2 usage error, 4 no such report or the cluster could not be read.
+    """
+    from job.render.store import ReportStore
+
+    if bool(analysisrun) == bool(report_id):
+        _fail("give one of --analysisrun or --id", EXIT_USAGE)
+    try:
+        reports = ReportStore(namespace)
+        page = reports.find(analysisrun) if analysisrun else reports.load(str(report_id))
+    except AnalysisError as error:
+        _fail(f"could not read the report: {error}", EXIT_NOT_ANALYSED)
+    where = f"in namespace {namespace!r}" if namespace else "in the current namespace"
+    if page is None:
+        what = f"AnalysisRun {analysisrun!r}" if analysisrun else f"id {report_id!r}"
+        _fail(
+            f"no report of {what} {where}: it was never kept (was the analysis run with the report "
+            "RBAC of templates/?), or it expired or was deleted with its AnalysisRun",
+            EXIT_NOT_ANALYSED,
+        )
+    if not path:
+        click.echo(page, nl=False)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(page)
+    except OSError as error:
+        _fail(f"could not write {path}: {error.strerror or error}; choose a writable path", EXIT_USAGE)
+    click.echo(f"wrote {path}: open it in a browser", err=True)
 
 
 def _load_function(spec: str):  # type: ignore[no-untyped-def]

@@ -71,16 +71,19 @@ def compress(page: str) -> bytes:
 class ReportStore:
     """Reports as ConfigMaps in one namespace; `kube` is a factory so each call has a fresh deadline."""
 
-    def __init__(self, namespace: str | None = None, kube: Any = None) -> None:
+    def __init__(
+        self, namespace: str | None = None, kube: Any = None, deadline_seconds: float = STORE_DEADLINE_SECONDS
+    ) -> None:
         self._namespace = namespace
         self._kube_factory = kube
+        self._deadline = deadline_seconds
 
     def _kube(self) -> Kube:
         if self._kube_factory is not None:
             return self._kube_factory()  # type: ignore[no-any-return]
         from job.collect._kube_api import connect
 
-        return connect(self._namespace, deadline_seconds=STORE_DEADLINE_SECONDS)
+        return connect(self._namespace, deadline_seconds=self._deadline)
 
     def save(self, page: str, verdict: str, owner: Owner | None = None, report_id: str | None = None) -> str:
         """Store a page; returns its id. Raises AnalysisError (with the cause and the fix) on failure."""

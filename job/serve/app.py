@@ -40,6 +40,8 @@ from job.model import AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, 
 
 from .flight import DeadlineExceeded, Flights, Saturated
 from .params import MODEL_PARAM, RequestRejected, parse_body, parse_query, to_options
+from .reports import PREFIX as REPORTS_PREFIX
+from .reports import Reports, pick_store
 
 log = logging.getLogger("job.server")
 
@@ -75,6 +77,8 @@ class ServiceConfig:
     shutdown_grace: float = 30.0
     drain_seconds: float = 0.0
     metrics: MetricsConfig | None = None  # Prometheus and the canary config: server-side only
+    report_store: str = "auto"  # auto | kube | off: where HTML reports are kept (see serve/reports.py)
+    public_url: str | None = None  # the Service's URL, for reportUrl; else the request's Host
 
 
 @dataclass
@@ -108,6 +112,7 @@ class AnalysisFailed(Exception):
 class _Done:
     verdict: str
     body: bytes
+    report_id: str | None = None
 
 
 # ---------------------------------------------------------------- readiness
@@ -237,6 +242,7 @@ class App:
             )
             reachable.set_function(lambda: 0.0 if self._readiness.problem() else 1.0)
         self._token = _Token(config.token_file) if config.token_file else None
+        self.reports = Reports(pick_store(config.report_store), config.public_url)
         self._flights: Flights[AnalysisRequest, _Done] = Flights(
             self._run,
             max_concurrent=config.max_concurrent,
@@ -276,6 +282,8 @@ class App:
         content_length: int | None,
         read_body: Callable[[], bytes],
     ) -> Response:
+        if path.startswith(REPORTS_PREFIX):
+            return self.reports.answer(method, path, headers)
         if path not in _PATHS:
             return error_response(404, f"no such path {path!r}: use {', '.join(_PATHS)}")
         allowed = ("GET", "POST") if path == "/analyze" else ("GET",)
@@ -344,7 +352,11 @@ class App:
                 )
             return error_response(failed.status, str(failed))
         self.metrics.answers.labels(answer.how).inc()
-        return Response(200, answer.value.body, JSON_TYPE, {"X-Rollouts-AI-Answer": answer.how})
+        body = answer.value.body
+        url = self.reports.url(answer.value.report_id, headers) if answer.value.report_id else None
+        if url:  # the cached document is shared; the URL may differ per caller (Host)
+            body = json.dumps(json.loads(body) | {"reportUrl": url}, allow_nan=False).encode() + b"\n"
+        return Response(200, body, JSON_TYPE, {"X-Rollouts-AI-Answer": answer.how})
 
     def _request(
         self,
@@ -407,7 +419,7 @@ class App:
                 500, "internal", f"could not analyse (internal error, please report): {error!r}"
             ) from None
         body = encode_verdict(verdict)
-        return _Done(verdict.verdict, body)
+        return _Done(verdict.verdict, body, self.reports.keep(verdict, request))
 
     def _finished(self, seconds: float, done: _Done | None, error: BaseException | None) -> None:
         self.metrics.duration.observe(seconds)

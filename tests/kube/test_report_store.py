@@ -104,3 +104,30 @@ def test_the_job_keeps_its_report_on_the_analysisrun_and_says_how_to_open_it(
     )
     [event] = cluster.events
     assert "rollouts-ai-job report --analysisrun shop-7d9c-2-1" in event["message"]
+
+
+def test_the_report_command_renders_a_finished_analysisruns_report(
+    cluster: FakeCluster, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from job import cli
+
+    ReportStore().save(PAGE, "fail", Owner("shop-7d9c-2-1", RUN_UID))
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        cli.main, ["report", "--analysisrun", "shop-7d9c-2-1", "-n", NS, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == PAGE and str(out) in result.stderr
+
+    to_stdout = CliRunner().invoke(cli.main, ["report", "--analysisrun", "shop-7d9c-2-1", "-n", NS])
+    assert to_stdout.exit_code == 0 and to_stdout.stdout == PAGE
+
+    missing = CliRunner().invoke(cli.main, ["report", "--analysisrun", "other-run", "-n", NS, "-o", str(out)])
+    assert missing.exit_code == 4
+    assert "no report of AnalysisRun 'other-run' in namespace 'shop'" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+    neither = CliRunner().invoke(cli.main, ["report", "-n", NS])
+    assert neither.exit_code == 2 and "--analysisrun or --id" in neither.stderr

@@ -37,15 +37,20 @@ def recorded(cluster: FakeCluster) -> set[tuple[str, str, str]]:
     for method, path, _ in cluster.requests:
         route = next(name for name, pattern in _ROUTES if pattern.match(path))
         verb, resource, group = _RBAC[route]
-        calls.add(("create" if method == "POST" else verb, resource, group))
+        calls.add(({"POST": "create", "DELETE": "delete"}.get(method, verb), resource, group))
     return calls
 
 
 def declared_by_the_collectors() -> set[tuple[str, str, str]]:
-    """Every Permission(...) in job/collect/: the only Kubernetes calls an analysis makes."""
+    """Every Permission(...) in job/collect/ and the report store: the only Kubernetes calls the
+    service makes (an analysis, and keeping and serving its report)."""
     pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*[\w.]+(?:,\s*"(\w*)")?\s*\)')
     found = set()
-    for path in Path(PROJECT_ROOT / "job" / "collect").rglob("*.py"):
+    paths = [
+        *Path(PROJECT_ROOT / "job" / "collect").rglob("*.py"),
+        PROJECT_ROOT / "job" / "render" / "store.py",
+    ]
+    for path in paths:
         found |= {(verb, res, group or "") for verb, res, group in pattern.findall(path.read_text())}
     return found
 
@@ -68,10 +73,25 @@ def test_the_web_role_is_exactly_what_an_analysis_calls(cluster: FakeCluster) ->
             "lastTimestamp": ago(20),
         }
     )
+    # an expired report of an earlier analysis, which keeping the new one prunes
+    cluster.configmaps[(NS, "rollouts-ai-report-00000000aaaa")] = {
+        "metadata": {
+            "name": "rollouts-ai-report-00000000aaaa",
+            "namespace": NS,
+            "labels": {"rollouts-ai-job.argoproj.io/report": "true"},
+            "annotations": {"rollouts-ai-job.argoproj.io/expires": "2020-01-01T00:00:00Z"},
+        },
+        "binaryData": {},
+    }
     app = create_app(ServiceConfig(llm=LLMConfig(enabled=False), analysis_deadline=20))
-    response = app.handle("GET", f"/analyze?namespace={NS}&stableHash=s1&canaryHash=c1", {}, 0, bytes)
+    response = app.handle(
+        "GET", f"/analyze?namespace={NS}&stableHash=s1&canaryHash=c1", {"Host": "judge:8080"}, 0, bytes
+    )
     assert response.status == 200, response.body
-    assert json.loads(response.body)["verdict"] == "fail"  # the previous log's panic was read
+    document = json.loads(response.body)
+    assert document["verdict"] == "fail"  # the previous log's panic was read
+    page = app.handle("GET", document["reportUrl"].removeprefix("http://judge:8080"), {}, 0, bytes)
+    assert page.status == 200 and b"FAIL" in page.body
 
     calls = recorded(cluster)
     assert ("get", "pods/log", "") in calls and ("list", "events", "") in calls  # every read happened
