@@ -77,7 +77,7 @@ def test_a_report_made_by_one_replica_is_read_through_the_other(
 def test_a_missing_or_expired_report_is_a_clear_404(
     api: tuple[FakeCluster, Path], service_factory: Callable[..., Service]
 ) -> None:
-    cluster, kubeconfig = api
+    _cluster, kubeconfig = api
     service = service_factory("--no-llm", env={"KUBECONFIG": str(kubeconfig)}, real=True)
     missing = requests.get(f"{service.url}/reports/0123456789abcdef", timeout=10)
     assert missing.status_code == 404 and "no report '0123456789abcdef'" in missing.json()["error"]
