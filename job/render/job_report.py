@@ -40,11 +40,15 @@ def save_from_job(page: str, verdict: str, report_id: str | None = None) -> tupl
         kube = connect(namespace, deadline_seconds=PUBLISH_DEADLINE_SECONDS)
         target = _involved_object(kube, pod_name)
         owner = Owner(target.name, target.uid) if target.kind == "AnalysisRun" else None
-        report_id = ReportStore(kube.namespace, lambda: kube).save(page, verdict, owner, report_id)
+        # beside the AnalysisRun (an owner must share its namespace), which is also where its users look,
+        # even when Argo runs analysis Jobs in a namespace of their own
+        where = target.namespace or kube.namespace
+        store = ReportStore(where, deadline_seconds=PUBLISH_DEADLINE_SECONDS)
+        report_id = store.save(page, verdict, owner, report_id)
     except Exception as error:  # a report is a courtesy; the exit code is the verdict
         log.warning(f"could not store the HTML report in the cluster: {error}")
         return None, None
-    where = f"--analysisrun {owner.name}" if owner else f"--id {report_id}"
-    line = f"report: rollouts-ai-job report {where} -n {kube.namespace} -o report.html"
+    which = f"--analysisrun {owner.name}" if owner else f"--id {report_id}"
+    line = f"report: rollouts-ai-job report {which} -n {where} -o report.html"
     url = report_url(report_id)
     return report_id, f"{line} ({url})" if url else line
