@@ -29,7 +29,9 @@ log = logging.getLogger("job.cli")
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"rollouts-ai-job: {message}", err=True)
+    from job.evidence.redact import redact  # an error may quote a URL with a password in it
+
+    click.echo(f"rollouts-ai-job: {redact(message)}", err=True)
     sys.exit(code)
 
 

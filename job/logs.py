@@ -1,4 +1,7 @@
-"""The tool's own logs: one JSON object per line on stderr, quiet (warnings) by default."""
+"""The tool's own logs: one JSON object per line on stderr, quiet (warnings) by default.
+
+Every line is redacted as it is written: an error message may quote a URL with a password in it.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ class _JSONFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        from job.evidence.redact import redact  # loaded with the first log line, not at start-up
+
+        return redact(json.dumps(entry, default=str))
 
 
 def configure(level: str = "warning") -> None:

@@ -55,7 +55,7 @@ class Outcome:
     @classmethod
     def from_verdict(cls, verdict: Verdict, exit_code: int, report: str | None = None) -> Outcome:
         """`report` (where the HTML report is kept) follows the summary, before the findings."""
-        text = termination_message(verdict)
+        text = _redact(termination_message(verdict))
         if report:
             lines = text.split("\n")
             text = cut_to_bytes("\n".join([*lines[:2], report, *lines[2:]]), TERMINATION_LIMIT)
@@ -63,7 +63,15 @@ class Outcome:
 
     @classmethod
     def from_error(cls, message: str, exit_code: int) -> Outcome:
-        return cls("error", exit_code, cut_to_bytes(f"ERROR exit={exit_code}\n{message}", TERMINATION_LIMIT))
+        text = f"ERROR exit={exit_code}\n{_redact(message)}"
+        return cls("error", exit_code, cut_to_bytes(text, TERMINATION_LIMIT))
+
+
+def _redact(text: str) -> str:
+    """Shown to anyone who can read pods or Events: an error may quote a URL with a password."""
+    from job.evidence.redact import redact
+
+    return redact(text)
 
 
 def write_termination_message(outcome: Outcome, path: str | None) -> bool:

@@ -33,21 +33,26 @@ from job.evidence.secret_rules import (
 __all__ = ["REDACTED", "redact", "redact_lines"]
 
 # ---------------------------------------------------------------- private keys (PEM)
-_PEM_BEGIN = r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----"  # [private-key]
-_PEM_END = re.compile(r"-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----", re.IGNORECASE)
+_PEM_BEGIN = r"-----BEGIN[ A-Z0-9_-]{0,100}?PRIVATE KEY(?: BLOCK)?-----"  # [private-key]
+_PEM_END = re.compile(r"-----END[ A-Z0-9_-]{0,100}?PRIVATE KEY(?: BLOCK)?-----", re.IGNORECASE)
 # one line: the body up to the END marker, or up to the end of a JSON string ("...\n...") or line
 _PEM_ONE_LINE = re.compile(
     "(" + _PEM_BEGIN + r")(?:[^\"]*?(" + _PEM_END.pattern + r")|[^\"]*?(?=\"|$))", re.IGNORECASE
 )
-_PEM_OPEN_AT_END = re.compile(_PEM_BEGIN + r"[^\"]*$", re.IGNORECASE)
+# a block that goes on after this line: its last BEGIN has no END after it (nor the end of a string)
+_PEM_OPEN_AT_END = re.compile(_PEM_BEGIN + r"(?:(?!-----END)[^\"])*$", re.IGNORECASE)
 # a body line of a PEM block: base64 (64 or 76 characters a line, the last one shorter), an RFC 1421
-# header ("Proc-Type: 4,ENCRYPTED", PGP's "Version: ..."), or long base64 after a log prefix
+# header ("Proc-Type: 4,ENCRYPTED", PGP's "Version: ..."), or long base64 after a log prefix. A short
+# line with `=` padding is the last one of a body
 _PEM_BODY = re.compile(
-    r"^\s*(?:[A-Za-z0-9+/=]{16,}|(?:Proc-Type|DEK-Info|Comment|Version|Hash|Charset|Content-Domain): .*)\s*$"
+    r"^\s*(?:[A-Za-z0-9+/=]{16,}|[A-Za-z0-9+/]{1,15}={1,2}"
+    r"|(?:Proc-Type|DEK-Info|Comment|Version|Hash|Charset|Content-Domain): .*)\s*$"
     r"|^(.*\s)[A-Za-z0-9+/]{16,}={0,2}\s*$"
 )
-# a short line may be the last of the body, if the END line follows
-_PEM_SHORT = re.compile(r"^\s*[A-Za-z0-9+/]{1,15}={0,2}\s*$")
+# the last body line of a block cut short, glued to what followed it (a closing quote, a field)
+_PEM_TAIL = re.compile(r"^\s*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,2})(?=[\"'`,;)\]}\s])")
+# a short line without padding may be the last of the body, if the END line follows
+_PEM_SHORT = re.compile(r"^\s*[A-Za-z0-9+/]{1,15}\s*$")
 PEM_MAX_LINES = 1000  # a block longer than this is no key: stop treating lines as its body
 _PEM_KEYWORD = "-----begin"
 
@@ -145,6 +150,11 @@ def redact(text: str) -> str:
     return _apply(text, found) if found else text
 
 
+def _opened(line: str) -> int:
+    """PEM_MAX_LINES when a private key block begins in `line` and goes on after it, else 0."""
+    return PEM_MAX_LINES if "-----" in line and _PEM_OPEN_AT_END.search(line) is not None else 0
+
+
 def redact_lines(lines: Iterable[str]) -> Iterator[str]:
     """Each line redacted, one out per line in. Lines inside a PEM private key block (which
     begins on one line and ends lines later) become an indented "[REDACTED]", so the block stays
@@ -161,7 +171,8 @@ def redact_lines(lines: Iterable[str]) -> Iterator[str]:
                     yield "  " + REDACTED
                 pem_left, held = 0, None
                 rest = line[end.end() :]
-                yield "  " + REDACTED + end.group(0) + (redact(rest) if rest else "")
+                yield "  " + REDACTED + end.group(0) + redact(rest)
+                pem_left = _opened(rest)  # "-----END ...----- -----BEGIN ...-----": the next block
                 continue
             if held is None:
                 body = _PEM_BODY.match(line)
@@ -173,6 +184,12 @@ def redact_lines(lines: Iterable[str]) -> Iterator[str]:
                 if _PEM_SHORT.match(line) is not None:
                     held = line
                     continue
+                tail = _PEM_TAIL.match(line)
+                if tail is not None:
+                    rest = line[tail.end() :]
+                    yield "  " + REDACTED + redact(rest)
+                    pem_left = _opened(rest)
+                    continue
             pem_left = 0  # the block was cut short: the lines are ordinary again
             if held is not None:
                 yield redact(held)
@@ -182,8 +199,7 @@ def redact_lines(lines: Iterable[str]) -> Iterator[str]:
         if not found:
             yield line
             continue
-        if "-----" in line and _PEM_OPEN_AT_END.search(line) is not None and _PEM_END.search(line) is None:
-            pem_left = PEM_MAX_LINES
+        pem_left = _opened(line)
         yield _apply(line, found)
     if held is not None:
         yield redact(held)

@@ -49,15 +49,15 @@ FREE_TEXT_NAMES = frozenset(("secret", "password", "passwd", "token", "api key",
                              "private key"))  # fmt: skip
 _NAME_CHARS = r"[A-Za-z0-9_.-]"
 # after the name: its closing quote, `=` or `:`, then a value (quoted, escaped-quoted inside a JSON
-# string, or bare up to a separator) that is not already redacted nor an auth scheme (the header
-# rules keep the scheme)
+# string, or bare up to a separator) that is not already redacted, an auth scheme (the header rules
+# keep the scheme) nor a flag (MySQL's "Access denied ... (using password: YES)")
 ASSIGNED = re.compile(
     r"""(?!""" + _NAME_CHARS + r""")\\?["']?[ \t]*[=:][ \t]*"""
-    r"""(?!\[REDACTED\]|(?:Bearer|Basic|Token|Digest|Negotiate|NTLM)\s)"""
-    r"""(?P<value>"(?:\\.|[^"\\])*"|'[^']*'|\\"(?:(?!\\").)*\\"|[^\s&,;"'})\]\\<>]+)""",
+    r"""(?!\[REDACTED\]|(?:Bearer|Basic|Token|Digest|Negotiate|NTLM)\s|(?:yes|no|true|false|null|none|nil)\b)"""
+    r"""(?P<value>"(?:\\.|[^"\\])*"|'[^'"\\]*'|\\"(?:(?!\\")[^"])*\\"|[^\s&,;"'})\]\\<>]+)""",
     re.IGNORECASE,
 )
-XML_VALUE = re.compile(r"(?!" + _NAME_CHARS + r")>(?P<value>[^<]+)</")
+XML_VALUE = re.compile(r"(?!" + _NAME_CHARS + r")>(?P<value>[^<\"\\]+)</")
 FREE_TEXT_VALUE = re.compile(
     r"(?!" + _NAME_CHARS + r")(?: (?:is|was|of \S+))?[ \t]+(?!\[REDACTED\])"
     r"(?P<value>(?=[A-Za-z0-9+/=_.~-]*[0-9+/])(?=[A-Za-z0-9+/=_.~-]*[A-Za-z])[A-Za-z0-9+/=_.~-]{8,})"
@@ -125,10 +125,10 @@ RULES: tuple[Rule, ...] = (
           r"\1\2" + REDACTED, _I),
     # credentials in URLs: scheme://user:password@host (also redis://:password@host)
     _rule("url-credentials", "://",
-          r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*):[^@\s/]+@", r"\1:" + REDACTED + "@"),
+          r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"'\\]*):[^@\s/\"'\\]+@", r"\1:" + REDACTED + "@"),
     # Go MySQL driver DSN: user:password@tcp(host:3306)/db
     _rule("mysql-dsn", "@tcp( @unix( @udp(",
-          r"\b([\w.-]+):[^@\s:/]+@(?=(?:tcp|unix|udp)\()", r"\1:" + REDACTED + "@"),
+          r"\b([\w.-]+):[^@\s:/\"'\\]+@(?=(?:tcp|unix|udp)\()", r"\1:" + REDACTED + "@"),
     # curl -u user:password  [curl-auth-user]
     _rule("curl-user", "curl",
           r"(\bcurl\b.*?\s(?:-u|--user)[ =]['\"]?[^\s:'\"]+):[^\s'\"]+", r"\1:" + REDACTED),

@@ -14,6 +14,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 
+from job.evidence.redact import redact
 from job.judge.backends import BackendError, ChatRequest, Reply, make_backend, ping
 from job.judge.grounding import ground
 from job.judge.prompt import (
@@ -75,7 +76,7 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
     try:
         reply = _call_with_retries(request, cfg, deadline)
     except BackendError as error:
-        result.error = str(error)
+        result.error = redact(str(error))  # it may quote the server's URL, with a password
         result.duration_ms = _ms_since(started)
         log.warning("model not consulted", extra={"fields": {"error": result.error}})
         return ModelAnswer(result=result, error=result.error)

@@ -36,6 +36,7 @@ from prometheus_client import (
 
 from job import report
 from job.errors import AnalysisError, InputError
+from job.evidence.redact import redact
 from job.model import AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, Verdict
 
 from .flight import DeadlineExceeded, Flights, Saturated
@@ -96,7 +97,8 @@ def json_response(
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return json_response(status, {"error": message, "status": status}, headers)
+    # Argo keeps the message in the AnalysisRun: an error may quote a URL with a password in it
+    return json_response(status, {"error": redact(message), "status": status}, headers)
 
 
 class AnalysisFailed(Exception):

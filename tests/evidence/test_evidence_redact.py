@@ -1,6 +1,10 @@
+import json
+from collections.abc import Callable
+
 import pytest
 
-from job.evidence.redact import REDACTED, redact
+from job.evidence.redact import REDACTED, redact, redact_lines
+from job.model import Evidence
 
 SECRETS = [
     ("Authorization: Bearer abcdef1234567890xyz", "Authorization: Bearer [REDACTED]", "abcdef1234567890xyz"),
@@ -59,3 +63,74 @@ def test_private_key_block_is_redacted_even_when_cut() -> None:
 def test_ordinary_text_is_untouched(text: str) -> None:
     assert redact(text) == text
     assert REDACTED not in redact(text)
+
+
+# ---------------------------------------------------------------- lines as they are read
+BODY = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun", "VTLw7onLRnrq0/IzW7yWR7Qk"]
+
+
+def test_a_pem_block_over_lines_is_redacted_whole_one_line_out_per_line_in() -> None:
+    lines = [
+        "ERROR bad key: -----BEGIN RSA PRIVATE KEY-----",
+        *BODY,
+        "Ab1=",
+        "-----END RSA PRIVATE KEY-----",
+        "next",
+    ]
+    out = list(redact_lines(lines))
+    assert len(out) == len(lines) and out[-1] == "next"
+    assert out[0] == "ERROR bad key: -----BEGIN RSA PRIVATE KEY-----[REDACTED]"
+    assert out[1:5] == ["  [REDACTED]"] * 3 + ["  [REDACTED]-----END RSA PRIVATE KEY-----"]  # one event
+
+
+def test_a_block_cut_short_gives_back_the_lines_after_it(evidence_of: Callable[[str, str], Evidence]) -> None:
+    """No END line (the log was cut): the block ends at the first line that is not base64, so a
+    crash printed right after a key is still a crash."""
+    out = list(
+        redact_lines(["-----BEGIN OPENSSH PRIVATE KEY-----", BODY[0], "Ab1x", "panic: boom", "Killed"])
+    )
+    assert out == [
+        "-----BEGIN OPENSSH PRIVATE KEY-----[REDACTED]",
+        "  [REDACTED]",
+        "Ab1x",
+        "panic: boom",
+        "Killed",
+    ]
+    canary = "\n".join(
+        ["-----BEGIN OPENSSH PRIVATE KEY-----", *BODY, "panic: boom", "goroutine 1 [running]:"]
+    )
+    evidence = evidence_of("ok\n" * 50, canary)
+    assert evidence.canary.crashes == 1
+
+
+def test_a_block_after_another_on_the_same_line_is_redacted_too() -> None:
+    begin, end = "-----BEGIN EC PRIVATE KEY-----", "-----END EC PRIVATE KEY-----"
+    lines = [begin, BODY[0], f"{end} {begin}", BODY[1], end]
+    assert not any(part in line for line in redact_lines(lines) for part in BODY)
+
+
+def test_a_key_inside_a_json_string_keeps_the_line_json() -> None:
+    record = {"level": "error", "status": 500, "key": "-----BEGIN PRIVATE KEY-----\n" + BODY[0],
+              "dsn": "postgres://app:s3cr3t@db/x", "note": "Bearer abcdef123456 and a@b"}  # fmt: skip
+    line = json.dumps(record)
+    [out] = redact_lines([line])
+    record = json.loads(out)  # still JSON: no rule reaches over a quote
+    assert (record["level"], record["status"]) == ("error", 500)
+    assert BODY[0] not in out and "s3cr3t" not in out and "abcdef123456" not in out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I0501 12:00:29.000029   3 controller.go:119] Synced auth key=default/auth-35210",
+        "Access denied for user 'shop'@'localhost' (using password: YES)",
+        "passwords_checked=3 bypass=on oauth=google token_count=12 max_tokens=512",
+        "Basic auth failed for user bob",
+        "digest sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945 pulled",
+        "request 3fa85f64-5717-4562-b3fc-2c963f66afa6 done in 12ms",
+        "GET /api/orders?page=2&sort=asc HTTP/1.1 200",
+        "-----BEGIN CERTIFICATE----- is public, not a secret",
+    ],
+)
+def test_ordinary_log_lines_pass_unchanged(line: str) -> None:
+    assert list(redact_lines([line])) == [line]
