@@ -43,6 +43,17 @@ def _insert(line: str, text: str, where: int) -> str:
     return " ".join([*words[:at], text, *words[at:]])
 
 
+def _placed(placed: list[tuple[tuple[str, int], int, int]]) -> tuple[list[str], list[str]]:
+    """The canary's real lines with the secrets placed in them, and the parts that must not leak."""
+    lines = list(CANARY)
+    hidden: list[str] = []
+    for (kind, seed), row, where in placed:
+        text, parts = KINDS[kind].make(random.Random(seed))
+        lines[row] = _insert(lines[row], text, where)
+        hidden += parts
+    return lines, hidden
+
+
 secrets = st.tuples(st.sampled_from(sorted(KINDS)), st.integers(0, 2**32))
 # (kind and seed, line, word position): one secret a line, so no secret splits another from its name
 PLACED = st.tuples(secrets, st.integers(0, len(CANARY) - 1), st.integers(0, 40))
@@ -51,12 +62,7 @@ PLACED = st.tuples(secrets, st.integers(0, len(CANARY) - 1), st.integers(0, 40))
 @settings(PROPERTY, max_examples=200)
 @given(placed=st.lists(PLACED, min_size=1, max_size=4, unique_by=lambda p: p[1]))
 def test_a_secret_anywhere_in_a_real_line_is_redacted(placed: list[tuple[tuple[str, int], int, int]]) -> None:
-    lines = list(CANARY)
-    hidden: list[str] = []
-    for (kind, seed), row, where in placed:
-        text, parts = KINDS[kind].make(random.Random(seed))
-        lines[row] = _insert(lines[row], text, where)
-        hidden += parts
+    lines, hidden = _placed(placed)
     out = "\n".join(redact_lines("\n".join(lines).split("\n")))
     for part in hidden:
         assert leaked({"lines": out}, part) == []
@@ -71,12 +77,7 @@ def test_a_secret_anywhere_in_a_real_line_is_redacted(placed: list[tuple[tuple[s
 def test_no_secret_in_any_output_and_a_failing_canary_never_passes(
     placed: list[tuple[tuple[str, int], int, int]], failure: str, fmt: int
 ) -> None:
-    lines = list(CANARY)
-    hidden: list[str] = []
-    for (kind, seed), row, where in placed:
-        text, parts = KINDS[kind].make(random.Random(seed))
-        lines[row] = _insert(lines[row], text, where)
-        hidden += parts
+    lines, hidden = _placed(placed)
     rng = random.Random(len(hidden))
     if failure == "5xx":  # a burst of HTTP 500s, each carrying a secret of the first kind
         kind = placed[0][0][0]
