@@ -1,8 +1,8 @@
 """Every output of one analysis, as text, so tests can assert a secret reached none of them.
 
 In process (fast, for the corpus and the property tests): the JSON result, the text report, the
-prompt the model would get (build_prompt), the termination message and the Event message built
-from it, and the tool's own JSON log lines at debug level. `cli_outputs` runs the real command
+HTML report, the prompt the model would get (build_prompt), the termination message and the Event
+message built from it, and the tool's own JSON log lines at debug level. `cli_outputs` runs the real command
 with a fake model and a fake API server, for the same outputs as a user and Argo see them.
 """
 
@@ -19,6 +19,7 @@ from job.judge.prompt import build_prompt
 from job.logs import configure
 from job.model import LLMConfig, LogStream, SideSnapshot, Snapshot
 from job.publish import EVENT_MESSAGE_LIMIT, Outcome
+from job.render.html import render_html
 from job.report import cut_to_bytes, render
 
 EXIT_CODES = {"pass": 0, "fail": 1, "inconclusive": 3}
@@ -59,6 +60,7 @@ def outputs(stable: str | bytes, canary: str | bytes) -> dict[str, str]:
         result = {
             "json": render(verdict, "json"),
             "text": render(verdict, "text"),
+            "html report": render_html(verdict),
             "prompt": prompt.system + "\n" + prompt.user,
             "termination message": outcome.text,
             "event message": cut_to_bytes(outcome.text, EVENT_MESSAGE_LIMIT),
