@@ -2,7 +2,9 @@
 
 The image is run the way the Job template runs it: non-root, read-only root filesystem with a
 tmpfs on /tmp, no network, no capabilities. The base image is built locally (debootstrap) and
-reused between runs, so no registry is needed. Skips only where podman cannot run.
+reused between runs, so no registry is needed. Then: what the image holds (its exported
+filesystem), its SBOM, that a second build gives the same digest, and that the docs' `podman run`
+example works as written. Skips only where podman cannot run.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ import functools
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
+import stat
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -27,12 +33,20 @@ ROOT = Path(__file__).resolve().parents[2]
 PODMAN = str(ROOT / "scripts" / "podman.sh")
 # Its own name per checkout: test runs in other clones never replace or delete this one.
 IMAGE = f"localhost/rollouts-ai-job-smoke:{__version__}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
-LOCAL_BASE = "localhost/rollouts-ai-job-base:bookworm"
-LOCKED_DOWN = [
-    "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp:rw,size=64m,mode=1777",
-    "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-]  # fmt: skip
-TMP_MARKER = "--- files left in /tmp:"
+SBOM = ROOT / "dist" / f"{IMAGE.rsplit(':', 1)[0].rsplit('/', 1)[-1]}-{__version__}.cdx.json"
+# Read-only root, no network, no capabilities; /tmp is a tmpfs (LOCKED_DOWN) or a given directory.
+READ_ONLY = [
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "--read-only",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+]
+LOCKED_DOWN = [*READ_ONLY, "--tmpfs", "/tmp:rw,size=64m,mode=1777"]
 
 
 def _podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -48,9 +62,9 @@ def _why_podman_cannot_run() -> str | None:
     return None
 
 
-def _run_script(name: str, env: dict[str, str], timeout: float) -> str:
+def _run_script(name: str, env: dict[str, str], timeout: float, *args: str) -> str:
     done = subprocess.run(
-        [str(ROOT / "scripts" / name)], cwd=ROOT, env=env, capture_output=True, text=True,
+        [str(ROOT / "scripts" / name), *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=timeout, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -58,17 +72,21 @@ def _run_script(name: str, env: dict[str, str], timeout: float) -> str:
     return done.stdout
 
 
+def _build_env(image: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHON": sys.executable, "IMAGE": image, "ENGINE": "podman"}
+    if not env.get("BASE_IMAGE"):
+        # Minutes the first time (debootstrap), then reused from podman's storage.
+        _run_script("make-base-image.sh", env, timeout=1800)
+        env["BASE_IMAGE"] = _run_script("make-base-image.sh", env, 60, "--tag").strip()
+    return env
+
+
 @pytest.fixture(scope="module")
 def image() -> str:
     reason = _why_podman_cannot_run()
     if reason:
         pytest.skip(reason)
-    env = {**os.environ, "PYTHON": sys.executable, "IMAGE": IMAGE, "ENGINE": "podman"}
-    if not env.get("BASE_IMAGE"):
-        # Minutes the first time (debootstrap), then reused from podman's storage.
-        _run_script("make-base-image.sh", env, timeout=1800)
-        env["BASE_IMAGE"] = LOCAL_BASE
-    print(_run_script("build-image.sh", env, timeout=1800))
+    print(_run_script("build-image.sh", _build_env(IMAGE), timeout=1800))
     return IMAGE
 
 
@@ -83,10 +101,13 @@ def test_image_runs_as_numeric_non_root_user_with_oci_labels(image: str) -> None
     assert config["User"] == "65532:65532"
     assert config["Entrypoint"] == ["rollouts-ai-job"]
     assert "HOME=/tmp" in config["Env"]
+    assert "8080/tcp" in config["ExposedPorts"] and config["StopSignal"] == "SIGTERM"
     labels = config["Labels"]
     assert labels["org.opencontainers.image.version"] == __version__
     assert labels["org.opencontainers.image.title"] == "rollouts-ai-job"
-    assert labels["org.opencontainers.image.revision"] != "unknown"
+    revision = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert labels["org.opencontainers.image.revision"] == revision.strip()
+    assert labels["org.opencontainers.image.source"].strip() != ""
 
 
 @pytest.mark.parametrize("user", [[], ["--user", "1000650000:0"]], ids=["image-user", "arbitrary-uid"])
@@ -102,15 +123,108 @@ def test_help_lists_the_analyze_command(image: str) -> None:
     assert "analyze" in done.stdout
 
 
-def test_final_stage_has_no_compilers_installer_or_build_leftovers(image: str) -> None:
-    probe = (
-        "for tool in gcc cc c++ make; do command -v $tool; done;"
-        " ls /opt/venv/bin/pip* /wheelhouse /tmp/tools /root/.cache/pip 2>/dev/null;"
-        " find /opt/venv -name '*.whl'; true"
+@functools.cache
+def _exported(image: str) -> dict[str, tarfile.TarInfo]:
+    """Every path in the image's filesystem, from `podman export` of a container never started."""
+    created = _podman("create", image)
+    assert created.returncode == 0, created.stderr
+    container = created.stdout.strip()
+    try:
+        with (
+            subprocess.Popen([PODMAN, "export", container], stdout=subprocess.PIPE) as export,
+            tarfile.open(fileobj=export.stdout, mode="r|") as archive,
+        ):
+            members = {"/" + m.name.removeprefix("./").lstrip("/"): m for m in archive}
+        assert export.returncode == 0
+    finally:
+        _podman("rm", "--force", container)
+    return members
+
+
+def test_runtime_holds_no_shell_package_manager_installer_or_setuid_file(image: str) -> None:
+    files = _exported(image)
+    commands = {Path(path).name for path in files if Path(path).parent.name in ("bin", "sbin")}
+    assert {
+        "sh",
+        "bash",
+        "dash",
+        "apt",
+        "apt-get",
+        "dpkg",
+        "perl",
+        "openssl",
+        "gcc",
+        "cc",
+        "make",
+    }.isdisjoint(commands), sorted(commands)
+    privileged = [p for p, m in files.items() if m.isfile() and m.mode & (stat.S_ISUID | stat.S_ISGID)]
+    assert privileged == []
+    unwanted = re.compile(
+        r"/ensurepip(/|$)|site-packages/(pip|aiohttp|aiohttp_retry|yarl|multidict|frozenlist)(/|$)"
+        r"|/wheelhouse(/|$)|\.whl$|^/tmp/."
     )
-    done = _podman(*LOCKED_DOWN, "--entrypoint", "sh", image, "-c", probe)
+    assert [p for p in files if unwanted.search(p)] == []
+    assert "/opt/venv/bin/rollouts-ai-job" in files and "/tmp" in files
+
+
+def test_bytecode_is_compiled_unchecked_hash_so_a_read_only_root_never_recompiles(image: str) -> None:
+    pycs = [p for p in _exported(image) if p.endswith(".pyc")]
+    assert len(pycs) > 1000
+    done = _podman(*LOCKED_DOWN, "--entrypoint", "/opt/venv/bin/python", image, "-c", _PYC_FLAGS, *pycs[::50])
     assert done.returncode == 0, done.stderr
-    assert done.stdout == ""
+    assert set(done.stdout.split()) == {"3"}  # PEP 552: hash-based (1) and check_source off (2 unset)
+
+
+_PYC_FLAGS = """
+import sys
+for path in sys.argv[1:]:
+    with open(path, "rb") as pyc:
+        print(int.from_bytes(pyc.read(8)[4:8], "little") | 2)
+"""
+
+
+def test_sbom_lists_what_the_image_holds_as_the_lock_pins_it(image: str) -> None:
+    bom = json.loads(SBOM.read_text())
+    assert bom["bomFormat"] == "CycloneDX" and bom["metadata"]["component"]["version"] == __version__
+    pinned = {c["name"].lower().replace("_", "-"): c["version"] for c in bom["components"]}
+    lock = dict(
+        line.lower().replace("_", "-").split("==")
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    held = _podman(*LOCKED_DOWN, "--entrypoint", "/opt/venv/bin/python", image, "-c", _HELD)
+    assert held.returncode == 0, held.stderr
+    assert pinned == {name: lock[name] for name in held.stdout.split()}
+    assert "aiohttp" not in pinned and "kubernetes" in pinned
+
+
+_HELD = """
+import importlib.metadata as m
+names = {d.metadata["Name"].lower().replace("_", "-") for d in m.distributions()}
+print("\\n".join(sorted(names - {"rollouts-ai-job"})))
+"""
+
+
+def test_a_second_build_of_the_commit_gives_the_same_digest(image: str) -> None:
+    again = f"{IMAGE}-again"
+    print(_run_script("build-image.sh", {**_build_env(again), "SBOM": "none"}, timeout=1800))
+    try:
+        first, second = _inspect(image), _inspect(again)
+        assert second["RootFS"]["Layers"] == first["RootFS"]["Layers"]
+        assert second["Id"] == first["Id"]
+    finally:
+        _podman("rmi", again)
+
+
+def test_the_docs_podman_run_example_works_as_written(image: str) -> None:
+    page = (ROOT / "docs" / "image.md").read_text()
+    command = re.search(r"^podman run .*?(?<!\\)$", page, re.M | re.S)
+    assert command, "docs/image.md has no `podman run` example"
+    argv = shlex.split(command.group(0).replace("\\\n", " ").replace('"$PWD', f'"{ROOT}'))
+    argv = [IMAGE if arg == f"rollouts-ai-job:{__version__}" else arg for arg in argv]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)  # plain podman
+    assert done.returncode == 1, done.stderr  # canary-bad.log: fail
+    assert "fail" in done.stdout.lower()
 
 
 DEMO_LOGS = ROOT / "examples" / "rollouts-demo"
@@ -135,24 +249,22 @@ def _engine_missing_on_host() -> str | None:
     ("canary", "exit_code", "verdict"), [("canary-bad.log", 1, "fail"), ("canary-good.log", 0, "pass")]
 )
 def test_analyze_sample_logs_offline_read_only_and_writes_nothing(
-    image: str, canary: str, exit_code: int, verdict: str
+    image: str, canary: str, exit_code: int, verdict: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     reason = _engine_missing_on_host()
     if reason:
         pytest.xfail(reason)
-    script = (
-        "rollouts-ai-job analyze --no-llm --output json"
-        f" --stable-logs /logs/stable.log --canary-logs /logs/{canary};"
-        f' rc=$?; echo "{TMP_MARKER}" >&2; find /tmp -mindepth 1 >&2; exit $rc'
-    )
-    done = _podman(*LOCKED_DOWN, "-v", f"{DEMO_LOGS}:/logs:ro", "--entrypoint", "sh", image, "-c", script)
-    diagnostics, _, left_in_tmp = done.stderr.partition(TMP_MARKER)
-    assert done.returncode == exit_code, diagnostics
+    tmp = tmp_path_factory.mktemp("tmp")
+    tmp.chmod(0o1777)  # the image's user writes there, like an emptyDir
+    analyze = ["analyze", "--no-llm", "--output", "json", "--stable-logs", "/logs/stable.log"]
+    mounts = ["-v", f"{tmp}:/tmp:rw", "-v", f"{DEMO_LOGS}:/logs:ro"]
+    done = _podman(*READ_ONLY, *mounts, image, *analyze, "--canary-logs", f"/logs/{canary}")
+    assert done.returncode == exit_code, done.stderr
     result = json.loads(done.stdout)
     assert result["verdict"] == verdict
     assert result["version"] == __version__
-    # drain3 and everything else keep state in memory: not even the tmpfs is written.
-    assert left_in_tmp.strip() == ""
+    # drain3 and everything else keep state in memory: not even /tmp is written.
+    assert list(tmp.iterdir()) == []
 
 
 _GET_HEALTHZ = """
@@ -189,3 +301,23 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(image: str) -> None:
         assert state.stdout.strip() == "0", _podman("logs", name).stderr
     finally:
         _podman("rm", "--force", name)
+
+
+def test_the_local_base_is_patched_from_updates_and_security(image: str) -> None:
+    if os.environ.get("BASE_IMAGE"):
+        pytest.skip(f"BASE_IMAGE={os.environ['BASE_IMAGE']} was given; its patching is its maker's")
+    base = _run_script("make-base-image.sh", dict(os.environ), 60, "--tag").strip()
+    sources = _podman(
+        "run", "--rm", "--network", "none", "--entrypoint", "cat", base, "/etc/apt/sources.list"
+    )
+    assert sources.returncode == 0, sources.stderr
+    suites = {line.split()[2] for line in sources.stdout.splitlines() if line.startswith("deb ")}
+    assert suites == {"bookworm", "bookworm-updates", "bookworm-security"}
+    # the runtime records the Debian packages its files came from, at the base's (patched) versions
+    base_ssl = _podman(
+        "run", "--rm", "--network", "none", "--entrypoint", "dpkg-query", base, "-W", "libssl3"
+    )
+    read = "print(open('/var/lib/dpkg/status.d/libssl3').read())"
+    recorded = _podman(*LOCKED_DOWN, "--entrypoint", "/opt/venv/bin/python", image, "-c", read)
+    assert recorded.returncode == 0, recorded.stderr
+    assert f"Version: {base_ssl.stdout.split()[1]}" in recorded.stdout.splitlines()
