@@ -187,6 +187,8 @@ class DurationStats:
     p90_ms: float
     p99_ms: float
     mean_ms: float
+    p999_ms: float = 0.0
+    max_ms: float = 0.0
 
 
 @dataclass
@@ -285,6 +287,12 @@ class Evidence:
     # one-sided p-value that more canary durations than the expected 10% exceed the stable p90
     latency_p_value: float | None = None
     canary_above_stable_p90: float | None = None  # that share of canary durations
+    # the tail: share of canary durations above the stable p99 (its max below 100 durations), the
+    # share expected there if the canary were like the stable, and the one-sided exact binomial p
+    tail_threshold_ms: float | None = None
+    canary_above_stable_tail: float | None = None
+    tail_expected_share: float | None = None
+    tail_p_value: float | None = None
     alpha: float = 0.01  # family-wise significance level (Bonferroni over tested_templates)
     activity: Activity | None = None  # per-slice activity of both sides; None when lines carry no times
     latency_histogram: LatencyHistogram | None = None  # None when no side logs durations

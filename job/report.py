@@ -9,6 +9,13 @@ from typing import Any
 from job.model import Verdict
 
 TERMINATION_LIMIT = 4096  # bytes Kubernetes keeps of /dev/termination-log
+_LATENCY_ROWS = (
+    ("p50_ms", "p50"),
+    ("p90_ms", "p90"),
+    ("p99_ms", "p99"),
+    ("p999_ms", "p99.9"),
+    ("max_ms", "max"),
+)
 _KEY_ORDER = ("verdict", "score", "confidence", "summary", "findings", "evidence", "llm", "version", "mode")
 
 # The `compact` object: what the web AnalysisTemplate selects (jsonPath "{$.compact}"), so what
@@ -133,10 +140,10 @@ def _text(verdict: Verdict) -> str:
             ("crashes", s.crashes, c.crashes),
             ("templates", s.templates, c.templates),
         ]
-        for name in ("p50_ms", "p90_ms", "p99_ms"):
+        for name, label in _LATENCY_ROWS:
             rows.append(
                 (
-                    f"latency {name.replace('_', ' ')}",
+                    f"latency {label} ms",
                     f"{getattr(s.durations, name):.1f}" if s.durations else "-",
                     f"{getattr(c.durations, name):.1f}" if c.durations else "-",
                 )

@@ -11,7 +11,9 @@ def sample(
     stable.http_status = {"200": 400}
     canary = SideStats(streams=1, lines=800, events=800, requests=400, levels={"info": 800})
     canary.http_status, canary.http_5xx_share = {"200": 60, "500": 340}, 0.85
-    canary.durations = DurationStats(count=400, p50_ms=12, p90_ms=20, p99_ms=40, mean_ms=13)
+    canary.durations = DurationStats(
+        count=400, p50_ms=12, p90_ms=20, p99_ms=40, mean_ms=13, p999_ms=450, max_ms=612
+    )
     template = TemplateStat(
         "-2:info", "GET /color 500", "info", 0, 340, 1e-90, ['"GET /color HTTP/1.1" 500'], True
     )
@@ -66,6 +68,10 @@ def test_text_report_reads_like_a_report() -> None:
     assert "Canary returns HTTP 5xx on 85%" in text
     assert "[critical]" in text and "HTTP 5xx share" in text and "85.0%" in text
     assert "GET /color 500" in text and "Model: not used" in text
+    rows = {
+        line[:24].strip(): line[24:].split() for line in text.splitlines() if line.startswith("  latency")
+    }
+    assert rows["latency p99.9 ms"] == ["-", "450.0"] and rows["latency max ms"] == ["-", "612.0"]
 
 
 def test_termination_message_is_short_and_says_the_verdict() -> None:

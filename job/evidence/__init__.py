@@ -19,7 +19,7 @@ from job.evidence.events import Event, group_events
 from job.evidence.lines import MAX_LINE_BYTES, LineReader
 from job.evidence.metrics import compare_metrics
 from job.evidence.redact import redact, redact_lines
-from job.evidence.stats import DurationHistogram, binomial_upper_tail
+from job.evidence.stats import DurationHistogram, binomial_upper_tail, tail_excess
 from job.evidence.templates import TemplateIndex
 from job.model import DurationStats, Evidence, LogStream, PodSignal, SideSnapshot, SideStats, Snapshot
 
@@ -145,6 +145,8 @@ def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts
             p90_ms=round(d.percentile(0.90), 3),
             p99_ms=round(d.percentile(0.99), 3),
             mean_ms=round(d.total / d.count, 3),
+            p999_ms=round(d.percentile(0.999), 3),
+            max_ms=round(d.max, 3),
         )
     stats.templates = sum(1 for c in counts if (c.canary if acc.canary else c.stable))
     return stats
@@ -194,6 +196,7 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
         tested_templates=tested,
         latency_p_value=latency_p,
         canary_above_stable_p90=above,
+        **_tail(stable.durations, canary.durations),
         activity=activity,
         metrics=compare_metrics(snapshot.metrics),
         latency_histogram=latency_histogram(stable.durations, canary.durations),
@@ -206,3 +209,16 @@ def _latency_shift(stable: DurationHistogram, canary: DurationHistogram) -> tupl
         return None, None
     above = canary.count_above(stable.percentile(0.90))
     return above / canary.count, binomial_upper_tail(above, canary.count, 0.10)
+
+
+def _tail(stable: DurationHistogram, canary: DurationHistogram) -> dict[str, float]:
+    """The tail test's Evidence fields (none below MIN_DURATIONS on a side)."""
+    if stable.count < MIN_DURATIONS or canary.count < MIN_DURATIONS:
+        return {}
+    tail = tail_excess(stable, canary)
+    return {
+        "tail_threshold_ms": round(tail.threshold_ms, 3),
+        "canary_above_stable_tail": tail.above / canary.count,
+        "tail_expected_share": tail.expected_share,
+        "tail_p_value": tail.p_value,
+    }

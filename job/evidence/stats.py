@@ -1,8 +1,9 @@
-"""Small exact statistics without scipy: a one-sided rate test and a bounded histogram."""
+"""Small exact statistics without scipy: a one-sided rate test, a bounded histogram, a tail test."""
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 
 def rate_increase_p(
@@ -78,6 +79,7 @@ class DurationHistogram:
         self.sums: dict[int, float] = {}  # a bucket's mean stands for its values: exact if they are equal
         self.count = 0
         self.total = 0.0
+        self.max = 0.0
 
     def add(self, ms: float) -> None:
         if ms < 0 or ms != ms or ms == math.inf:
@@ -87,6 +89,8 @@ class DurationHistogram:
         self.sums[index] = self.sums.get(index, 0.0) + ms
         self.count += 1
         self.total += ms
+        if ms > self.max:
+            self.max = ms
 
     def percentile(self, q: float) -> float:
         if not self.count:
@@ -136,3 +140,28 @@ def rank_shift_p(lower: list[float], higher: list[float]) -> float | None:
         return None
     z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(variance)
     return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+TAIL_QUANTILE = 0.99
+TAIL_MIN_STABLE = 100  # fewer stable durations: their maximum is the threshold
+
+
+class TailExcess(NamedTuple):
+    threshold_ms: float  # the stable p99 (its maximum when it has fewer than TAIL_MIN_STABLE)
+    above: int  # canary durations above it
+    expected_share: float  # the share expected above it if the canary were like the stable
+    p_value: float  # one-sided exact binomial test that more canary durations are above it
+
+
+def tail_excess(stable: DurationHistogram, canary: DurationHistogram) -> TailExcess:
+    """Are more canary durations above the stable's tail than the stable itself has there?
+
+    The expected share is (stable values above the threshold + 1) / (stable count + 1): under
+    "same distribution" a canary value is as likely as any stable one to be the largest, so even
+    with the stable maximum as the threshold it is 1 / (n + 1), never 0. Both counts use the same
+    buckets, so the 2% bucket width cannot make the canary look slower.
+    """
+    threshold = stable.percentile(TAIL_QUANTILE if stable.count >= TAIL_MIN_STABLE else 1.0)
+    above = canary.count_above(threshold)
+    expected = (stable.count_above(threshold) + 1) / (stable.count + 1)
+    return TailExcess(threshold, above, expected, binomial_upper_tail(above, canary.count, expected))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from job.evidence.stats import rate_increase_p
+from job.evidence.stats import TAIL_MIN_STABLE, rate_increase_p
 from job.model import Evidence, Finding, FindingSide, Severity, SideStats, TemplateStat
 
 Rule = Callable[[Evidence], list[Finding]]
@@ -60,6 +60,10 @@ MIN_CONCURRENT = 0.8  # share of canary events logged while the stable logged to
 NEVER_PASS_KINDS = frozenset({"quiet-canary", "metric-no-data", "metrics-unavailable"})
 MIN_TIMED = 20  # durations per side before latency is compared
 SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the stable did
+# the tail: at least this many canary requests above the stable p99, and its p99 this much slower
+TAIL_MIN_SLOW = 3
+TAIL_MAJOR_RATIO, TAIL_MAJOR_DELTA_MS = 3.0, 100.0
+TAIL_MINOR_RATIO, TAIL_MINOR_DELTA_MS = 2.0, 20.0
 OTHER_SHAPES_JUMP = 0.10  # canary share of never-seen shapes above the stable's before it is noted
 
 
@@ -538,6 +542,46 @@ def _duration(seconds: float) -> str:
     if seconds >= 120:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+@rule("tail_latency")
+def tail_latency(evidence: Evidence) -> list[Finding]:
+    """A few percent of canary requests much slower while p50 and p90 hold: more canary durations
+    above the stable p99 (its max when small) than the stable has there, by an exact binomial test,
+    and slow enough to matter: a 2 ms -> 3 ms change never fails anyone."""
+    c, s, p = evidence.canary.durations, evidence.stable.durations, evidence.tail_p_value
+    threshold, share, expected = (
+        evidence.tail_threshold_ms,
+        evidence.canary_above_stable_tail,
+        evidence.tail_expected_share,
+    )
+    if c is None or s is None or p is None or threshold is None or share is None or expected is None:
+        return []
+    above = round(share * c.count)
+    if p >= ALPHA or above < TAIL_MIN_SLOW:
+        return []
+    ratio = c.p99_ms / threshold if threshold > 0 else float("inf")
+    delta = c.p99_ms - threshold
+    if ratio >= TAIL_MAJOR_RATIO and delta >= TAIL_MAJOR_DELTA_MS:
+        severity: Severity = "major"
+    elif ratio >= TAIL_MINOR_RATIO and delta >= TAIL_MINOR_DELTA_MS:
+        severity = "minor"
+    else:
+        return []
+    which = "p99" if s.count >= TAIL_MIN_STABLE else "maximum"
+    return [
+        Finding(
+            "latency-tail",
+            severity,
+            "canary",
+            f"canary latency tail: {above} of {c.count} timed canary requests ({_pct(share)}) took longer "
+            f"than the stable {which} of {threshold:.0f} ms, against {_pct(expected)} expected (p={p:.2g}); "
+            "canary "
+            f"p99 {c.p99_ms:.0f} ms / p99.9 {c.p999_ms:.0f} ms / max {c.max_ms:.0f} ms vs stable "
+            f"{s.p99_ms:.0f} / {s.p999_ms:.0f} / {s.max_ms:.0f} ms (p50 {c.p50_ms:.0f} vs {s.p50_ms:.0f} ms)",
+            above,
+        )
+    ]
 
 
 # ---------------------------------------------------------------- volume
