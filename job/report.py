@@ -80,11 +80,16 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
+def with_report_url(doc: dict[str, Any], url: str) -> dict[str, Any]:
+    """The document with `reportUrl`, also in its `compact` object (what Argo keeps per measurement)."""
+    doc = {**doc, "reportUrl": url}
+    doc["compact"] = compact(doc)
+    return doc
+
+
 def render(verdict: Verdict, output: str = "json", report_url: str | None = None) -> str:
     if output == "json":
-        doc = document(verdict)
-        if report_url:
-            doc["reportUrl"] = report_url
+        doc = with_report_url(document(verdict), report_url) if report_url else document(verdict)
         return json.dumps(doc, indent=2, ensure_ascii=False, default=str, allow_nan=False)
     if output == "text":
         return _text(verdict) + (f"\n\nReport: {report_url}" if report_url else "")

@@ -146,7 +146,7 @@ def _window(
         note = None
     start = max(firsts)  # from when both sides were logging: a stable's older history is not compared
     end = max(lasts)
-    if start >= end:
+    if start >= min(lasts):  # the sides do not overlap: show all of both
         start = min(firsts)
     return (start, end, "lines"), note
 

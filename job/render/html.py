@@ -25,6 +25,7 @@ from job.model import SEVERITY_ORDER, Activity, Evidence, Finding, SideStats, Te
 from job.render import svg
 
 MAX_BYTES = 500 * 1024
+MIN_CHART_SECONDS = 10.0  # a shorter window is told in words, not drawn
 EXAMPLE_CHARS = 1200  # per example shown; examples are already redacted and bounded upstream
 STABLE, CANARY = "s-stable", "s-canary"
 
@@ -337,6 +338,8 @@ def _activity(act: Activity | None) -> str:
     )
     if act is None:
         return head + "<p>The log lines carry no times: activity over time cannot be shown.</p></section>"
+    if act.end - act.start < MIN_CHART_SECONDS:
+        return head + f"<p>{escape(_spans(act))}: too short a time to draw activity over it.</p></section>"
     labels = _time_labels(act.start, act.end)
     per_minute = 60.0 / act.slice_seconds
     unit = act.unit
@@ -385,6 +388,15 @@ def _activity(act: Activity | None) -> str:
         parts.append(f"<p>No {listed} events on either side over the window.</p>")
     parts.append(_activity_table(act))
     return "".join(parts) + "</section>"
+
+
+def _spans(act: Activity) -> str:
+    sides = [
+        f"{name} {_clock(side.first)} to {_clock(side.last)[-8:]}"
+        for name, side in (("stable", act.stable), ("canary", act.canary))
+        if side.first is not None and side.last is not None
+    ]
+    return "The lines cover " + (", ".join(sides) or "no time")
 
 
 def _activity_words(act: Activity) -> str:

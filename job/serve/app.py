@@ -357,7 +357,7 @@ class App:
         body = answer.value.body
         url = self.reports.url(answer.value.report_id, headers) if answer.value.report_id else None
         if url:  # the cached document is shared; the URL may differ per caller (Host)
-            body = json.dumps(json.loads(body) | {"reportUrl": url}, allow_nan=False).encode() + b"\n"
+            body = json.dumps(report.with_report_url(json.loads(body), url), allow_nan=False).encode() + b"\n"
         return Response(200, body, JSON_TYPE, {"X-Rollouts-AI-Answer": answer.how})
 
     def _request(

@@ -54,6 +54,7 @@ def test_a_report_made_by_one_replica_is_read_through_the_other(
     assert document["verdict"] == "fail"
     url = document["reportUrl"]
     assert url.startswith(f"{first.url}/reports/")
+    assert document["compact"]["reportUrl"] == url, "what Argo keeps per measurement links it too"
     report_id = url.rsplit("/", 1)[1]
     assert (NS, PREFIX + report_id) in cluster.configmaps, "kept in the cluster, not in the process"
 
