@@ -315,7 +315,9 @@ class _ProbeLane:
     One thread and a selector, not a thread per connection: a connection beyond the cap waits
     here (at most _PROBE_SECONDS, at most _MAX_WAITING_PROBES of them) for its request head;
     `GET /healthz`, `/readyz` and `/metrics` are answered, anything else gets the canned 503.
-    So clients holding every slot cannot make the liveness probe fail.
+    So clients holding every slot cannot make the liveness probe fail. Answers are made here, in
+    the lane's thread: `/healthz` and `/metrics` take microseconds; `/readyz` may wait for the
+    model server's ping (at most 2 s, once per 2 s, cached between), which the probes' 3 s allow.
     """
 
     def __init__(self, server: _Server) -> None:
