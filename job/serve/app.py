@@ -39,6 +39,8 @@ from job.errors import AnalysisError, InputError
 from job.evidence.redact import redact
 from job.model import AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, Verdict
 
+from . import flagger
+from .flagger import FlaggerCall
 from .flight import DeadlineExceeded, Flights, Saturated
 from .params import MODEL_PARAM, RequestRejected, parse_body, parse_query, to_options
 from .reports import PREFIX as REPORTS_PREFIX
@@ -251,7 +253,18 @@ class App:
             cache_seconds=config.cache_seconds,
             on_finished=self._finished,
         )
-        self.metrics.analyses_running.set_function(lambda: self._flights.running)
+        # Flagger's calls of one canary revision share an analysis; a result its caller did not wait
+        # for is kept until Flagger's next call, an analysis interval later.
+        self._flagger_flights: Flights[FlaggerCall, _Done] = Flights(
+            self._run_flagger,
+            max_concurrent=config.max_concurrent,
+            cache_seconds=config.cache_seconds,
+            orphan_seconds=flagger.ORPHAN_RESULT_SECONDS,
+            on_finished=self._finished,
+        )
+        self.metrics.analyses_running.set_function(
+            lambda: self._flights.running + self._flagger_flights.running
+        )
 
     # The HTTP layer calls this once per request. read_body() returns at most max_body_bytes.
     def handle(
@@ -286,6 +299,21 @@ class App:
     ) -> Response:
         if path.startswith(REPORTS_PREFIX):
             return self.reports.answer(method, path, headers)
+        if path.startswith("/flagger/"):
+            if method != "POST":
+                return error_response(
+                    405, f"{method} is not allowed on {path}: Flagger POSTs", {"Allow": "POST"}
+                )
+            body = self._flagger_body(headers, content_length, read_body)
+            if isinstance(body, Response):
+                return body
+            return flagger.handle(
+                self,
+                path[len("/flagger/") :],
+                body,
+                headers.get("Content-Type", ""),
+                headers.get("Authorization"),
+            )
         if path not in _PATHS:
             return error_response(404, f"no such path {path!r}: use {', '.join(_PATHS)}")
         allowed = ("GET", "POST") if path == "/analyze" else ("GET",)
@@ -302,6 +330,53 @@ class App:
         if path == "/metrics":
             return Response(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST)
         return self._analyse(query, headers, content_length, read_body)
+
+    # ---------------------------------------------------------------- Flagger (job.serve.flagger)
+
+    def authorized(self, authorization: str | None) -> bool:
+        return self._token is None or self._token.accepts(authorization)
+
+    def model_problem(self) -> str | None:
+        return self._readiness.problem()
+
+    def _flagger_body(
+        self, headers: Mapping[str, str], content_length: int | None, read_body: Callable[[], bytes]
+    ) -> bytes | Response:
+        if not content_length:
+            return error_response(
+                411, "Flagger sends its payload with a Content-Length; this request had none"
+            )
+        if content_length > self.config.max_body_bytes:
+            return error_response(413, f"body of {content_length} bytes is over {self.config.max_body_bytes}")
+        body = read_body()
+        if len(body) < content_length:
+            return error_response(400, f"body ended after {len(body)} of its {content_length} bytes")
+        return body
+
+    def judge_flagger(self, call: FlaggerCall, hook: str) -> Response:
+        deadline = min(self.config.analysis_deadline, flagger.DEFAULT_DEADLINE_SECONDS)
+        try:
+            done = self._flagger_flights.get(call, deadline).value
+        except Saturated as error:
+            return flagger.answer(503, hook, call, f"busy: {error}; Flagger's next call will be answered")
+        except DeadlineExceeded:
+            return flagger.answer(
+                503, hook, call, f"still analysing after {deadline:g} s; the next call reads the result"
+            )
+        except AnalysisFailed as failed:
+            return flagger.answer(failed.status, hook, call, str(failed))
+        document = json.loads(done.body)
+        status, why = flagger.verdict_answer(hook, document)
+        return flagger.answer(status, hook, call, why, **flagger.summary_fields(document))
+
+    def _run_flagger(self, call: FlaggerCall) -> _Done:
+        try:
+            request = flagger.request_for(call, self.llm, self.prometheus, self.collection_deadline)
+        except InputError as error:
+            raise AnalysisFailed(400, "bad_request", str(error)) from None
+        except AnalysisError as error:
+            raise AnalysisFailed(502, "analysis", f"could not find the canary's pods: {error}") from None
+        return self._run(request)
 
     def _ready(self) -> Response:
         if self.stopping.is_set():

@@ -53,12 +53,14 @@ class Flights(Generic[K, V]):
         max_concurrent: int,
         cache_seconds: float,
         max_cached: int = 256,
+        orphan_seconds: float = ORPHAN_RESULT_SECONDS,
         on_finished: Callable[[float, V | None, BaseException | None], None] | None = None,
     ) -> None:
         self._run = run
         self._max_concurrent = max_concurrent
         self._cache_seconds = cache_seconds
         self._max_cached = max_cached
+        self._orphan_seconds = orphan_seconds
         self._on_finished = on_finished
         self._lock = threading.Lock()
         self._running: dict[K, Future[V]] = {}
@@ -113,7 +115,7 @@ class Flights(Generic[K, V]):
             keep = self._cache_seconds
             if key in self._orphaned:
                 self._orphaned.discard(key)
-                keep = max(keep, ORPHAN_RESULT_SECONDS)
+                keep = max(keep, self._orphan_seconds)
             if error is None and keep > 0:
                 self._remember(key, value, finished + keep)  # type: ignore[arg-type]
         if self._on_finished is not None:

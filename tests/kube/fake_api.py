@@ -114,6 +114,8 @@ class LogLine:
 class FakeCluster:
     pods: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     jobs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    deployments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    canaries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # Flagger's
     events: list[dict[str, Any]] = field(default_factory=list)
     configmaps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # (namespace, pod, container, previous) -> lines
@@ -253,6 +255,8 @@ _ROUTES = [
     ("job", re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/jobs/([^/]+)$")),
     ("configmaps", re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps$")),
     ("configmap", re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps/([^/]+)$")),
+    ("deployment", re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/deployments/([^/]+)$")),
+    ("canary", re.compile(r"^/apis/flagger\.app/v1beta1/namespaces/([^/]+)/canaries/([^/]+)$")),
 ]
 
 # route -> (verb for GET, resource, group) as RBAC sees the request
@@ -264,6 +268,8 @@ _RBAC = {
     "job": ("get", "jobs", "batch"),
     "configmaps": ("list", "configmaps", ""),
     "configmap": ("get", "configmaps", ""),
+    "deployment": ("get", "deployments", "apps"),
+    "canary": ("get", "canaries", "flagger.app"),
 }
 
 
@@ -361,6 +367,18 @@ class _Handler(BaseHTTPRequestHandler):
         if job is None:
             return self._not_found("jobs", name, "batch")
         self._send(200, job)
+
+    def _get_deployment(self, query: dict[str, list[str]], namespace: str, name: str) -> None:
+        found = self.cluster.deployments.get((namespace, name))
+        if found is None:
+            return self._not_found("deployments", name, "apps")
+        self._send(200, found)
+
+    def _get_canary(self, query: dict[str, list[str]], namespace: str, name: str) -> None:
+        found = self.cluster.canaries.get((namespace, name))
+        if found is None:
+            return self._not_found("canaries", name, "flagger.app")
+        self._send(200, found)
 
     def _get_log(self, query: dict[str, list[str]], namespace: str, name: str) -> None:
         pod = self.cluster.pods.get((namespace, name))
@@ -509,3 +527,34 @@ def write_kubeconfig(path: Path, server: str, namespace: str = "shop") -> Path:
     }
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def make_deployment(name: str, labels: dict[str, str], namespace: str = "shop") -> dict[str, Any]:
+    """A Deployment as the API returns it: what matters here is its selector."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": "x"}]},
+            },
+        },
+    }
+
+
+def make_flagger_canary(name: str, target: str, namespace: str = "shop") -> dict[str, Any]:
+    """A Flagger Canary (flagger.app/v1beta1) targeting Deployment `target`."""
+    return {
+        "apiVersion": "flagger.app/v1beta1",
+        "kind": "Canary",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "service": {"port": 80},
+            "analysis": {"interval": "1m", "threshold": 5, "iterations": 10},
+        },
+        "status": {"phase": "Progressing"},
+    }

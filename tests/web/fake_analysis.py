@@ -1,7 +1,8 @@
 """A fast fake analysis for the web tests and bench, chosen by the request's canary hash.
 
 `--analysis-function fake_analysis:analyze` (with this folder on PYTHONPATH). The canary
-hash picks the behaviour: pass | fail | inconclusive | error | input | boom | nan | junk,
+hash (or a `verdict=<behaviour>` canary selector) picks the behaviour: pass | fail | inconclusive |
+critical (fail with a critical finding) | error | input | boom | nan | junk,
 optionally prefixed by `sleep<seconds>-` (e.g. `sleep1.5-pass`). Each call appends one line
 to $FAKE_ANALYSIS_LOG when set, so a test can count the analyses the service ran.
 """
@@ -14,13 +15,14 @@ import os
 import time
 
 from job.errors import AnalysisError, InputError
-from job.model import AnalysisRequest, ClusterSource, Verdict
+from job.model import AnalysisRequest, ClusterSource, Finding, Verdict
 
 
 def analyze(request: AnalysisRequest) -> Verdict:
     source = request.source
     assert isinstance(source, ClusterSource), "the web service must only ever build cluster sources"
-    behaviour = source.canary_hash or "pass"
+    # Flagger's calls carry selectors: `verdict=fail` picks the behaviour as a hash would
+    behaviour = source.canary_hash or (source.canary_selector or "").partition("verdict=")[2] or "pass"
     if behaviour.startswith("sleep"):
         seconds, _, behaviour = behaviour[len("sleep") :].partition("-")
         time.sleep(float(seconds))
@@ -34,6 +36,9 @@ def analyze(request: AnalysisRequest) -> Verdict:
         raise InputError("no pods match the canary hash")
     if behaviour == "boom":
         raise RuntimeError("a defect")
+    if behaviour == "critical":
+        finding = Finding("crash", "critical", "canary", "canary has 3 crash/fatal event(s)", 3)
+        return Verdict(verdict="fail", score=0.1, confidence=0.9, summary="crashes", findings=[finding])
     if behaviour == "junk":
         return {"verdict": "pass"}  # type: ignore[return-value]
     echo = {
