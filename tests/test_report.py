@@ -45,7 +45,17 @@ def test_json_is_the_result_document() -> None:
         "version",
     ]
     assert document["verdict"] == "fail" and document["score"] == 0.2
-    assert set(document["findings"][0]) == {"kind", "severity", "side", "message", "count", "examples"}
+    # the contract's keys, plus the extension `source` (logs | pods | metrics)
+    assert set(document["findings"][0]) == {
+        "kind",
+        "severity",
+        "side",
+        "message",
+        "count",
+        "examples",
+        "source",
+    }
+    assert document["findings"][0]["source"] in ("logs", "pods", "metrics")
     assert document["evidence"]["canary"]["http_status"] == {"200": 60, "500": 340}
     assert document["evidence"]["templates"][0]["template"] == "GET /color 500"
     llm_keys = {

@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 
 from job.collect import canary_config
-from tests.kube.conftest import cluster
 from tests.kube.fake_api import FakeCluster, make_pod, write_kubeconfig
 from tests.metrics.conftest import SIDES, WINDOW_SECONDS
 from tests.schemas import PROJECT_ROOT
@@ -22,7 +21,7 @@ def rollout(api: FakeCluster, canary_hash: str) -> None:
     for hash_ in ("s1", canary_hash):
         for name in SIDES[hash_][0]:
             age = 86400 if hash_ == "s1" else WINDOW_SECONDS
-            cluster.add_pod(
+            api.add_pod(
                 make_pod(name, labels={"rollouts-pod-template-hash": hash_}, started_seconds_ago=age)
             )
             api.add_logs(
@@ -30,6 +29,7 @@ def rollout(api: FakeCluster, canary_hash: str) -> None:
                 name,
                 "app",
                 [f'level=info msg="GET /api/cart/{i % 7} 200" status=200' for i in range(200)],
+                every_seconds=WINDOW_SECONDS / 400,  # all inside the canary's short window
             )
 
 
