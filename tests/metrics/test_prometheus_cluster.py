@@ -21,9 +21,7 @@ def rollout(api: FakeCluster, canary_hash: str) -> None:
     for hash_ in ("s1", canary_hash):
         for name in SIDES[hash_][0]:
             age = 86400 if hash_ == "s1" else WINDOW_SECONDS
-            api.add_pod(
-                make_pod(name, labels={"rollouts-pod-template-hash": hash_}, started_seconds_ago=age)
-            )
+            api.add_pod(make_pod(name, labels={"rollouts-pod-template-hash": hash_}, started_seconds_ago=age))
             api.add_logs(
                 "shop",
                 name,
