@@ -71,7 +71,7 @@ def start_service(
         command += ["--analysis-function", "fake_analysis:analyze"]
     with open(stderr_path, "wb") as stderr:
         proc = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=stderr)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a loaded machine imports the Kubernetes client slowly
     while time.monotonic() < deadline:
         if verbose:
             for line in stderr_path.read_text().splitlines():
