@@ -138,6 +138,7 @@ class PodSignal:
     kind: str  # restart | oomkilled | crashloopbackoff | imagepullbackoff | not_ready | warning_event | ...
     count: int = 1
     message: str = ""
+    at: float | None = None  # epoch seconds Kubernetes last saw it (a container's exit, an Event), if known
 
 
 @dataclass

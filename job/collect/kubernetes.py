@@ -136,6 +136,10 @@ def _in_window(moment: datetime | None, window_start: datetime | None) -> bool:
     return window_start is None or moment is None or moment >= window_start
 
 
+def _epoch(when: datetime | None) -> float | None:
+    return when.timestamp() if isinstance(when, datetime) else None
+
+
 def pod_signals(pod: Any, window_start: datetime | None, warnings: list[Any]) -> list[PodSignal]:
     """What the platform says about one pod within the window, independent of its logs."""
     name = pod.metadata.name
@@ -150,6 +154,7 @@ def pod_signals(pod: Any, window_start: datetime | None, warnings: list[Any]) ->
                     "restart",
                     status.restart_count,
                     f"container {status.name} restarted {status.restart_count} times{how}",
+                    _epoch(last.finished_at if last else None),
                 )
             )
         current = status.state.terminated if status.state else None
@@ -159,7 +164,15 @@ def pod_signals(pod: Any, window_start: datetime | None, warnings: list[Any]) ->
                 and terminated.reason == "OOMKilled"
                 and _in_window(terminated.finished_at, window_start)
             ):
-                signals.append(PodSignal(name, "oomkilled", 1, f"container {status.name} was OOMKilled"))
+                signals.append(
+                    PodSignal(
+                        name,
+                        "oomkilled",
+                        1,
+                        f"container {status.name} was OOMKilled",
+                        _epoch(terminated.finished_at),
+                    )
+                )
                 break
         waiting = status.state.waiting if status.state else None
         reason = waiting.reason if waiting else None
@@ -191,11 +204,13 @@ def pod_signals(pod: Any, window_start: datetime | None, warnings: list[Any]) ->
             continue
         count = event.count or 1
         seen = by_reason.get(event.reason)
+        latest = max(filter(None, (_epoch(when), seen.at if seen else None)), default=None)
         by_reason[event.reason] = PodSignal(
             name,
             "warning_event",
             count + (seen.count if seen else 0),
             f"{event.reason}: {event.message or ''}".strip(),
+            latest,
         )
     signals.extend(by_reason.values())
     return signals

@@ -124,7 +124,7 @@ def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts
     stats = acc.stats
     stats.pods = list(side.pods)
     stats.signals = [
-        PodSignal(pod=s.pod, kind=s.kind, count=s.count, message=redact(s.message)[:EXAMPLE_CHARS])
+        PodSignal(pod=s.pod, kind=s.kind, count=s.count, message=redact(s.message)[:EXAMPLE_CHARS], at=s.at)
         for s in side.signals
     ]
     if stats.events:

@@ -469,7 +469,8 @@ def _latency(evidence: Evidence) -> str:
     )
     rows = "".join(
         f'<tr><th scope="row">{name}</th><td class="n">{d.count}</td><td class="n">{d.p50_ms:g}</td>'
-        f'<td class="n">{d.p90_ms:g}</td><td class="n">{d.p99_ms:g}</td><td class="n">{d.mean_ms:g}</td></tr>'
+        f'<td class="n">{d.p90_ms:g}</td><td class="n">{d.p99_ms:g}</td><td class="n">{d.p999_ms:g}</td>'
+        f'<td class="n">{d.max_ms:g}</td><td class="n">{d.mean_ms:g}</td></tr>'
         for name, d in (("stable", s), ("canary", c))
         if d is not None
     )
@@ -481,8 +482,8 @@ def _latency(evidence: Evidence) -> str:
         )
     return (
         head + chart + shift + '<div class="scroll"><table><thead><tr><th>side</th><th class="n">timed</th>'
-        '<th class="n">p50 ms</th><th class="n">p90 ms</th><th class="n">p99 ms</th><th class="n">'
-        "mean ms</th>"
+        '<th class="n">p50 ms</th><th class="n">p90 ms</th><th class="n">p99 ms</th>'
+        '<th class="n">p99.9 ms</th><th class="n">max ms</th><th class="n">mean ms</th>'
         f"</tr></thead><tbody>{rows}</tbody></table></div></section>"
     )
 
@@ -502,12 +503,12 @@ def _pods(evidence: Evidence) -> str:
         )
     act = evidence.activity
     chart = ""
-    timed = [(side, s) for side, s in signals if getattr(s, "at", None) is not None]
+    timed = [(side, s) for side, s in signals if s.at is not None]
     if act is not None and timed:
         span = max(act.end - act.start, 1.0)
         lanes = []
         for side in ("stable", "canary"):
-            marks = [((s.at - act.start) / span, s.kind) for name, s in timed if name == side]  # type: ignore[attr-defined]
+            marks = [((s.at - act.start) / span, s.kind) for name, s in timed if name == side]  # type: ignore[operator]
             lanes.append((side, marks))
         chart = svg.timeline_chart(
             "Pod signals on the window",
@@ -518,7 +519,7 @@ def _pods(evidence: Evidence) -> str:
         )
     rows = "".join(
         f'<tr><td>{side}</td><td>{escape(s.kind)}</td><td class="n">{s.count}</td><td>{escape(s.pod)}</td>'
-        f"<td>{_clock(s.at) if getattr(s, 'at', None) else '—'}</td><td>"
+        f"<td>{_clock(s.at) if s.at else '—'}</td><td>"
         f"{escape(_cut(s.message, 300))}</td></tr>"
         for side, s in signals
     )

@@ -117,7 +117,8 @@ def test_crashed_container_is_read_from_its_previous_instance(cluster: FakeClust
     assert read(snapshot.canary) == {"c-a/app (previous)": b"starting\npanic: nil map\n"}
     kinds = {s.kind: s for s in snapshot.canary.signals}
     assert kinds["restart"].count == 3 and "code 2" in kinds["restart"].message
-    assert "crashloopbackoff" in kinds and "not_ready" in kinds
+    assert abs((kinds["restart"].at or 0) - (time.time() - 30)) < 5, "when the container last exited"
+    assert "crashloopbackoff" in kinds and "not_ready" in kinds and kinds["not_ready"].at is None
     assert snapshot.stable.signals == []
 
 

@@ -123,3 +123,21 @@ def test_an_enormous_evidence_is_cut_to_the_size_limit() -> None:
     page = render_html(verdict)
     assert len(page.encode()) <= MAX_BYTES
     assert '<span class="word">FAIL</span>' in page
+
+
+def test_pod_signals_with_a_time_are_drawn_on_the_windows_timeline() -> None:
+    from job.model import PodSignal
+
+    verdict = corpus_verdict(CASES["quiet"])
+    assert verdict.evidence is not None and verdict.evidence.activity is not None
+    act = verdict.evidence.activity
+    middle = (act.start + act.end) / 2
+    verdict.evidence.canary.signals = [
+        PodSignal("shop-160-1", "restart", 2, "container app restarted 2 times", middle),
+        PodSignal("shop-160-1", "not_ready", 1, "pod not ready", None),
+    ]
+    page = render_html(verdict)
+    timeline = page[page.index('id="pods"') :]
+    assert timeline.count('<circle class="signal"') == 1, "only the signal with a time is placed"
+    assert re.search(r'<circle class="signal" cx="(3[4-9]\d|3[3-9]\d)\.\d"', timeline), "in the middle"
+    assert "pod not ready" in timeline and "—" in timeline  # the untimed one is listed, without a time
