@@ -48,6 +48,17 @@ _WARN_RANK = LEVEL_RANK["warn"]
 # a core dump, a worker killed by a signal
 _FATAL_MARKERS = ("MemoryError", "out of memory", "Out of memory", "Segmentation fault", "core dumped",
                   "SIGSEGV", "SIGABRT", "SIGBUS", "SIGKILL")  # fmt: skip
+# A FATAL that ends one session or request, not the process: PostgreSQL logs a refused or dropped
+# connection as "FATAL:  sorry, too many clients already", "FATAL:  password authentication failed
+# for user ...", "FATAL:  terminating connection due to ..." while the server keeps running. An
+# error for the service, not a crash (its rate still fails a canary); PANIC stays a crash.
+_ONE_SESSION_FATAL = re.compile(
+    r"too many (?:clients|connections)|connection slots are reserved|authentication failed"
+    r"|no pg_hba\.conf entry|(?:role|database|user) \"[^\"]*\" does not exist|terminating connection"
+    r"|canceling (?:authentication|statement)|the database system is (?:starting up|shutting down|in recovery)"
+    r"|connection to client lost|could not receive data from client",
+    re.I,
+)
 _SHELL_KILLED = re.compile(r"^Killed\s*$|: line \d+: +\d+ Killed\b")  # sh: "Killed", "line 3: 7 Killed  java"
 
 
@@ -105,6 +116,8 @@ _DOTNET_HEADS = frozenset(("info", "warn", "fail", "crit", "dbug", "trce"))
 def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
     if extra and head[4:6] == ": " and head[-1:] == "]" and head[:4] in _DOTNET_HEADS:
         parsed = _dotnet_record(parsed, extra[0].strip())
+    if parsed.level == "fatal" and _ONE_SESSION_FATAL.search(parsed.message) is not None:
+        parsed = parsed._replace(level="error")
     crash = parsed.level == "fatal" or head.startswith(CRASH_HEADS) or _dies(head, parsed)
     if extra and not crash and extra[-1].startswith("Node.js v"):
         crash = True  # Node prints its version as it exits on an uncaught exception

@@ -22,11 +22,23 @@ _SPAN = re.compile(r"(?<![\w.:/,+-])[\w.:/,+-]*\d[\w.:/,+-]*(?: \d[\w.:/,+-]*)*"
 class SpanMasker:
     """`mask(message)`: drain3's masking (`LogMasker`) with the same instructions, in linear time."""
 
-    def __init__(self, masks: tuple[tuple[str, str, tuple[str, ...], int], ...]) -> None:
-        """`masks`: (name, regex, substrings one of which any match holds, least match length)."""
+    def __init__(
+        self,
+        masks: tuple[tuple[str, str, tuple[str, ...], int], ...],
+        word_masks: tuple[tuple[str, str, str], ...] = (),
+    ) -> None:
+        """`masks`: (name, regex, substrings one of which any match holds, least match length);
+        `word_masks`: (name, regex, guard regex), run first over the whole message when the guard
+        is found (masks that also match letters, such as "Sun Dec 04")."""
+        self._words = [
+            (re.compile(guard), re.compile(regex), f"<{name}>") for name, regex, guard in word_masks
+        ]
         self._steps = [(re.compile(regex), f"<{name}>", needs, least) for name, regex, needs, least in masks]
 
     def mask(self, message: str) -> str:
+        for guard, regex, replacement in self._words:
+            if guard.search(message) is not None:
+                message = regex.sub(replacement, message)
         return _SPAN.sub(self._mask_span, message)
 
     def _mask_span(self, found: re.Match[str]) -> str:

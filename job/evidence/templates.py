@@ -37,6 +37,18 @@ MASKS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
     ("HEX", r"\b(?=[a-f]*\d)[0-9a-f]{6,}\b", (), 6),
     ("NUM", r"(?<![A-Za-z])[-+]?\d+(?:\.\d+)?", (), 1),
 )
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+# Dates written with day and month names ("Sun Dec 04", "Sun, 04 Dec 2022", "March 3rd, 2025") are
+# dates like 2022-12-04, or one message splits into a template per weekday: (name, regex, guard),
+# run over the whole message before MASKS, only when the guard (a month name) is found.
+WORD_MASKS: tuple[tuple[str, str, str], ...] = (
+    (
+        "DATE",
+        rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +)?(?:(?:{_MONTHS})[a-z]*\.? +\d{{1,2}}(?:st|nd|rd|th)?\b"
+        rf"(?:,? +\d{{4}}\b)?|\d{{1,2}} +(?:{_MONTHS})[a-z]*\.?(?: +\d{{4}}\b)?)",
+        _MONTHS,
+    ),
+)
 # The cache key masks every token that holds a digit: one cheap pass, and drain3 (with
 # parametrize_numeric_tokens) treats such tokens as variables anyway, so equal keys mean
 # one template. "/" and ":" split tokens so "/api/users/42" keeps its route.
@@ -56,7 +68,7 @@ def mask(message: str) -> str:
 
 
 def new_masker() -> SpanMasker:
-    return SpanMasker(MASKS)
+    return SpanMasker(MASKS, WORD_MASKS)
 
 
 def new_drain() -> IndexedDrain:

@@ -118,3 +118,23 @@ def test_node_uncaught_exception_is_a_crash_named_by_its_error() -> None:
     assert (
         crash.parsed.message == "uncaught: TypeError: Cannot read properties of undefined (reading 'prefs')"
     )
+
+
+def test_a_fatal_that_ends_one_session_is_an_error_not_a_crash() -> None:
+    lines = [
+        "2026-11-26 06:32:12.888 UTC [10845] FATAL:  sorry, too many clients already",
+        '2026-11-26 06:32:13.001 UTC [10846] FATAL:  password authentication failed for user "app"',
+        "2026-11-26 06:32:13.002 UTC [10847] FATAL:  terminating connection due to administrator command",
+    ]
+    for event in group_events(lines):
+        assert (event.parsed.level, event.crash) == ("error", False), event.head
+
+
+def test_a_fatal_that_stops_the_process_is_still_a_crash() -> None:
+    lines = [
+        '2026-11-26 06:32:12.888 UTC [1] FATAL:  lock file "postmaster.pid" already exists',
+        "2024/05/01 12:00:00 FATAL: cannot load config: open /etc/app.yaml: no such file",
+        '2026-11-26 06:32:12.888 UTC [1] PANIC:  could not write to file "pg_wal/xlogtemp.1"',
+    ]
+    for event in group_events(lines):
+        assert event.crash, event.head

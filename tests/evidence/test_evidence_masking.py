@@ -6,7 +6,7 @@ import random
 
 from drain3.masking import LogMasker, MaskingInstruction
 
-from job.evidence.templates import MASKS, new_masker
+from job.evidence.templates import MASKS, WORD_MASKS, new_masker
 
 REALISTIC = [
     "user 1234 req-7f3a9c2d1e from 10.0.0.1:8080 at 2024-05-01T12:00:00Z took 12ms",
@@ -15,15 +15,20 @@ REALISTIC = [
     "x=-5 y=+3.25 v1.2.3 abc123def http-nio-8080-exec-17",
     "Starting MariaDB 10.11.19-MariaDB-0+deb12u1 source revision 5843d8475120241667a7ce0f8a1abb6c9b43a273",
     "no digits at all, only words: connection refused by upstream",
+    "[Sun Dec 04 04:47:44.123456 2022] [core:error] expires Sun, 04 Dec 2022 and on March 3rd, 2025",
     "ÄÖÜ ünïcödé ٣٤٥ digits ١٢:٣٤:٥٦ and 12:34:56",
 ]
 
 
 def test_same_result_as_drain3s_masker() -> None:
-    reference = LogMasker([MaskingInstruction(regex, name) for name, regex, _, _ in MASKS], "<", ">")
+    instructions = [(name, regex) for name, regex, _ in WORD_MASKS] + [
+        (name, regex) for name, regex, _, _ in MASKS
+    ]
+    reference = LogMasker([MaskingInstruction(regex, name) for name, regex in instructions], "<", ">")
     ours = new_masker()
     rng = random.Random(2)
     alphabet = "0123456789abcdefxX-:./ ,+TZ@=_<>"
+    alphabet = [*alphabet, " Dec ", "Sun ", ", ", "May", "th"]
     fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 70))) for _ in range(5000)]
     for message in REALISTIC + fuzz:
         assert ours.mask(message) == reference.mask(message), message
@@ -31,3 +36,16 @@ def test_same_result_as_drain3s_masker() -> None:
 
 def test_typed_masks() -> None:
     assert new_masker().mask(REALISTIC[0]) == "user <NUM> <ID> from <IP> at <TS> took <NUM>ms"
+
+
+def test_weekday_and_month_names_are_one_date() -> None:
+    masker = new_masker()
+    sunday = masker.mask(
+        "[Sun Dec 04 04:47:44.123456 2022] [core:error] [pid 7] AH00037: Symbolic link not allowed"
+    )
+    monday = masker.mask(
+        "[Mon Dec 05 10:11:12.000001 2022] [core:error] [pid 9] AH00037: Symbolic link not allowed"
+    )
+    assert sunday == monday and sunday.startswith("[<DATE> <TS> <NUM>]")
+    assert masker.mask("cert expires Sun, 04 Dec 2022") == masker.mask("cert expires Tue, 17 Jan 2023")
+    assert masker.mask("you may 3 times") == "you may <NUM> times"
