@@ -55,7 +55,8 @@ _FATAL_MARKERS = ("MemoryError", "out of memory", "Out of memory", "Segmentation
 _ONE_SESSION_FATAL = re.compile(
     r"too many (?:clients|connections)|connection slots are reserved|authentication failed"
     r"|no pg_hba\.conf entry|(?:role|database|user) \"[^\"]*\" does not exist|terminating connection"
-    r"|canceling (?:authentication|statement)|the database system is (?:starting up|shutting down|in recovery)"
+    r"|canceling (?:authentication|statement)"
+    r"|the database system is (?:starting up|shutting down|in recovery)"
     r"|connection to client lost|could not receive data from client",
     re.I,
 )

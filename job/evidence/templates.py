@@ -44,8 +44,9 @@ _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 WORD_MASKS: tuple[tuple[str, str, str], ...] = (
     (
         "DATE",
-        rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +)?(?:(?:{_MONTHS})[a-z]*\.? +\d{{1,2}}(?:st|nd|rd|th)?\b"
-        rf"(?:,? +\d{{4}}\b)?|\d{{1,2}} +(?:{_MONTHS})[a-z]*\.?(?: +\d{{4}}\b)?)",
+        rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +)?"
+        rf"(?:(?:{_MONTHS})[a-z]*\.? +\d{{1,2}}(?:st|nd|rd|th)?\b(?:,? +\d{{4}}\b)?"
+        rf"|\d{{1,2}} +(?:{_MONTHS})[a-z]*\.?(?: +\d{{4}}\b)?)",
         _MONTHS,
     ),
 )

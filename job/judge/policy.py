@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from job.judge.cause import likely_cause
 from job.judge.rules import MIN_EVENTS, NEVER_PASS_KINDS, thin_sides
 from job.model import Evidence, Finding, LLMResult, Verdict
 
@@ -44,7 +45,7 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
     if critical:
         verdict, score = "fail", max(0.0, 0.2 - 0.05 * (len(critical) - 1) - 0.02 * len(major))
         confidence = max(0.85, data)
-        summary = _problems(critical + major)
+        summary = _problems(critical + major, evidence)
     elif no_logs and not metrics_judged:
         verdict, score, confidence = "inconclusive", 0.5, 0.0
         summary = (
@@ -53,7 +54,7 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
     elif major and ("canary" not in thin_names or major_by_metrics):
         verdict, score = "fail", max(0.05, 0.4 - 0.05 * (len(major) - 1))
         confidence = 0.5 + 0.5 * data
-        summary = _problems(major)
+        summary = _problems(major, evidence)
     elif thin:
         verdict, score, confidence = "inconclusive", 0.5, round(data * 0.5, 3)
         summary = _thin(evidence, thin_names) + (f" Meanwhile: {_problems(major)}" if major else "")
@@ -84,9 +85,14 @@ def _volume_confidence(stable_events: int, canary_events: int) -> float:
     return round(math.sqrt(side(stable_events) * side(canary_events)), 3)
 
 
-def _problems(findings: list[Finding]) -> str:
-    head = "; ".join(f.message.rstrip(".") for f in findings[:2])
-    more = f" (+{len(findings) - 2} more)" if len(findings) > 2 else ""
+def _problems(findings: list[Finding], evidence: Evidence | None = None) -> str:
+    """The top two findings; or the top one and its most likely cause (cause.py) in one sentence."""
+    cause = likely_cause(evidence, findings[0]) if evidence is not None and findings else None
+    shown = 1 if cause else 2
+    head = "; ".join(f.message.rstrip(".") for f in findings[:shown])
+    if cause:
+        head += f"; most likely cause: {cause}"
+    more = f" (+{len(findings) - shown} more)" if len(findings) > shown else ""
     return f"{head[0].upper()}{head[1:]}{more}." if head else ""
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from job.evidence.stats import TAIL_MIN_STABLE, rate_increase_p
+from job.evidence.stats import TAIL_MIN_STABLE, binomial_upper_tail, rate_increase_p
 from job.model import Evidence, Finding, FindingSide, Severity, SideStats, TemplateStat
 
 Rule = Callable[[Evidence], list[Finding]]
@@ -35,11 +35,12 @@ CRASH_SIGNALS = {"oomkilled", "crashloopbackoff", "imagepullbackoff", "errimagep
                  "createcontainerconfigerror", "runcontainererror"}  # fmt: skip
 MAJOR_SIGNALS = {"restart", "not_ready", "evicted", "failed", "unschedulable"}
 MAX_TEMPLATE_FINDINGS = 5
+ONLY_ROUTE = 0.95  # a route with this share of the canary's requests is named without a concentration test
 _HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 # a warning that names a failure or an exhausted resource, new in the canary and at least this share
 # of its events: many servers log refused logins, dead backends or memory pressure as warnings
 FAILING_WARNING_SHARE = 0.01
-_FAILURE_WORDS = re.compile(
+FAILURE_WORDS = re.compile(
     r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
     r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
     r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many",
@@ -158,6 +159,33 @@ def _failing_requests(evidence: Evidence, first: str) -> list[TemplateStat]:
     return sorted(found, key=lambda t: -t.canary)
 
 
+def _route(template: TemplateStat) -> str | None:
+    """ "GET /api/items/<NUM>" of a request template "GET /api/items/<NUM> 500", else None."""
+    route, _, status = template.template.rpartition(" ")
+    return route if status.isdigit() and route.split(" ", 1)[0] in _HTTP_METHODS else None
+
+
+def _concentrating_route(evidence: Evidence, failing: list[TemplateStat], bad: int) -> str | None:
+    """ "most on <route> (n of N)" when one route holds at least half of the failing requests and
+    fails significantly more often than its share of the traffic would give it (exact binomial: its
+    failures among all failures, against its share of the canary's requests). Errors spread evenly
+    over the routes name none."""
+    by_route: dict[str, int] = {}
+    for template in failing:
+        route = _route(template)
+        if route is not None:
+            by_route[route] = by_route.get(route, 0) + template.canary
+    if not by_route or bad < MIN_ERRORS:
+        return None
+    route, on_route = max(by_route.items(), key=lambda item: item[1])
+    traffic = sum(t.canary for t in evidence.templates if _route(t) == route)
+    requests = max(evidence.canary.requests, 1)
+    share = min(1.0, traffic / requests)
+    if 2 * on_route < bad or (share < ONLY_ROUTE and binomial_upper_tail(on_route, bad, share) >= ALPHA):
+        return None  # (a route with nearly all the traffic is named: it is where the errors are)
+    return f"most on {route[:120]} ({on_route} of {bad}, {_pct(traffic / requests)} of requests)"
+
+
 def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float | None) -> list[Finding]:
     canary, stable = evidence.canary, evidence.stable
     bad_c, bad_s = _status_class(canary, first), _status_class(stable, first)
@@ -170,9 +198,9 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
     if bad_c == 0 and bad_s == 0:
         return []
     failing = _failing_requests(evidence, first)
-    routes = [t for t in failing if t.template.split(" ", 1)[0] in _HTTP_METHODS]
-    if routes:
-        numbers += f"; most on {routes[0].template.rsplit(' ', 1)[0][:120]} ({routes[0].canary})"
+    route = _concentrating_route(evidence, failing, bad_c)
+    if route is not None:
+        numbers += f"; {route}"
     examples = _template_examples(failing)
     if canary.requests < MIN_REQUESTS:
         if bad_c >= 3 and share_c >= 0.5 and share_c > share_s + 0.25:
@@ -298,7 +326,7 @@ def _is_failing_warning(template: TemplateStat, evidence: Evidence) -> bool:
         and template.stable == 0
         and template.significant
         and template.canary >= FAILING_WARNING_SHARE * evidence.canary.events
-        and _FAILURE_WORDS.search(template.template) is not None
+        and FAILURE_WORDS.search(template.template) is not None
     )
 
 

@@ -9,7 +9,9 @@ def test_most_requests_failing_is_critical_with_numbers() -> None:
     [finding] = http_5xx(ev)
     assert finding.severity == "critical"
     assert finding.message.startswith("canary returns HTTP 5xx on 8") and "stable 0%" in finding.message
-    assert finding.message.endswith("most on GET /color (" + str(finding.count) + ")")
+    assert finding.message.endswith(
+        f"most on GET /color ({finding.count} of {finding.count}, 100% of requests)"
+    )
     assert '"GET /color HTTP/1.1" 500' in finding.examples[0]
 
 
