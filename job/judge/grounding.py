@@ -118,10 +118,19 @@ def ground(
     return Grounding(cause=cause, remediation=remediation, cited=tuple(cited))
 
 
+_DANGLING = re.compile(
+    r"\b(a|an|the|as|to|of|and|or|but|in|on|at|for|with|by|from|is|are|was|were|that|which|because|"
+    r"than|into|its|their|when|if)$",
+    re.I,
+)
+
+
 def _whole_sentences(text: str, cap: int, label: str) -> str:
-    """The text, or its whole sentences when the length cap cut it mid-sentence."""
+    """The text, or its whole sentences when it stops mid-sentence: cut by the length cap, or
+    closed early by the model ("It incorrectly identifies events as")."""
     text = " ".join(text.split())
-    if len(text) < cap - 1 or text.endswith((".", "!", "?")):
+    cut = len(text) >= cap - 1 or _DANGLING.search(text.rstrip(",;:- ")) is not None
+    if not cut or text.endswith((".", "!", "?")):
         return text
     sentences = _SENTENCE.split(text)
     kept = " ".join(sentences[:-1]).strip()
@@ -234,6 +243,7 @@ class _Facts:
         }
         for side in (e.canary, e.stable):
             self.numbers |= _side_figures(side)
+        self.numbers |= _ratios(e.canary, e.stable)
         for t in e.templates:
             if t.stable and t.canary:
                 self.numbers.add(t.canary / t.stable)
@@ -352,6 +362,21 @@ def _side_figures(side: SideStats) -> set[float]:
         numbers |= {d.p50_ms, d.p90_ms, d.p99_ms, d.mean_ms, float(d.count)}
         numbers |= {d.p50_ms / 1000, d.p90_ms / 1000, d.p99_ms / 1000}
     return numbers
+
+
+def _ratios(canary: SideStats, stable: SideStats) -> set[float]:
+    """'3x the errors', '780 ms slower': the canary's figures over (or minus) the stable's, and back."""
+    pairs = [
+        (canary.error_share, stable.error_share),
+        (canary.http_5xx_share, stable.http_5xx_share),
+        (canary.http_4xx_share, stable.http_4xx_share),
+        (float(canary.crashes), float(stable.crashes)),
+    ]
+    if canary.durations and stable.durations:
+        c, s = canary.durations, stable.durations
+        pairs += [(c.p50_ms, s.p50_ms), (c.p90_ms, s.p90_ms), (c.p99_ms, s.p99_ms), (c.mean_ms, s.mean_ms)]
+    ratios = {a / b for a, b in pairs if a and b} | {b / a for a, b in pairs if a and b}
+    return ratios | {a - b for a, b in pairs[4:]} | {b - a for a, b in pairs[4:]}
 
 
 def _status(side: SideStats, first: str) -> int:

@@ -80,6 +80,7 @@ def test_grounded_answers_are_accepted_as_they_are(
         ("bad", "The canary fails on /api/cart\x07.", (), "fail", "language"),
         ("bad", "", (), "fail", "empty"),
         ("bad", "x" * CAUSE_CHARS, (), "fail", "cut"),
+        ("bad", "The canary incorrectly identifies events as", (), "fail", "cut"),
     ],
 )
 def test_ungrounded_answers_are_rejected_with_the_reason(
@@ -97,11 +98,13 @@ def test_invented_names_and_numbers_in_the_remediation_are_rejected_too() -> Non
     assert check("bad", cause, "Check the upstream of /api/cart.").rejected is None
 
 
-def test_a_text_the_length_cap_cut_keeps_its_whole_sentences() -> None:
+def test_a_text_cut_mid_sentence_keeps_its_whole_sentences() -> None:
     first = "The canary answers HTTP 500 on /api/cart."
     cut = (first + " And then " + "more words " * 40)[:CAUSE_CHARS]
     grounded = check("bad", cut)
     assert grounded.rejected is None and grounded.cause == first
+    assert check("bad", first + " It fails because of the").cause == first, "closed early by the model"
+    assert check("bad", "Upstream connect error on /api/cart").rejected is None, "no full stop is fine"
 
 
 def test_text_in_the_logs_own_script_is_accepted() -> None:
@@ -111,3 +114,9 @@ def test_text_in_the_logs_own_script_is_accepted() -> None:
         "The canary logs 処理に失敗しました on /api/cart.", "", (), "fail", prompt, floor.findings, evidence
     )
     assert grounded.rejected is None, grounded.rejected
+
+
+def test_ratios_and_differences_of_the_figures_count_as_grounded() -> None:
+    # bad_canary: canary p99 900 ms vs stable 120 ms; 5xx share 880/9000 vs 2/10000.
+    assert check("bad", "The canary p99 latency is 7.5x the stable's, 780 ms slower.").rejected is None
+    assert check("bad", "The canary p99 latency is 9x the stable's.").kind == "number"
