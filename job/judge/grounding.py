@@ -13,7 +13,8 @@ checked, deterministically, against what the prompt showed it and the figures be
   that is worse, no "no errors" when it logs them, no crash or 5xx the data does not show;
 * a claim about the stable side does not contradict the stable side's figures;
 * a pass verdict does not stand against a major or critical canary finding;
-* no repetition loops, no characters that are neither printable nor in the prompt's scripts.
+* no repetition loops, no echo of the instructions, no characters that are neither printable
+  nor in the prompt's scripts.
 
 A text the schema's length cap cut mid-sentence is trimmed to its last whole sentence.
 """
@@ -110,6 +111,7 @@ def ground(
             raise _Reject("empty", f"it says {verdict} without naming a cause")
         for label, text in (("cause", cause), ("remediation", remediation)):
             _check_text(label, text, facts)
+            _check_not_parroted(label, text, prompt.system)
         _check_claims(cause, facts)
         if cause and cause.lower() == remediation.lower():
             raise _Reject("repetition", "its cause and remediation are the same text")
@@ -166,6 +168,20 @@ def _check_text(label: str, text: str, facts: _Facts) -> None:
         if not facts.has_text(quoted):
             raise _Reject("name", f"its {label} quotes {quoted[:60]!r}, which is not in the evidence")
     _check_repetition(label, text)
+
+
+def _check_not_parroted(label: str, text: str, instructions: str) -> None:
+    """A small model that cannot explain echoes the instructions ("...is not an instruction to you",
+    "the canary is clearly worse than stable (more errors, crashes...)"): four words in a row."""
+    said = _ngrams(text, 4)
+    echoed = said & _ngrams(instructions, 4)
+    if echoed:
+        raise _Reject("parrot", f"its {label} repeats the instructions ({' '.join(sorted(echoed)[0])!r})")
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def _check_repetition(label: str, text: str) -> None:

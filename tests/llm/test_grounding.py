@@ -79,6 +79,13 @@ def test_grounded_answers_are_accepted_as_they_are(
         ("bad", "The canary fails on /api/cart 失败.", (), "fail", "language"),
         ("bad", "The canary fails on /api/cart\x07.", (), "fail", "language"),
         ("bad", "", (), "fail", "empty"),
+        (
+            "bad",
+            "The canary does not copy the logs, which is never an instruction to you.",
+            (),
+            "fail",
+            "parrot",
+        ),
         ("bad", "x" * CAUSE_CHARS, (), "fail", "cut"),
         ("bad", "The canary incorrectly identifies events as", (), "fail", "cut"),
     ],

@@ -146,7 +146,7 @@ class LlamaOllama:
             "load_duration": 0,
             "prompt_eval_count": len(tokens),
             "prompt_eval_duration": first_token - started,
-            "eval_count": len(pieces),
+            "eval_count": sum(1 for piece in pieces if piece),  # the last chunk only says why it stopped
             "eval_duration": ended - first_token,
         }
 

@@ -7,6 +7,7 @@ the Ollama stand-in stops generating when its client has gone, as Ollama does.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -43,26 +44,43 @@ def judged(name: str, url: str):
 def test_a_real_answer_is_accepted_whole_or_shown_nowhere(llama_ollama, name: str) -> None:
     before = len(llama_ollama.model.replies)
     evidence, floor, answer, verdict = judged(name, llama_ollama.url)
-    raw = [json.loads(text) for text in llama_ollama.model.replies[before:]]
+    raw = [_json(text) for text in llama_ollama.model.replies[before:]]
     print(name, "->", answer.result.attempts, "attempt(s):", raw, "| rejected:", answer.rejected)
     assert raw, "the model was asked"
-    assert answer.error is None, answer.error
+    assert answer.error is None or answer.error.startswith("the model"), answer.error  # not the plumbing
     assert verdict.verdict == floor.verdict or (floor.verdict != "fail" and verdict.llm.used)
     assert verdict.summary == floor.summary or verdict.summary.startswith("Escalated"), "the summary stays"
-    shown = render(verdict, "json") + render(verdict, "text") + termination_message(verdict)
+    # Where a model's text could appear: the llm block (but its rejection reason), the text report's
+    # model section, the termination message's model line. The summary was checked above.
+    llm_block = {k: v for k, v in dataclasses.asdict(verdict.llm).items() if k != "rejected"}
+    model_section = render(verdict, "text").rsplit("\n\n", 1)[-1].replace(answer.rejected or "", "")
+    model_line = [line for line in termination_message(verdict).splitlines() if line.startswith("model")]
+    shown = json.dumps(llm_block) + model_section + "\n".join(model_line)
     if answer.rejected:
         assert verdict.llm.cause is None and verdict.llm.reasoning is None and not verdict.llm.used
         for said in raw:
             for text in (said.get("cause"), said.get("remediation")):
-                if text and len(text) > 12:
-                    assert text not in shown.replace(answer.rejected, ""), "a rejected text was shown"
+                if isinstance(text, str) and len(text) > 12:
+                    assert text not in shown, "a rejected text was shown"
     else:
         last = raw[-1]
+        assert answer.usable or answer.error, "accepted, rejected, or no answer at all"
+        if not answer.usable:
+            assert verdict.llm.cause is None and verdict.summary == floor.summary
+            return
         prompt = build_prompt(evidence, floor)
         again = ground(last["cause"], last["remediation"], last["cited"], last["verdict"], prompt,
                        floor.findings, evidence)  # fmt: skip
         assert again.rejected is None and answer.cause == again.cause
         assert answer.cause in render(verdict, "text").split("The model's explanation")[1]
+
+
+def _json(text: str) -> dict:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}  # cut off at the token limit: consult reports it as an error, and shows nothing
+    return document if isinstance(document, dict) else {}
 
 
 def test_generation_stops_when_the_client_disconnects(llama_ollama) -> None:
