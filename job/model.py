@@ -142,12 +142,32 @@ class PodSignal:
 
 
 @dataclass
+class DataLoss:
+    """What one side lost between its source and the judge: cut, skipped or unreadable.
+
+    The collector fills it while it streams (so it is complete once the streams were read),
+    the evidence stage adds what it cut and the share; the policy never passes a side that
+    lost a large share (job/judge/policy.py).
+    """
+
+    bytes: int = 0  # bytes read but not judged: the oldest part of an over-long stream, long-line tails
+    lines: int = 0  # whole lines among them
+    streams: int = 0  # log streams (containers, files) that could not be read at all
+    pods_skipped: int = 0  # pods whose logs the fair sample left out (their pod signals still count)
+    share: float = 0.0  # the larger of bytes lost / bytes seen and streams lost / streams
+
+    def any(self) -> bool:
+        return bool(self.bytes or self.lines or self.streams)
+
+
+@dataclass
 class SideSnapshot:
     streams: list[LogStream] = field(default_factory=list)
     pods: list[str] = field(default_factory=list)
     signals: list[PodSignal] = field(default_factory=list)
     window_seconds: float | None = None
     window_end: float | None = None  # epoch seconds the logs were read up to (cluster mode: now)
+    loss: DataLoss = field(default_factory=DataLoss)  # filled by the collector while the streams are read
 
 
 @dataclass
@@ -212,6 +232,7 @@ class SideStats:
     templates: int = 0  # distinct (template, level) pairs seen on this side
     cut_lines: int = 0  # lines longer than the read limit, cut
     other_shapes: int = 0  # events whose shape came past the template budget ("other shapes")
+    loss: DataLoss = field(default_factory=DataLoss)  # what this side lost on the way (see DataLoss)
 
 
 @dataclass
@@ -366,6 +387,7 @@ class Verdict:
     evidence: Evidence | None = None
     llm: LLMResult = field(default_factory=LLMResult)
     mode: str = "evidence-only"  # evidence-only | evidence+llm
+    notes: list[str] = field(default_factory=list)  # data cut, skipped or unreadable (the evidence's notes)
 
     def to_dict(self) -> dict[str, Any]:
         from job import __version__

@@ -155,6 +155,8 @@ def _text(verdict: Verdict) -> str:
             )
         if s.signals or c.signals:
             rows.append(("pod signals", len(s.signals), len(c.signals)))
+        if s.loss.any() or c.loss.any():
+            rows.append(("data lost (see notes)", f"{s.loss.share:.0%}", f"{c.loss.share:.0%}"))
         out += ["", f"  {'':22}{'stable':>12}{'canary':>12}"]
         out += [f"  {label:22}{d_s!s:>12}{d_c!s:>12}" for label, d_s, d_c in rows]
         if evidence.metrics:

@@ -1,9 +1,10 @@
 """Cluster collector: the stable and canary pods of a Rollout, their logs and what Kubernetes says about them.
 
 Both sides are read over the same time window, starting when the canary started (bounded by
---since), so a stable pod's older history does not count against or for it. Logs stream lazily with
-a byte limit per container; pod signals (restarts, OOM kills, back-offs, readiness, Warning events)
-come from every pod of a side, logs from a fair sample of at most `max_pods` pods.
+--since), so a stable pod's older history does not count against or for it. Each container's whole
+window is read and its newest bytes judged (anything older beyond a budget is dropped, counted in
+the side's DataLoss and noted, never silently); pod signals (restarts, OOM kills, back-offs,
+readiness, Warning events) come from every pod of a side, logs from a fair sample of at most `max_pods` pods.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -20,8 +22,9 @@ from typing import Any
 import urllib3
 
 from job.collect._kube_api import BadRequest, Kube, NotFound, Permission, connect
+from job.collect.newest import keep_newest
 from job.errors import InputError
-from job.model import ClusterSource, LogStream, PodSignal, SideSnapshot, Snapshot
+from job.model import ClusterSource, DataLoss, LogStream, PodSignal, SideSnapshot, Snapshot
 
 log = logging.getLogger("job.collect.kubernetes")
 
@@ -68,9 +71,16 @@ _WAITING_KINDS = {
 }
 
 
-def _log_limit_bytes() -> int:
+# The newest bytes judged per container log: a busy pod (100 requests/s, two 330-byte lines each with
+# the runtime's timestamp) writes ~40 MB in a 10-minute window. The whole window is read; only older
+# bytes beyond this are dropped, counted and noted. Memory holds this much per analysis at a time
+# (the Job's limit is 512 MiB; the web service runs at most --max-concurrent analyses).
+DEFAULT_KEEP_BYTES = 48 * 1024 * 1024
+
+
+def _log_keep_bytes() -> int:
     text = os.environ.get("ROLLOUTS_AI_LOG_LIMIT_BYTES", "")
-    return int(text) if text.isdigit() and int(text) > 0 else 4 * 1024 * 1024
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else DEFAULT_KEEP_BYTES
 
 
 def side_selectors(source: ClusterSource) -> tuple[str, str]:
@@ -219,21 +229,27 @@ def pod_signals(pod: Any, window_start: datetime | None, warnings: list[Any]) ->
 # ---------------------------------------------------------------- logs
 
 
+@dataclass
+class _Reading:
+    """What every log read of one side shares: the client, the notes and the side's loss account."""
+
+    kube: Kube
+    label: str
+    notes: list[str]
+    loss: DataLoss
+    keep_bytes: int
+
+
 def _read_log(
-    kube: Kube,
-    notes: list[str],
-    pod: str,
-    container: str,
-    previous: bool,
-    since_seconds: int | None,
-    limit_bytes: int,
+    reading: _Reading, pod: str, container: str, previous: bool, since_seconds: int | None
 ) -> Iterator[bytes]:
+    kube, notes, loss = reading.kube, reading.notes, reading.loss
     which = f"{'previous ' if previous else ''}logs of {pod}/{container}"
     need = Permission("get", "pods/log", kube.namespace)
     kwargs: dict[str, Any] = {
         "container": container,
         "previous": previous,
-        "limit_bytes": limit_bytes,
+        # no limitBytes: it keeps the *start* of the window, the part least likely to show a canary going bad
         # the runtime's UTC time of each line (stripped again by the line reader): activity over the
         # window works for apps that print no time, or print local time
         "timestamps": True,
@@ -246,12 +262,32 @@ def _read_log(
             need, f"reading {which}", kube.core.read_namespaced_pod_log, pod, kube.namespace, **kwargs
         )
     except NotFound:
-        notes.append(f"pod {pod} was deleted while it was read: its logs are skipped")
+        loss.streams += 1
+        notes.append(f"{reading.label}: pod {pod} was deleted while it was read: its logs are lost")
         return
     except BadRequest as error:
-        # A container that never started (or whose previous instance is gone) has no logs: not an error.
-        notes.append(f"no {which}: {error}")
+        # A container whose log is gone (e.g. the previous instance after a second restart): counted as lost.
+        loss.streams += 1
+        notes.append(f"{reading.label}: no {which}: {error}")
         return
+    try:
+        kept = keep_newest(_arriving(kube, response, which), reading.keep_bytes)
+    finally:
+        response.release_conn()
+    if kept.dropped:
+        loss.bytes += kept.dropped
+        loss.lines += kept.dropped_lines
+        notes.append(
+            f"{reading.label}: {which}: judged the newest {kept.total - kept.dropped:,} of "
+            f"{kept.total:,} bytes; the oldest {kept.dropped:,} bytes ({kept.dropped_lines:,} lines) "
+            "were not judged (raise ROLLOUTS_AI_LOG_LIMIT_BYTES or shorten --since)"
+        )
+    for chunk in kept:
+        yield chunk
+        kube.check_deadline(f"judging {which}")
+
+
+def _arriving(kube: Kube, response: Any, which: str) -> Iterator[bytes]:
     try:
         # read1 returns whatever has arrived, so a server that drips bytes cannot hold us past the deadline
         while chunk := response.read1(CHUNK_BYTES, decode_content=True):
@@ -259,32 +295,33 @@ def _read_log(
             kube.check_deadline(f"reading {which}")
     except urllib3.exceptions.HTTPError as error:
         raise kube.unreachable(error, f"reading {which}") from None
-    finally:
-        response.release_conn()
 
 
 def _streams(
-    kube: Kube, pod: Any, container: str | None, since_seconds: int | None, notes: list[str]
+    reading: _Reading, pod: Any, container: str | None, since_seconds: int | None
 ) -> list[LogStream]:
+    notes = reading.notes
     name = pod.metadata.name
     statuses = {s.name: s for s in pod.status.container_statuses or []}
     chosen = app_containers(pod, container)
     if not chosen:
-        notes.append(f"pod {name} has no container named {container!r}")
+        reading.loss.streams += 1
+        notes.append(
+            f"{reading.label}: pod {name} has no container named {container!r}: its logs are not read"
+        )
     streams = []
-    limit = _log_limit_bytes()
     for each in chosen:
         status = statuses.get(each)
         started = status is not None and (status.restart_count or not (status.state and status.state.waiting))
         if not started:
             notes.append(f"container {name}/{each} has not started yet: no logs to read")
             continue
-        read = partial(_read_log, kube, notes, name, each)
+        read = partial(_read_log, reading, name, each)
         if not (status.state and status.state.waiting):
-            streams.append(LogStream(f"{name}/{each}", partial(read, False, since_seconds, limit)))
+            streams.append(LogStream(f"{name}/{each}", partial(read, False, since_seconds)))
         if status.restart_count and status.last_state and status.last_state.terminated:
             # The crash that caused the restart is in the previous instance's log.
-            streams.append(LogStream(f"{name}/{each} (previous)", partial(read, True, since_seconds, limit)))
+            streams.append(LogStream(f"{name}/{each} (previous)", partial(read, True, since_seconds)))
     return streams
 
 
@@ -341,12 +378,14 @@ def _side(
     notes: list[str],
 ) -> SideSnapshot:
     sample = fair_sample(pods, source.max_pods)
-    if len(sample) < len(pods):
+    loss = DataLoss(pods_skipped=len(pods) - len(sample))
+    if loss.pods_skipped:
         notes.append(
             f"{label}: logs read from {len(sample)} of {len(pods)} pods (spread over nodes and ages); "
-            "signals from all"
+            "signals from all (raise --max-pods to read more)"
         )
-    streams = [s for pod in sample for s in _streams(kube, pod, source.container, window, notes)]
+    reading = _Reading(kube, label, notes, loss, _log_keep_bytes())
+    streams = [s for pod in sample for s in _streams(reading, pod, source.container, window)]
     window_start = now - timedelta(seconds=window) if window else None
     signals = [s for pod in pods for s in pod_signals(pod, window_start, warnings.get(pod.metadata.name, []))]
     return SideSnapshot(
@@ -355,6 +394,7 @@ def _side(
         signals=signals,
         window_seconds=float(window) if window else None,
         window_end=now.timestamp(),
+        loss=loss,
     )
 
 

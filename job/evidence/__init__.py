@@ -17,6 +17,7 @@ from job.evidence.compare import EXAMPLES_PER_TEMPLATE, TemplateCounts, compare_
 from job.evidence.distribution import latency_histogram
 from job.evidence.events import Event, group_events
 from job.evidence.lines import MAX_LINE_BYTES, LineReader
+from job.evidence.loss import account, loss_note
 from job.evidence.metrics import compare_metrics
 from job.evidence.redact import redact, redact_lines
 from job.evidence.stats import DurationHistogram, binomial_upper_tail, tail_excess
@@ -118,11 +119,13 @@ def _read_side(
         acc.stats.streams += 1
         acc.stats.bytes += reader.bytes
         acc.stats.cut_lines += reader.cut_lines
+        acc.stats.loss.bytes += reader.cut_bytes
 
 
 def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts]) -> SideStats:
     stats = acc.stats
     stats.pods = list(side.pods)
+    stats.loss = account(side.loss, stats)
     stats.signals = [
         PodSignal(pod=s.pod, kind=s.kind, count=s.count, message=redact(s.message)[:EXAMPLE_CHARS], at=s.at)
         for s in side.signals
@@ -185,6 +188,9 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
                 f"{name}: {stats.other_shapes} of {stats.events} events were new shapes past the budget "
                 f"of {index.side_budget} per side (free text, payloads, binary?): counted as other shapes"
             )
+        lost = loss_note(name, stats.loss)
+        if lost:
+            notes.append(lost)
     if len(all_templates) > len(chosen):
         notes.append(f"{len(chosen)} of {len(all_templates)} templates kept (problems and changes first)")
     return Evidence(

@@ -26,6 +26,7 @@ class LineReader:
         self._max = max_line_bytes
         self.bytes = 0
         self.cut_lines = 0  # lines longer than max_line_bytes
+        self.cut_bytes = 0  # the bytes dropped from them
         # the runtime timestamp stripped from the latest line (`kubectl logs --timestamps`), or "":
         # the reader runs at most one line ahead of the events built from it, which is close enough
         # for per-slice activity
@@ -41,16 +42,19 @@ class LineReader:
             end = chunk.rfind(b"\n")
             if end < 0:
                 if skipping:
+                    self.cut_bytes += len(chunk)
                     continue
                 pending += chunk
                 if len(pending) > self._max:
                     yield from self._split(pending[: self._max])
                     self.cut_lines += 1
+                    self.cut_bytes += len(pending) - self._max
                     pending, skipping = b"", True
                 continue
             head, tail = chunk[:end], chunk[end + 1 :]
             if skipping:
                 first_newline = head.find(b"\n")
+                self.cut_bytes += end if first_newline < 0 else first_newline
                 head = b"" if first_newline < 0 else head[first_newline + 1 :]
                 skipping = False
                 block = head
@@ -62,6 +66,7 @@ class LineReader:
             if len(pending) > self._max:
                 yield from self._split(pending[: self._max])
                 self.cut_lines += 1
+                self.cut_bytes += len(pending) - self._max
                 pending, skipping = b"", True
         if pending and not skipping:
             yield from self._split(pending)

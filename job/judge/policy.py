@@ -7,7 +7,13 @@
     too few events on a side                -> inconclusive, never pass (unless both sides are quiet alike)
     a doubt no pass may hide (NEVER_PASS_KINDS: a canary that went quiet, required metrics missing)
                                             -> inconclusive
+    a side lost more than MAX_LOSS_FOR_PASS of its data (cut, skipped, unreadable) -> inconclusive
     otherwise                               -> pass (minor and info findings are reported)
+
+Lost data (DataLoss.share of a side) never helps a pass: above MAX_LOSS_FOR_PASS the verdict is
+inconclusive; any smaller loss scales a pass's confidence by (1 - share) and caps it at
+LOSSY_PASS_CONFIDENCE, and the notes say what was lost. A fail stays a fail: what was read already
+shows the problem, and the lost part could only add to it.
 
 Score bands (1 = healthy) keep the score consistent with the verdict for a web metric's
 successCondition: pass 0.6..1, inconclusive 0.5, fail 0..0.4. Confidence grows with the
@@ -24,6 +30,8 @@ from job.model import Evidence, Finding, LLMResult, Verdict
 
 EVIDENCE_ONLY = "the model was not used (--no-llm): evidence-only verdict"
 _VOLUME_HALF = 100  # events at which a side counts as half-way to "enough"
+MAX_LOSS_FOR_PASS = 0.2  # a side that lost more than a fifth of its log data is never a pass
+LOSSY_PASS_CONFIDENCE = 0.8  # the highest confidence of a pass on a side that lost anything
 
 
 def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE_ONLY) -> Verdict:
@@ -41,6 +49,8 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
     thin = bool(thin_names)
     # a metric finding rests on its own volume (requests, observations), not on the log lines
     major_by_metrics = any(f.source == "metrics" for f in major)
+    lost = max(stable.loss.share, canary.loss.share)
+    lossy = stable.loss.any() or canary.loss.any()
 
     if critical:
         verdict, score = "fail", max(0.0, 0.2 - 0.05 * (len(critical) - 1) - 0.02 * len(major))
@@ -61,11 +71,18 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
     elif doubts := [f for f in findings if f.kind in NEVER_PASS_KINDS]:
         verdict, score, confidence = "inconclusive", 0.5, round(data * 0.5, 3)
         summary = f"Not a pass: {_problems(doubts)}"
+    elif lost > MAX_LOSS_FOR_PASS:
+        verdict, score, confidence = "inconclusive", 0.5, round(data * 0.5 * (1 - lost), 3)
+        summary = f"Not a pass: {_lost(evidence)}, too much to call the canary healthy. Of what was read: "
+        summary += _healthy(evidence, minor)
     else:
         verdict = "pass"
         score = max(0.6, 1.0 - 0.1 * len(minor))
         confidence = data * (0.9 if minor else 1.0)
         summary = _healthy(evidence, minor)
+        if lossy:
+            confidence = min(confidence * (1 - lost), LOSSY_PASS_CONFIDENCE)
+            summary += f" Confidence lowered: {_lost(evidence)}."
     return Verdict(
         verdict=verdict,  # type: ignore[arg-type]
         score=round(score, 3),
@@ -75,7 +92,18 @@ def decide(evidence: Evidence, findings: list[Finding], llm_note: str = EVIDENCE
         evidence=evidence,
         llm=LLMResult(used=False, error=llm_note),
         mode="evidence-only",
+        notes=list(evidence.notes),
     )
+
+
+def _lost(evidence: Evidence) -> str:
+    """'the canary lost 35% of its log data' (and the stable's), for a summary."""
+    sides = [
+        f"the {name} lost {side.loss.share:.0%} of its log data"
+        for name, side in (("canary", evidence.canary), ("stable", evidence.stable))
+        if side.loss.any()
+    ]
+    return " and ".join(sides) + " (cut, skipped or unreadable; see the notes)"
 
 
 def _volume_confidence(stable_events: int, canary_events: int) -> float:

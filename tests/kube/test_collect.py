@@ -73,17 +73,17 @@ def test_reads_both_sides_over_the_canary_window(cluster: FakeCluster) -> None:
     assert {q["sinceSeconds"][0] for q in log_queries} == {str(int(snapshot.canary.window_seconds or 0))}
     assert 300 <= (snapshot.canary.window_seconds or 0) <= 310
     assert snapshot.stable.window_seconds == snapshot.canary.window_seconds
-    assert all(q["limitBytes"] == [str(4 * 1024 * 1024)] for q in log_queries)
+    assert not any("limitBytes" in q for q in log_queries), "limitBytes would keep the oldest bytes"
     assert all(q["timestamps"] == ["true"] for q in log_queries), "runtime times asked for"
     assert snapshot.canary.window_end is not None and abs(snapshot.canary.window_end - time.time()) < 60
     pod_queries = [q["labelSelector"][0] for q in cluster.requested("/pods") if "labelSelector" in q]
     assert pod_queries == ["rollouts-pod-template-hash=s1,app=shop", "rollouts-pod-template-hash=c1,app=shop"]
 
 
-def test_since_bounds_the_window_and_limit_bytes_bounds_each_stream(
+def test_since_bounds_the_window_and_each_stream_keeps_its_newest_bytes(
     cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 2 lines of 40 bytes (a 31-byte runtime stamp, "line 087\n") and 33 bytes of the third
+    # lines of 40 bytes (a 31-byte runtime stamp, "line 087\n"): 113 bytes hold the newest two whole lines
     monkeypatch.setenv("ROLLOUTS_AI_LOG_LIMIT_BYTES", "113")
     cluster.add_pod(rollout_pod("s-a", "s1", started_seconds_ago=3600))
     cluster.add_pod(rollout_pod("c-a", "c1", started_seconds_ago=3600))
@@ -92,9 +92,10 @@ def test_since_bounds_the_window_and_limit_bytes_bounds_each_stream(
     snapshot = collect(by_hash(since_seconds=120))
 
     assert snapshot.canary.window_seconds == 120
-    assert (
-        read(snapshot.canary)["c-a/app"] == b"line 087\nline 088\nli"
-    )  # ages 120 s and newer, first 113 bytes
+    assert read(snapshot.canary)["c-a/app"] == b"line 098\nline 099\n"  # of ages 120 s (line 087) and newer
+    loss = snapshot.canary.loss
+    assert (loss.bytes, loss.lines, loss.streams) == (11 * 40, 11, 0)
+    assert any("c-a/app" in note and "were not judged" in note for note in snapshot.notes)
 
 
 def test_crashed_container_is_read_from_its_previous_instance(cluster: FakeCluster) -> None:
@@ -358,5 +359,5 @@ def test_a_server_dripping_log_bytes_is_cut_at_the_deadline(
     ) as raised:
         for chunk in stream.open():
             received.append(chunk)
-    assert 0 < len(b"".join(received)) < 360
+    assert received == []  # a stream is judged once read whole (its newest bytes): nothing partial
     assert f"({origin})" in str(raised.value)
