@@ -233,6 +233,8 @@ class SideStats:
     cut_lines: int = 0  # lines longer than the read limit, cut
     other_shapes: int = 0  # events whose shape came past the template budget ("other shapes")
     loss: DataLoss = field(default_factory=DataLoss)  # what this side lost on the way (see DataLoss)
+    new_crashes: int = 0  # crash events of a kind (template) the other side never had (canary only)
+    new_crash_examples: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -41,6 +41,9 @@ class _Side:
         self.stats = SideStats()
         self.durations = DurationHistogram()
         self.activity = ActivityCounter()
+        # crash events per template, so a new kind of crash shows even when the stable crashes too
+        self.crash_kinds: dict[int, int] = {}
+        self.crash_first: dict[int, str] = {}
 
     def add(self, event: Event, counts: dict[tuple[int, str], TemplateCounts], cluster_id: int) -> None:
         stats = self.stats
@@ -56,6 +59,9 @@ class _Side:
             self.durations.add(parsed.duration_ms)
         if event.crash:
             stats.crashes += 1
+            self.crash_kinds[cluster_id] = self.crash_kinds.get(cluster_id, 0) + 1
+            if cluster_id not in self.crash_first and len(self.crash_first) < 4 * CRASH_EXAMPLES:
+                self.crash_first[cluster_id] = _example(event, 20)
             if len(stats.crash_examples) < CRASH_EXAMPLES:
                 named = parsed.message if parsed.message.startswith(("Traceback: ", "uncaught: ")) else None
                 text = _example(event, 20)
@@ -168,6 +174,11 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
         if template_id in index.other_ids:
             stable_stats.other_shapes += c.stable
             canary_stats.other_shapes += c.canary
+    new_kinds = [kind for kind in canary.crash_kinds if kind not in stable.crash_kinds]
+    canary_stats.new_crashes = sum(canary.crash_kinds[kind] for kind in new_kinds)
+    canary_stats.new_crash_examples = [
+        redact(canary.crash_first[kind]) for kind in new_kinds if kind in canary.crash_first
+    ][:CRASH_EXAMPLES]
 
     names = {cluster_id: index.template(cluster_id) or "" for cluster_id, _ in counts}
     all_templates, tested = compare_templates(counts, names, stable_stats.events, canary_stats.events)

@@ -117,10 +117,14 @@ def crash(evidence: Evidence) -> list[Finding]:
     findings: list[Finding] = []
     if canary.crashes:
         p = rate_increase_p(stable.crashes, canary.crashes, max(stable.events, 1), max(canary.events, 1))
-        new = stable.crashes == 0 or (p is not None and p < ALPHA)
+        # a kind of crash the stable never had is new, whatever the stable's own crash rate
+        new = stable.crashes == 0 or (p is not None and p < ALPHA) or canary.new_crashes > 0
         severity: Severity = "critical" if new else "minor"
         where = f"stable {stable.crashes}" if stable.crashes else "stable none"
-        first = canary.crash_examples[0].splitlines()[0] if canary.crash_examples else ""
+        if canary.new_crashes and stable.crashes:
+            where += f"; {canary.new_crashes} of a kind the stable never had"
+        shown = canary.new_crash_examples or canary.crash_examples
+        first = shown[0].splitlines()[0] if shown else ""
         findings.append(
             Finding(
                 kind="crash",
@@ -129,7 +133,7 @@ def crash(evidence: Evidence) -> list[Finding]:
                 message=f"canary has {canary.crashes} crash/fatal event(s), first: {first[:160]}; {where}"
                 + ("" if new else " (at a similar rate: not new in this version)"),
                 count=canary.crashes,
-                examples=canary.crash_examples[:2],
+                examples=shown[:2],
             )
         )
     if stable.crashes and not canary.crashes:
