@@ -177,6 +177,7 @@ def _page(verdict: Verdict, context: ReportContext, examples: int, templates: in
             _activity(evidence.activity),
             _latency(evidence),
             _pods(evidence),
+            _metrics(evidence),
             _templates(evidence, examples, templates),
             _crashes(evidence),
             _sides(evidence),
@@ -273,6 +274,8 @@ _EVIDENCE_OF = {
 def _anchor(finding: Finding) -> str:
     if finding.kind.startswith("pod-"):
         return "pods"
+    if finding.kind.startswith("metric"):
+        return "metrics"
     return _EVIDENCE_OF.get(finding.kind, "templates")
 
 
@@ -529,6 +532,32 @@ def _pods(evidence: Evidence) -> str:
         + '<div class="scroll"><table><thead><tr><th>side</th><th>signal</th><th class="n">count</th>'
         f"<th>pod</th><th>when (UTC)</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>"
         "</div></section>"
+    )
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def _metrics(evidence: Evidence) -> str:
+    """Prometheus signals (docs/metrics.md), when the analysis had them: one row per signal."""
+    if not evidence.metrics:
+        return ""
+    rows = []
+    for m in evidence.metrics:
+        figures = sorted(set(m.stable) | set(m.canary))
+        numbers = "; ".join(
+            f"{k}: {m.stable.get(k, float('nan')):g} / {m.canary.get(k, float('nan')):g}" for k in figures
+        )
+        rows.append(
+            f"<tr><td>{escape(m.name)}</td><td>{escape(m.kind)}</td><td><strong>{escape(m.classification)}</strong>"
+            f'</td><td>{escape(numbers)}</td><td class="n">{_p(m.p_value)}</td>'
+            f"<td>{escape(m.message)}</td></tr>"
+        )
+    return (
+        '<section id="metrics" aria-labelledby="h-metrics"><h2 id="h-metrics">Metrics (Prometheus)</h2>'
+        '<div class="scroll"><table><thead><tr><th>signal</th><th>kind</th><th>class</th>'
+        '<th>stable / canary</th><th class="n">p</th><th>what it means</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 

@@ -46,7 +46,7 @@ def _axes(
     x_labels: Sequence[tuple[float, str]], y_max: float, y_unit: str, height: int = HEIGHT
 ) -> list[str]:
     """Axis lines, three y gridlines with values, and x labels at fractions (0..1) of the width."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - BOTTOM
+    plot_h = height - TOP - BOTTOM
     out = [f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}"/>']
     for fraction in (0.5, 1.0):
         y = TOP + plot_h * (1 - fraction)
@@ -56,6 +56,13 @@ def _axes(
             f"{escape(_fmt(y_max * fraction))}{escape(y_unit)}</text>"
         )
     out.append(f'<text class="tick" x="{LEFT - 4}" y="{TOP + plot_h + 4}" text-anchor="end">0</text>')
+    return out + _x_labels(x_labels, height)
+
+
+def _x_labels(x_labels: Sequence[tuple[float, str]], height: int) -> list[str]:
+    """Labels under the plot at fractions (0..1) of its width; the end ones aligned inwards."""
+    plot_w = WIDTH - LEFT - RIGHT
+    out = []
     for fraction, label in x_labels:
         x = LEFT + plot_w * fraction
         anchor = "start" if fraction <= 0.02 else "end" if fraction >= 0.98 else "middle"
@@ -185,12 +192,7 @@ def timeline_chart(
                 f'<text class="legend" x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle">'
                 f"{escape(label)}</text>"
             )
-    for fraction, label in x_labels:
-        x = LEFT + plot_w * fraction
-        anchor = "start" if fraction <= 0.02 else "end" if fraction >= 0.98 else "middle"
-        body.append(
-            f'<text class="tick" x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}">{escape(label)}</text>'
-        )
+    body += _x_labels(x_labels, height)
     return _frame(title, desc, body, height)
 
 

@@ -141,3 +141,24 @@ def test_pod_signals_with_a_time_are_drawn_on_the_windows_timeline() -> None:
     assert timeline.count('<circle class="signal"') == 1, "only the signal with a time is placed"
     assert re.search(r'<circle class="signal" cx="(3[4-9]\d|3[3-9]\d)\.\d"', timeline), "in the middle"
     assert "pod not ready" in timeline and "—" in timeline  # the untimed one is listed, without a time
+
+
+def test_prometheus_signals_have_their_own_table_and_findings_link_to_it() -> None:
+    from job.model import MetricComparison
+
+    verdict = corpus_verdict(CASES["fail"])
+    assert verdict.evidence is not None
+    verdict.evidence.metrics = [
+        MetricComparison(
+            name="error-rate", kind="errors", classification="High", direction="increase", critical=True,
+            required=True, gating=True, stable={"rate": 0.01}, canary={"rate": 0.3}, p_value=1e-9,
+            message="<b>30x</b> the stable's",
+        )
+    ]  # fmt: skip
+    verdict.findings.append(
+        Finding("metric-error-rate", "critical", "canary", "metric error-rate (errors, High)")
+    )
+    page = render_html(verdict)
+    assert 'id="metrics"' in page and "<strong>High</strong>" in page and "rate: 0.01 / 0.3" in page
+    assert "&lt;b&gt;30x&lt;/b&gt;" in page
+    assert re.search(r"metric error-rate \(errors, High\) <a href=\"#metrics\">evidence</a>", page)
