@@ -46,6 +46,7 @@ def test_scenario_is_well_formed(scenario: accuracy.Scenario) -> None:
             "tests/corpus/make/make_all.py ",
             "tests/corpus/make/make_more.py ",
             "tests/corpus/make/make_activity.py ",
+            "tests/corpus/make/make_tail.py ",
         )
     )
 

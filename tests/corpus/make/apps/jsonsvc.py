@@ -1,7 +1,11 @@
 """An inventory API that logs JSON lines with structlog, used to make real JSON logs.
 
 APP_MODE: good | cachebug (v2 reads prices through a new cache whose entries are written
-in an old format: every miss-decode logs errors and falls back; requests still answer 200).
+in an old format: every miss-decode logs errors and falls back; requests still answer 200)
+| tail (about 4% of stock lookups wait ~150 ms on a lock held by a cache refill; the rest are
+as fast as before) | shift (every stock lookup takes 1 ms longer: a new audit call).
+APP_DB_MS: simulated database time per stock lookup (default 0), so latencies look like a service's.
+/search?q=... logs the user's query as typed (free text: every line a new shape).
 """
 
 import json
@@ -16,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import structlog
 
 MODE = os.environ.get("APP_MODE", "good")
+DB_SECONDS = float(os.environ.get("APP_DB_MS", "0")) / 1000
+SLOW = random.Random(7)
 VERSION = os.environ.get("APP_VERSION", "2.3.1")
 
 structlog.configure(
@@ -52,8 +58,18 @@ class Handler(BaseHTTPRequestHandler):
         request_id = uuid.uuid4().hex[:16]
         sku = self.path.rsplit("/", 1)[-1]
         status = 200
-        if self.path.startswith("/stock/"):
+        if self.path.startswith("/search"):
+            query = self.path.partition("q=")[2].replace("+", " ")
+            log.info(f"search '{query}' returned {len(query) % 7} results", request_id=request_id)
+            body = b'{"results":[]}'
+        elif self.path.startswith("/stock/"):
             price = cached_price(sku) if MODE == "cachebug" else 10
+            if DB_SECONDS:
+                time.sleep(DB_SECONDS * (0.6 + 0.8 * SLOW.random()))
+            if MODE == "tail" and SLOW.random() < 0.04:
+                time.sleep(0.15)  # waits for the refill lock
+            if MODE == "shift":
+                time.sleep(0.001)
             body = json.dumps({"sku": sku, "price": price, "count": random.randint(0, 9)}).encode()
         elif self.path.startswith("/healthz"):
             body = b'{"ok":true}'
