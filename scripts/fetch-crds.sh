@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vendor the Argo Rollouts CRDs the tests validate manifests against (`make crds`).
+# Vendor the Argo Rollouts (and check Flagger's) CRDs the tests validate manifests against (`make crds`).
 #
 #   scripts/fetch-crds.sh                   the version e2e/pins.py pins: download again and check
 #                                           the files against the committed SHA256SUMS
@@ -24,6 +24,22 @@ command -v curl >/dev/null || { echo "fetch-crds: needs curl (apt-get install cu
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# Flagger's CRDs (one file, Apache-2.0), for templates/flagger-canary.yaml: checked against the
+# committed sums of the pinned tag (tests/schemas.py FLAGGER_VERSION).
+flagger_version=$(sed -n 's/^FLAGGER_VERSION = "\(.*\)"$/\1/p' tests/schemas.py)
+flagger_dest="tests/crds/flagger-${flagger_version}"
+flagger_url="https://raw.githubusercontent.com/fluxcd/flagger/${flagger_version}/artifacts/flagger/crd.yaml"
+mkdir -p "$work/flagger"
+curl -fsSL --retry 3 -o "$work/flagger/crd.yaml" "$flagger_url" || {
+  echo "fetch-crds: could not download $flagger_url" >&2
+  exit 1
+}
+if ! (cd "$work/flagger" && sha256sum crd.yaml | cmp -s - "$OLDPWD/$flagger_dest/SHA256SUMS"); then
+  echo "fetch-crds: the downloaded Flagger ${flagger_version} CRDs differ from $flagger_dest/SHA256SUMS" >&2
+  exit 1
+fi
+echo "fetch-crds: $flagger_dest matches the Flagger ${flagger_version} release (sha256 checked)"
 for file in "${files[@]}"; do
   url="$base/manifests/crds/$file"
   curl -fsSL --retry 3 -o "$work/$file" "$url" || {

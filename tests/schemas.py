@@ -34,6 +34,9 @@ CRD_FILES = {
 
 # Only the repository's own copy: a clone has nothing beside it (see its README for the source).
 CRDS_DIR = PROJECT_ROOT / "tests" / "crds" / f"argo-rollouts-{ARGO_ROLLOUTS_VERSION}"
+# Flagger's CRDs (one file, several documents), for the Flagger Canary example.
+FLAGGER_VERSION = "v1.44.0"
+FLAGGER_CRDS = PROJECT_ROOT / "tests" / "crds" / f"flagger-{FLAGGER_VERSION}" / "crd.yaml"
 
 
 def _closed(schema: Any) -> Any:
@@ -57,6 +60,11 @@ def _closed(schema: Any) -> Any:
 
 @functools.cache
 def _crd(crd_file: str) -> dict[str, Any]:
+    """An Argo CRD by file name, or a Flagger one as `flagger:<kind>` (from Flagger's crd.yaml)."""
+    if crd_file.startswith("flagger:"):
+        kind = crd_file.partition(":")[2]
+        documents = yaml.safe_load_all(FLAGGER_CRDS.read_text())
+        return next(d for d in documents if d and d["spec"]["names"]["kind"] == kind)
     return yaml.safe_load((CRDS_DIR / crd_file).read_text())
 
 
@@ -112,8 +120,10 @@ def validate_core(doc: dict[str, Any], version: str = KUBERNETES_VERSION) -> Non
 
 
 def validate_manifest(doc: dict[str, Any]) -> None:
-    """Argo kinds against the CRDs, everything else as a core kind."""
-    if str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
+    """Argo and Flagger kinds against their CRDs, everything else as a core kind."""
+    if str(doc.get("apiVersion", "")).startswith("flagger.app/"):
+        validate_against_crd(doc, f"flagger:{doc.get('kind')}")
+    elif str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
         if doc.get("kind") not in CRD_FILES:
             raise AssertionError(f"no CRD here for {doc.get('kind')}: add it to CRD_FILES")
         validate_against_crd(doc, CRD_FILES[doc["kind"]])

@@ -125,20 +125,22 @@ def resolve(call: FlaggerCall, deadline_seconds: float) -> ClusterSource:
         "flagger.app", "v1beta1", call.namespace, "canaries", call.name,
     )  # fmt: skip
     target = (canary.get("spec") or {}).get("targetRef") or {}
-    if target.get("kind") not in ("Deployment", "DaemonSet") or not target.get("name"):
+    if target.get("kind") != "Deployment" or not target.get("name"):
         raise InputError(
-            f"Canary {call.name!r} targets {target.get('kind')!r}: only Deployments and DaemonSets have the "
-            "primary/canary pods to compare (or give stableSelector and canarySelector in metadata)"
+            f"Canary {call.name!r} targets {target.get('kind')!r} {target.get('name')!r}: the primary/canary "
+            "pods are read from Deployments; for another target give stableSelector and canarySelector in "
+            "the webhook's metadata"
         )
-    read = (
-        apps.read_namespaced_deployment if target["kind"] == "Deployment" else apps.read_namespaced_daemon_set
-    )
-    plural = "deployments" if target["kind"] == "Deployment" else "daemonsets"
     sides = []
     for name in (f"{target['name']}-primary", target["name"]):
-        need = Permission("get", plural, call.namespace, "apps")
-        workload = kube.call(need, f"reading {target['kind']} {name!r}", read, name, call.namespace)
-        sides.append(_selector(workload, name))
+        deployment = kube.call(
+            Permission("get", "deployments", call.namespace, "apps"),
+            f"reading Deployment {name!r}",
+            apps.read_namespaced_deployment,
+            name,
+            call.namespace,
+        )
+        sides.append(_selector(deployment, name))
     return ClusterSource(
         namespace=call.namespace,
         stable_selector=sides[0],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from job.model import LLMConfig
 from job.serve import ServiceConfig, create_app
-from tests.kube.fake_api import _RBAC, _ROUTES, FakeCluster, ago
+from tests.kube.fake_api import _RBAC, _ROUTES, FakeCluster, ago, make_deployment, make_flagger_canary
 from tests.kube.test_collect import NS, rollout_pod
 from tests.schemas import PROJECT_ROOT, load_documents
 
@@ -44,11 +44,12 @@ def recorded(cluster: FakeCluster) -> set[tuple[str, str, str]]:
 def declared_by_the_collectors() -> set[tuple[str, str, str]]:
     """Every Permission(...) in job/collect/ and the report store: the only Kubernetes calls the
     service makes (an analysis, and keeping and serving its report)."""
-    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*[\w.]+(?:,\s*"(\w*)")?\s*\)')
+    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*[\w.]+(?:,\s*"([\w.]*)")?\s*\)')
     found = set()
     paths = [
         *Path(PROJECT_ROOT / "job" / "collect").rglob("*.py"),
         PROJECT_ROOT / "job" / "render" / "store.py",
+        PROJECT_ROOT / "job" / "serve" / "flagger.py",
     ]
     for path in paths:
         found |= {(verb, res, group or "") for verb, res, group in pattern.findall(path.read_text())}
@@ -92,6 +93,16 @@ def test_the_web_role_is_exactly_what_an_analysis_calls(cluster: FakeCluster) ->
     assert document["verdict"] == "fail"  # the previous log's panic was read
     page = app.handle("GET", document["reportUrl"].removeprefix("http://judge:8080"), {}, 0, bytes)
     assert page.status == 200 and b"FAIL" in page.body
+
+    # a Flagger webhook finds the same sides through the Canary and its two Deployments
+    cluster.canaries[(NS, "shop")] = make_flagger_canary("shop", "shop", NS)
+    for name, hash_ in (("shop-primary", "s1"), ("shop", "c1")):
+        cluster.deployments[(NS, name)] = make_deployment(name, {"rollouts-pod-template-hash": hash_}, NS)
+    body = json.dumps({"name": "shop", "namespace": NS, "phase": "Progressing", "checksum": "1"}).encode()
+    hook = app.handle(
+        "POST", "/flagger/rollout", {"Content-Type": "application/json"}, len(body), lambda: body
+    )
+    assert hook.status == 422, hook.body  # the same failing canary
 
     calls = recorded(cluster)
     assert ("get", "pods/log", "") in calls and ("list", "events", "") in calls  # every read happened
