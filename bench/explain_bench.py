@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.llm_bench import MODEL_NAME, model_server  # noqa: E402
+from bench.llm_bench import model_server  # noqa: E402
 from job.model import Evidence, Finding, LLMConfig  # noqa: E402
 
 _STOP = {"error", "errors", "warn", "warning", "info", "with", "from", "that", "this", "have", "been",
@@ -173,11 +173,8 @@ def main() -> int:
         "--budget", type=int, default=LLMConfig.prompt_token_budget, help="prompt token budget"
     )
     args = parser.parse_args()
-    name = args.model or (
-        MODEL_NAME
-        if "0.5b" in args.model_file.name
-        else args.model_file.name.split("-q4")[0].replace("-", ":", 1)
-    )
+    # qwen2.5-coder-1.5b-instruct-q4_k_m.gguf -> qwen2.5-coder:1.5b-instruct, as Ollama names it
+    name = args.model or re.sub(r"-(\d+(?:\.\d+)?b)", r":\1", args.model_file.name.split("-q4")[0], count=1)
     with model_server(args.ollama_host, args.model_file, args.threads, name) as (host, _):
         cfg = LLMConfig(host=host, model=name, timeout_seconds=args.timeout, prompt_token_budget=args.budget)
         return run(cfg, args.expect, args.only)
