@@ -139,6 +139,7 @@ def test_every_declared_arg_is_used_and_every_used_arg_declared() -> None:
             "ollama-host",
             "model",
             "extra-prompt",
+            "prometheus-url",
         }
     )
 
@@ -213,11 +214,18 @@ def granted() -> set[tuple[str, str, str]]:
     }
 
 
+def job_code() -> list[Path]:
+    """The code a Job runs: everything but the web service's own (job/serve/, e.g. Flagger webhooks)."""
+    return [
+        p for p in (PROJECT_ROOT / "job").rglob("*.py") if "serve" not in p.relative_to(PROJECT_ROOT).parts
+    ]
+
+
 def used_by_the_code() -> set[tuple[str, str, str]]:
-    """Every Permission(...) the code declares for its API calls."""
-    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*[\w.]+(?:,\s*"(\w*)")?\s*\)')
+    """Every Permission(...) the Job's code declares for its API calls."""
+    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*[\w.]+(?:,\s*"([\w.]*)")?\s*\)')
     found = set()
-    for path in (PROJECT_ROOT / "job").rglob("*.py"):
+    for path in job_code():
         found |= {
             (verb, resource, group or "") for verb, resource, group in pattern.findall(path.read_text())
         }
@@ -247,9 +255,9 @@ def permissions_by_namespace_variable() -> dict[str, set[tuple[str, str, str]]]:
     """Every Permission(...) in the code, keyed by the expression naming its namespace:
     publish.py's `namespace` is the Job's own, the rest is the Rollout's (the judged pods'
     `kube.namespace`, the AnalysisRun's `target.namespace` for the Event)."""
-    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*([\w.]+)(?:,\s*"(\w*)")?\s*\)')
+    pattern = re.compile(r'Permission\(\s*"(\w+)",\s*"([\w/]+)",\s*([\w.]+)(?:,\s*"([\w.]*)")?\s*\)')
     found: dict[str, set[tuple[str, str, str]]] = {"own": set(), "rollout": set()}
-    for path in (PROJECT_ROOT / "job").rglob("*.py"):
+    for path in job_code():
         for verb, resource, where, group in pattern.findall(path.read_text()):
             side = "own" if path.name == "publish.py" and where == "namespace" else "rollout"
             found[side].add((verb, resource, group or ""))
