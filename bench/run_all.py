@@ -33,6 +33,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str] | None]] = [
         ["--quick"],
     ),
     (
+        "Evidence stage on high-cardinality logs (every line a new shape), beside plain drain3",
+        "bench/highcard_bench.py",
+        [],
+        ["--quick", "--kinds", "words"],
+    ),
+    (
         "Verdict accuracy on the labelled scenario corpus (evidence only)",
         "bench/accuracy.py",
         [],

@@ -17,6 +17,16 @@ def test_evidence_bench_quick_prints_a_table() -> None:
     assert int(row.split()[0].replace(",", "")) >= 500
 
 
+def test_highcard_bench_quick_prints_a_row_per_size() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "highcard_bench.py"), "--quick", "--kinds", "words"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    header, row = result.stdout.strip().splitlines()[:2]
+    assert "evidence l/s" in header and "drain3 l/s" in header and "peak MB" in header
+    assert row.split()[0] == "words" and int(row.split()[1].replace(",", "")) >= 2000
+
+
 def test_run_all_records_machine_date_command_and_each_benchmark(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     argv = [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--output", str(results)]
