@@ -44,3 +44,11 @@ def test_run_all_records_machine_date_command_and_each_benchmark(tmp_path: Path)
         "## Verdict accuracy on the labelled scenario corpus (evidence only)",
     ]
     assert "exited" not in text and "evidence l/s" in text and "accuracy:" in text
+
+
+def test_redaction_bench_quick_prints_its_cost() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "redaction_bench.py"), "--quick"],
+        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
+    )  # fmt: skip
+    assert "redaction alone:" in result.stdout and "cost of redaction:" in result.stdout
