@@ -15,9 +15,7 @@ Multi-line PEM private keys are redacted whole: inside a BEGIN ... END block eve
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, islice
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
@@ -157,71 +155,51 @@ def _opened(line: str) -> int:
     return PEM_MAX_LINES if "-----" in line and _PEM_OPEN_AT_END.search(line) is not None else 0
 
 
-BATCH_LINES = 256  # lines searched for keywords in one pass: one call into the automaton, not 256
-
-
-def _batches(lines: Iterable[str]) -> Iterator[tuple[list[str], set[int]]]:
-    """The lines in batches, each with the indexes of its lines that hold a keyword. Keywords have
-    no newline, so a match in the joined batch lies inside one line."""
-    find = _FIND
-    source = iter(lines)
-    while batch := list(islice(source, BATCH_LINES)):
-        text = "\n".join(batch)
-        low = text.lower()
-        if len(low) != len(text):  # a character whose lowercase is longer: positions would shift
-            yield batch, {i for i, line in enumerate(batch) if find(_lower(line), overlapping=True)}
-            continue
-        found = find(low)
-        if not found:
-            yield batch, set()
-            continue
-        ends = list(accumulate(len(line) + 1 for line in batch))
-        yield batch, {bisect_right(ends, start) for _, start, _ in found}
-
-
 def redact_lines(lines: Iterable[str]) -> Iterator[str]:
     """Each line redacted, one out per line in. Lines inside a PEM private key block (which
     begins on one line and ends lines later) become an indented "[REDACTED]", so the block stays
     one multi-line event with its BEGIN line; an END line keeps its marker, indented too. A block
     cut short (no END) ends at the first line that is not base64, which is redacted as usual."""
+    find = _FIND
     pem_left = 0  # lines still allowed inside an open PEM block
     held: str | None = None  # a short line inside a block: its last body line if END follows
-    for batch, hits in _batches(lines):
-        for i, line in enumerate(batch):
-            if pem_left:
-                end = _PEM_END.search(line)
-                if end is not None:
-                    if held is not None:
-                        yield "  " + REDACTED
-                    pem_left, held = 0, None
-                    rest = line[end.end() :]
-                    yield "  " + REDACTED + end.group(0) + redact(rest)
-                    pem_left = _opened(rest)  # "-----END ...----- -----BEGIN ...-----": the next block
-                    continue
-                if held is None:
-                    body = _PEM_BODY.match(line)
-                    if body is not None:
-                        pem_left -= 1
-                        prefix = body.group(1)
-                        yield (prefix + REDACTED) if prefix and not prefix.isspace() else "  " + REDACTED
-                        continue
-                    if _PEM_SHORT.match(line) is not None:
-                        held = line
-                        continue
-                    tail = _PEM_TAIL.match(line)
-                    if tail is not None:
-                        rest = line[tail.end() :]
-                        yield "  " + REDACTED + redact(rest)
-                        pem_left = _opened(rest)
-                        continue
-                pem_left = 0  # the block was cut short: the lines are ordinary again
+    for line in lines:
+        if pem_left:
+            end = _PEM_END.search(line)
+            if end is not None:
                 if held is not None:
-                    yield redact(held)
-                    held = None
-            if i not in hits:
-                yield line
+                    yield "  " + REDACTED
+                pem_left, held = 0, None
+                rest = line[end.end() :]
+                yield "  " + REDACTED + end.group(0) + redact(rest)
+                pem_left = _opened(rest)  # "-----END ...----- -----BEGIN ...-----": the next block
                 continue
-            pem_left = _opened(line)
-            yield _apply(line, _FIND(_lower(line), overlapping=True))
+            if held is None:
+                body = _PEM_BODY.match(line)
+                if body is not None:
+                    pem_left -= 1
+                    prefix = body.group(1)
+                    yield (prefix + REDACTED) if prefix and not prefix.isspace() else "  " + REDACTED
+                    continue
+                if _PEM_SHORT.match(line) is not None:
+                    held = line
+                    continue
+                tail = _PEM_TAIL.match(line)
+                if tail is not None:
+                    rest = line[tail.end() :]
+                    yield "  " + REDACTED + redact(rest)
+                    pem_left = _opened(rest)
+                    continue
+            pem_left = 0  # the block was cut short: the lines are ordinary again
+            if held is not None:
+                yield redact(held)
+                held = None
+        low = line.lower()
+        found = find(low if len(low) == len(line) else _lower(line), overlapping=True)
+        if not found:
+            yield line
+            continue
+        pem_left = _opened(line)
+        yield _apply(line, found)
     if held is not None:
         yield redact(held)
