@@ -68,9 +68,38 @@ def _offset(zone: str | None) -> int:
     return seconds if zone[0] == "+" else -seconds
 
 
+_ISO_START = re.compile(r"\d{4}[-/]\d{2}[-/]\d{2}[T ]")
+_MONTHS_HINT = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ /]")
+
+
+def _find(head: str) -> re.Match[str] | None:
+    """The time in the first characters, tried where formats put it before any full search, so
+    most lines cost one anchored match or a few substring tests."""
+    first = head[0]
+    if first.isdigit() or (first in "IWEF" and head[1:5].isdigit()):
+        found = _STAMP.match(head)  # ISO, Go log, Redis, klog at the start
+        if found is not None:
+            return found
+    bracket = head.find("[")
+    if bracket >= 0:
+        found = _STAMP.match(head, bracket + 1)  # [26/Nov/2026:...], [2026-11-26 ...], [Thu Nov 26 ...]
+        if found is not None:
+            return found
+    if first == "{":
+        if '"ts"' in head or '"time' in head or '"timestamp"' in head or _ISO_START.search(head):
+            return _STAMP.search(head)
+        return None
+    if _ISO_START.search(head) is not None or _MONTHS_HINT.search(head) is not None:
+        return _STAMP.search(head)
+    return None
+
+
 def parse_time(line: str, year: int | None = None) -> float | None:
     """Epoch seconds of the record whose head line is `line`, or None when it carries no time."""
-    match = _STAMP.search(line, 0, SCAN_CHARS)
+    head = line[:SCAN_CHARS]
+    if not head:
+        return None
+    match = _find(head)
     if match is None:
         return None
     g = match.group
