@@ -254,4 +254,4 @@ def test_a_socket_is_refused(logs: dict[str, Path], tmp_path: Path) -> None:
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(path))
         code, _, err = cli("--stable-logs", str(logs["stable"]), "--canary-logs", str(path))
-    assert code == 4 and "socket" in one_line(err)
+    assert code == 4 and "is a socket" in one_line(err)

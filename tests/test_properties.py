@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 import tempfile
 from pathlib import Path
 
@@ -90,7 +91,16 @@ def encoded(lines: list[str], encoding: str, ending: str) -> bytes:
 scenario = st.sampled_from(GOOD)
 
 
-@given(scenario, st.binary(min_size=0, max_size=64 * 1024))
+# small byte strings from hypothesis, large ones (up to 3 MiB, beyond the 1 MiB read chunk) from a seed
+noise_bytes = st.one_of(
+    st.binary(max_size=4096),
+    st.tuples(st.integers(0, 2**32), st.integers(64 * 1024, 3 * 1024 * 1024)).map(
+        lambda seed_size: random.Random(seed_size[0]).randbytes(seed_size[1])
+    ),
+)
+
+
+@given(scenario, noise_bytes)
 def test_random_bytes_as_the_canary_never_break_it_and_never_pass(name: str, noise: bytes) -> None:
     code, _, _ = analyse(encoded(corpus_side(name, "stable"), "utf-8", "\n"), noise, "--no-llm")
     assert code != 0
