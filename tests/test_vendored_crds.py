@@ -17,12 +17,13 @@ import pytest
 from e2e.pins import ARGO_ROLLOUTS_VERSION
 from tests.schemas import CRD_FILES, CRDS_DIR, PROJECT_ROOT
 
-RAW = "https://raw.githubusercontent.com/argoproj/argo-rollouts/"
+HOST = "https://raw.githubusercontent.com/"
+RAW = f"{HOST}argoproj/argo-rollouts/"
 FAKE_CURL = f"""#!/bin/sh
 out=""; url=""
 while [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift 2;; -*) shift;; *) url=$1; shift;; esac; done
 echo "$url" >>"$FAKE_MIRROR/requests"
-src="$FAKE_MIRROR/${{url#{RAW}}}"
+src="$FAKE_MIRROR/${{url#{HOST}}}"
 [ -f "$src" ] || exit 22
 cp "$src" "$out"
 """
@@ -54,8 +55,16 @@ def project(tmp_path: Path) -> Path:
     shutil.copy2(PROJECT_ROOT / "scripts" / "fetch-crds.sh", root / "scripts")
     shutil.copy2(PROJECT_ROOT / "e2e" / "pins.py", root / "e2e")
     shutil.copytree(CRDS_DIR, root / "tests" / "crds" / CRDS_DIR.name)
+    shutil.copy2(PROJECT_ROOT / "tests" / "schemas.py", root / "tests")  # the other vendored CRDs' pin
+    for other in (PROJECT_ROOT / "tests" / "crds").glob("flagger-*"):  # checked by the same script
+        shutil.copytree(other, root / "tests" / "crds" / other.name)
+        served = (
+            tmp_path / "mirror" / "fluxcd" / "flagger" / other.name.removeprefix("flagger-") / "artifacts"
+        )
+        served.joinpath("flagger").mkdir(parents=True)
+        shutil.copy2(other / "crd.yaml", served / "flagger" / "crd.yaml")
     for tag in (ARGO_ROLLOUTS_VERSION, "v9.9.9"):
-        crds = tmp_path / "mirror" / tag / "manifests" / "crds"
+        crds = tmp_path / "mirror" / "argoproj" / "argo-rollouts" / tag / "manifests" / "crds"
         crds.mkdir(parents=True)
         for name in CRD_FILES.values():
             shutil.copy2(CRDS_DIR / name, crds)
@@ -88,7 +97,16 @@ def test_refresh_downloads_the_pinned_tag_and_checks_the_sums(project: Path) -> 
 
 
 def test_refresh_refuses_files_that_differ_from_the_sums(project: Path) -> None:
-    served = project.parent / "mirror" / ARGO_ROLLOUTS_VERSION / "manifests" / "crds" / "rollout-crd.yaml"
+    served = (
+        project.parent
+        / "mirror"
+        / "argoproj"
+        / "argo-rollouts"
+        / ARGO_ROLLOUTS_VERSION
+        / "manifests"
+        / "crds"
+    )
+    served = served / "rollout-crd.yaml"
     served.write_text(served.read_text() + "# changed\n")
     vendored = project / "tests" / "crds" / CRDS_DIR.name / "rollout-crd.yaml"
     before = vendored.read_bytes()
