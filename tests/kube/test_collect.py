@@ -71,7 +71,8 @@ def test_reads_both_sides_over_the_canary_window(cluster: FakeCluster) -> None:
     assert stable_lines == [f"stable {i}" for i in range(1434, 1440)]  # ages 300..0 s
     log_queries = cluster.requested("/log")
     assert {q["sinceSeconds"][0] for q in log_queries} == {str(int(snapshot.canary.window_seconds or 0))}
-    assert 300 <= (snapshot.canary.window_seconds or 0) <= 310
+    # since the canary started (300 s ago, plus however long this slow machine took), not the stable's age
+    assert 300 <= (snapshot.canary.window_seconds or 0) <= 330
     assert snapshot.stable.window_seconds == snapshot.canary.window_seconds
     assert not any("limitBytes" in q for q in log_queries), "limitBytes would keep the oldest bytes"
     assert all(q["timestamps"] == ["true"] for q in log_queries), "runtime times asked for"
