@@ -79,6 +79,16 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.3g}{' ' + unit if unit else ''}"
 
 
+def _clearly_above(p: float | None, higher: float, lower: float, signal: MetricSignal) -> bool:
+    """`higher` exceeds `lower` significantly and by both effect-size floors of the signal."""
+    return (
+        p is not None
+        and p < ALPHA
+        and higher - lower >= signal.min_delta
+        and _ratio_of(higher, lower) >= signal.min_ratio
+    )
+
+
 # ---------------------------------------------------------------- ratio
 
 
@@ -106,19 +116,9 @@ def _ratio(signal: MetricSignal, stable: MetricValues, canary: MetricValues, c: 
     text = f"canary {share_c:.1%} ({bad_c}/{total_c}), stable {share_s:.1%} ({bad_s}/{total_s})"
     p_high = rate_increase_p(bad_s, bad_c, total_s, total_c)
     p_low = rate_increase_p(bad_c, bad_s, total_c, total_s)
-    if (
-        p_high is not None
-        and p_high < ALPHA
-        and share_c - share_s >= signal.min_delta
-        and _ratio_of(share_c, share_s) >= signal.min_ratio
-    ):
+    if _clearly_above(p_high, share_c, share_s, signal):
         _set(c, "High", text, p_high, _ratio_of(share_c, share_s))
-    elif (
-        p_low is not None
-        and p_low < ALPHA
-        and share_s - share_c >= signal.min_delta
-        and _ratio_of(share_s, share_c) >= signal.min_ratio
-    ):
+    elif _clearly_above(p_low, share_s, share_c, signal):
         _set(c, "Low", text, p_low, _ratio_of(share_c, share_s))
     else:
         _set(c, "Pass", text, p_high, _ratio_of(share_c, share_s))
