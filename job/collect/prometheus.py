@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
+import urllib3
 
 from job.errors import InputError
 from job.model import (
@@ -201,9 +202,10 @@ class _Client:
                 stream=True,
             )
             body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-        except requests.Timeout:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
+            # also a body that stalls after the headers (read with stream=True, through urllib3)
             raise PrometheusDown(f"no answer within {self.timeout:g} s") from None
-        except (requests.RequestException, OSError) as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             raise PrometheusDown(
                 f"cannot connect ({type(error).__name__}): is --prometheus-url right?"
             ) from None

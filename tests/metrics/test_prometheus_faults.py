@@ -57,13 +57,17 @@ def test_prometheus_down_with_metrics_required_is_inconclusive() -> None:
 class _Answer(BaseHTTPRequestHandler):
     body = b"<html>not prometheus</html>"
     delay = 0.0
+    stall_after_headers = False
 
     def do_GET(self) -> None:
-        if self.delay:
+        if self.delay and not self.stall_after_headers:
             threading.Event().wait(self.delay)
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
+        if self.stall_after_headers:
+            self.wfile.flush()
+            threading.Event().wait(self.delay)
         self.wfile.write(self.body)
 
     def log_message(self, *args: object) -> None:
@@ -74,8 +78,10 @@ class _Answer(BaseHTTPRequestHandler):
 def fake_server():
     servers = []
 
-    def start(body: bytes = _Answer.body, delay: float = 0.0) -> str:
-        handler = type("Handler", (_Answer,), {"body": body, "delay": delay})
+    def start(body: bytes = _Answer.body, delay: float = 0.0, stall_after_headers: bool = False) -> str:
+        handler = type(
+            "Handler", (_Answer,), {"body": body, "delay": delay, "stall_after_headers": stall_after_headers}
+        )
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -100,6 +106,15 @@ def test_a_slow_prometheus_is_cut_at_its_deadline(fake_server) -> None:
         {"name": "a", "kind": "count", "query": "sum(a{ {{side}} })"}]}, url)  # fmt: skip
     snapshot = collect(config, Sides('v="1"', 'v="2"', 60))
     assert snapshot.metrics[0].unavailable and "0.5 s" in (snapshot.metrics[0].error or "")
+
+
+def test_a_body_that_stalls_after_the_headers_is_a_timeout_not_a_defect(fake_server) -> None:
+    body = json.dumps({"status": "success", "data": {"result": []}}).encode()
+    url = fake_server(body, delay=3.0, stall_after_headers=True)
+    config = canary_config.parse({"timeoutSeconds": 0.5, "signals": [
+        {"name": "a", "kind": "count", "query": "sum(a{ {{side}} })"}]}, url)  # fmt: skip
+    snapshot = collect(config, Sides('v="1"', 'v="2"', 60))
+    assert snapshot.metrics[0].unavailable and "no answer within 0.5 s" in (snapshot.metrics[0].error or "")
 
 
 def test_sides_come_from_pods_hashes_or_matchers() -> None:
