@@ -230,6 +230,20 @@ def build_llm_config(**kw: object) -> LLMConfig:
     help="Pods read per side, sampled fairly.",
 )
 @metrics_options(selectors=True)
+@click.option(
+    "--acknowledge",
+    envvar="ROLLOUTS_AI_ACKNOWLEDGE",
+    default=None,
+    metavar="FILE",
+    help="A team's known noise (ignore) and must-fail messages, YAML (docs/acknowledge.md).",
+)
+@click.option(
+    "--acknowledge-configmap",
+    envvar="ROLLOUTS_AI_ACKNOWLEDGE_CONFIGMAP",
+    default=None,
+    metavar="NAME",
+    help="Cluster mode: the same file, key acknowledge.yaml of this ConfigMap in the judged namespace.",
+)
 @llm_options
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option(

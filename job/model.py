@@ -108,11 +108,45 @@ class MetricsConfig:
     timeout_seconds: float = 10.0
 
 
+AckAction = Literal["ignore", "always-fail"]
+
+
+@dataclass(frozen=True)
+class AckEntry:
+    """One entry of a team's acknowledge file (job/judge/known.py): one selector and an action."""
+
+    index: int  # 1-based position in its file, as errors and findings name it
+    action: AckAction
+    template: str | None = None  # a template id as the report shows it, e.g. "warn-3f9a2c1b7d"
+    pattern: str | None = None  # a template's text as the report shows it; <*>, <NUM>... match a token part
+    regex: str | None = None  # a Python regular expression searched in the template's text
+    reason: str = ""
+    expires: str | None = None  # ISO date (YYYY-MM-DD): the entry applies through that day (UTC)
+
+    def selector(self) -> str:
+        """ "template: warn-3f9a2c1b7d" (what the entry matches, as written in the file)."""
+        for key in ("template", "pattern", "regex"):
+            value = getattr(self, key)
+            if value is not None:
+                return f"{key}: {value}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Acknowledgements:
+    """A team's known noise and must-fail messages, from a file or a ConfigMap (operator config)."""
+
+    source: str  # where it was read: "acknowledge file 'acks.yaml'", "ConfigMap shop/known-noise"
+    entries: tuple[AckEntry, ...] = ()
+
+
 @dataclass(frozen=True)
 class AnalysisRequest:
     source: Source
     llm: LLMConfig = field(default_factory=LLMConfig)
     metrics: MetricsConfig | None = None
+    acknowledgements: Acknowledgements | None = None  # read from a file (or serve's start-up config)
+    acknowledge_configmap: str | None = None  # cluster mode: a ConfigMap in the judged namespace
 
 
 # ---------------------------------------------------------------- collect -> Snapshot
@@ -298,6 +332,10 @@ class TemplateStat:
     stable_rate: float = 0.0  # events of this template per event on the side
     canary_rate: float = 0.0
     ratio: float | None = None  # canary_rate / stable_rate; None when the stable never had it
+    # The id to acknowledge it by: level and a hash of the template text, the same in every analysis
+    # that mines the same text (`id` numbers templates in the order this analysis met them).
+    key: str = ""
+    acknowledged: dict[str, Any] | None = None  # the ignore entry that matched it (see Finding)
 
 
 @dataclass
@@ -354,6 +392,11 @@ class Finding:
     count: int = 0
     examples: list[str] = field(default_factory=list)
     source: str = "logs"  # logs | pods | metrics: where the evidence of this finding came from
+    # The log templates it is about, to copy into an acknowledge file: [{"template": id, "pattern": text}]
+    templates: list[dict[str, str]] = field(default_factory=list)
+    # Set when a team's ignore entry neutralised it (severity then info):
+    # {"entry": N, "source": where, "reason": ..., "expires": "YYYY-MM-DD" | None, "severity": was}
+    acknowledged: dict[str, Any] | None = None
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from job.errors import InputError
-from job.model import AnalysisRequest, ClusterSource, FileSource, LLMConfig, MetricsConfig
+from job.model import Acknowledgements, AnalysisRequest, ClusterSource, FileSource, LLMConfig, MetricsConfig
 
 MAX_SINCE_SECONDS = 30 * 86400  # a month: more than any node keeps container logs
 MAX_TIMEOUT_SECONDS = 86400.0
@@ -234,5 +234,45 @@ def build_metrics(params: Mapping[str, Any]) -> MetricsConfig | None:
     return config
 
 
+_CONFIGMAP_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", re.ASCII)
+
+
+def build_acknowledgements(params: Mapping[str, Any]) -> Acknowledgements | None:
+    """The acknowledge file (`acknowledge`, a path), loaded and checked now; None when not given."""
+    path = params.get("acknowledge")
+    if params.get("acknowledge_configmap") and path:
+        raise InputError("choose one of --acknowledge FILE and --acknowledge-configmap NAME, not both")
+    if not path:
+        return None
+    from job.judge.known import load_file
+
+    return load_file(str(path))
+
+
+def acknowledge_configmap(params: Mapping[str, Any]) -> str | None:
+    name = params.get("acknowledge_configmap")
+    if not name:
+        return None
+    if not _CONFIGMAP_NAME.fullmatch(str(name)):
+        raise InputError(
+            f"--acknowledge-configmap: {_shown(name)} is not a ConfigMap name: e.g. "
+            "--acknowledge-configmap known-noise"
+        )
+    return str(name)
+
+
 def build_request(params: Mapping[str, Any], llm: LLMConfig) -> AnalysisRequest:
-    return AnalysisRequest(source=build_source(params), llm=check_llm(llm), metrics=build_metrics(params))
+    source = build_source(params)
+    acknowledgements = build_acknowledgements(params)  # first: it refuses a file and a ConfigMap together
+    configmap = acknowledge_configmap(params)
+    if configmap and not isinstance(source, ClusterSource):
+        raise InputError(
+            "--acknowledge-configmap is for cluster mode: with log files pass --acknowledge FILE"
+        )
+    return AnalysisRequest(
+        source=source,
+        llm=check_llm(llm),
+        metrics=build_metrics(params),
+        acknowledgements=acknowledgements,
+        acknowledge_configmap=configmap,
+    )

@@ -5,15 +5,31 @@ from __future__ import annotations
 from job.collect import collect, collect_metrics
 from job.evidence import build_evidence
 from job.judge import judge
-from job.model import AnalysisRequest, Verdict
+from job.model import Acknowledgements, AnalysisRequest, Verdict
 
 
 def analyze(request: AnalysisRequest) -> Verdict:
+    known = _acknowledgements(request)
     snapshot = collect(request.source)
     if request.metrics is not None:
         # after the logs' collector: the pods it found and its window select the metrics' sides
         metrics = collect_metrics(request.metrics, request.source, snapshot)
         snapshot.metrics = metrics.metrics
         snapshot.notes.extend(metrics.notes)
-    evidence = build_evidence(snapshot)
-    return judge(evidence, request.llm)
+    if known is None:
+        return judge(build_evidence(snapshot), request.llm)
+    from job.judge.known import Matcher
+
+    matcher = Matcher(known)
+    # the evidence keeps every template an entry matches (and counts them), so the judge sees them
+    return judge(build_evidence(snapshot, keep=matcher.keep), request.llm, matcher)
+
+
+def _acknowledgements(request: AnalysisRequest) -> Acknowledgements | None:
+    """The request's acknowledge file, or the ConfigMap it names (read before any log: a missing
+    or invalid one stops the analysis, never silently judges without it)."""
+    if request.acknowledge_configmap is None:
+        return request.acknowledgements
+    from job.collect.acknowledge import read_configmap
+
+    return read_configmap(request.source, request.acknowledge_configmap)

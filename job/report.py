@@ -125,12 +125,15 @@ def _text(verdict: Verdict) -> str:
         "",
         verdict.summary,
     ]
-    if verdict.findings:
+    shown = [f for f in verdict.findings if not f.acknowledged]
+    if shown:
         out += ["", "Findings:"]
-        for f in verdict.findings:
+        for f in shown:
             out.append(f"  [{f.severity:8}] {f.side:6} {f.kind}: {f.message}")
             for example in f.examples[:1]:
                 out.extend("             | " + line for line in example.splitlines()[:12])
+            out.extend(_to_copy(f.templates))
+    out += _acknowledged_section(verdict)
     evidence = verdict.evidence
     if evidence is not None:
         s, c = evidence.stable, evidence.canary
@@ -168,14 +171,46 @@ def _text(verdict: Verdict) -> str:
             t for t in evidence.templates if t.level in ("error", "fatal", "warn") or t.stable == 0
         ][:10]
         if interesting:
-            out += ["", "Templates to look at (stable / canary count, one-sided p):"]
+            head = "Templates to look at (stable / canary count, one-sided p, id; "
+            head += "* significant, ~ acknowledged):"
+            out += ["", head]
             for t in interesting:
                 p = f"{t.p_value:.2g}" if t.p_value is not None else "-"
-                mark = "*" if t.significant else " "
-                out.append(f" {mark}{t.level:6}{t.stable:>8}{t.canary:>8}  p={p:<8} {t.template[:120]}")
+                mark = "~" if t.acknowledged else ("*" if t.significant else " ")
+                out.append(
+                    f" {mark}{t.level:6}{t.stable:>8}{t.canary:>8}  p={p:<8} {t.key:17} {t.template[:120]}"
+                )
         if evidence.notes:
             out += ["", "Notes:"] + [f"  - {note}" for note in evidence.notes]
     return "\n".join(out + _model_section(verdict))
+
+
+def yaml_quoted(text: str) -> str:
+    """`text` as a YAML single-quoted scalar (only ' needs escaping), ready to paste."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _to_copy(templates: list[dict[str, str]]) -> list[str]:
+    """One line per template a finding is about: the id and the pattern to acknowledge it by."""
+    return [
+        f"{' ' * 13}to acknowledge: template: {ref['template']}  or  pattern: {yaml_quoted(ref['pattern'])}"
+        for ref in templates
+    ]
+
+
+def _acknowledged_section(verdict: Verdict) -> list[str]:
+    """Findings a team's ignore entries neutralised (info now, with the entry and its reason)."""
+    acknowledged = [f for f in verdict.findings if f.acknowledged]
+    if not acknowledged:
+        return []
+    out = ["", "Acknowledged (known noise, not counted in the verdict):"]
+    for f in acknowledged:
+        ack = f.acknowledged or {}
+        until = f", expires {ack['expires']}" if ack.get("expires") else ""
+        out.append(f"  [was {ack.get('severity', '?'):8}] {f.kind}: {f.message}")
+        out.append(f"{' ' * 13}by {ack.get('source')} entry {ack.get('entry')}{until}")
+        out.extend(_to_copy(f.templates))
+    return out
 
 
 def _model_section(verdict: Verdict) -> list[str]:

@@ -8,7 +8,7 @@ Memory grows with the number of templates, never with the number of lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from job.errors import AnalysisError
 from job.evidence.activity import ActivityCounter, build_activity
@@ -22,7 +22,16 @@ from job.evidence.metrics import compare_metrics
 from job.evidence.redact import redact, redact_lines
 from job.evidence.stats import DurationHistogram, binomial_upper_tail, tail_excess
 from job.evidence.templates import TemplateIndex
-from job.model import DurationStats, Evidence, LogStream, PodSignal, SideSnapshot, SideStats, Snapshot
+from job.model import (
+    DurationStats,
+    Evidence,
+    LogStream,
+    PodSignal,
+    SideSnapshot,
+    SideStats,
+    Snapshot,
+    TemplateStat,
+)
 
 EXAMPLE_CHARS = 600
 EXAMPLE_EXTRA_LINES = 6
@@ -161,7 +170,8 @@ def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts
     return stats
 
 
-def build_evidence(snapshot: Snapshot) -> Evidence:
+def build_evidence(snapshot: Snapshot, keep: Callable[[TemplateStat], bool] | None = None) -> Evidence:
+    """`keep`: templates to keep in the Evidence beyond its usual selection (see select_templates)."""
     index = TemplateIndex()
     counts: dict[tuple[int, str], TemplateCounts] = {}
     stable, canary = _Side(canary=False), _Side(canary=True)
@@ -182,7 +192,7 @@ def build_evidence(snapshot: Snapshot) -> Evidence:
 
     names = {cluster_id: index.template(cluster_id) or "" for cluster_id, _ in counts}
     all_templates, tested = compare_templates(counts, names, stable_stats.events, canary_stats.events)
-    chosen = select_templates(all_templates)
+    chosen = select_templates(all_templates, keep=keep)
 
     above, latency_p = _latency_shift(stable.durations, canary.durations)
     notes = list(snapshot.notes)

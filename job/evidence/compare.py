@@ -8,15 +8,18 @@ number of templates tested (Bonferroni), and it has at least MIN_TESTED canary e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from job.evidence.parse import LEVEL_RANK
 from job.evidence.stats import rate_increase_p
+from job.evidence.templates import template_key
 from job.model import TemplateStat
 
 ALPHA = 0.01
 MIN_TESTED = 3  # fewer canary events can never be significant enough to act on
 MAX_TEMPLATES_IN_EVIDENCE = 40
+MAX_KEPT_FOR_ACKNOWLEDGEMENTS = 40  # templates a team's acknowledge file names, kept beyond the limit
 EXAMPLES_PER_TEMPLATE = 3
 
 
@@ -58,16 +61,23 @@ def compare_templates(
                 stable_rate=stable_rate,
                 canary_rate=canary_rate,
                 ratio=(canary_rate / stable_rate) if stable_rate else None,
+                key=template_key(level, name),
             )
         )
     return stats, tested
 
 
-def select_templates(stats: list[TemplateStat], limit: int = MAX_TEMPLATES_IN_EVIDENCE) -> list[TemplateStat]:
+def select_templates(
+    stats: list[TemplateStat],
+    limit: int = MAX_TEMPLATES_IN_EVIDENCE,
+    keep: Callable[[TemplateStat], bool] | None = None,
+) -> list[TemplateStat]:
     """The templates worth a person's (or a model's) attention, at most `limit`.
 
     Warnings and errors first (significant ones by p-value, then new ones, then by volume),
     then templates new in the canary, then stable-only problems, then the busiest shapes.
+    Templates `keep` names (those a team's acknowledge file matches: the judge must see them to
+    apply it) are kept too, up to MAX_KEPT_FOR_ACKNOWLEDGEMENTS more, canary's busiest first.
     """
 
     def problem_order(t: TemplateStat) -> tuple[int, float, int, int]:
@@ -92,4 +102,8 @@ def select_templates(stats: list[TemplateStat], limit: int = MAX_TEMPLATES_IN_EV
             if template.id not in chosen:
                 chosen[template.id] = template
                 taken += 1
+    if keep is not None:
+        named = [t for t in sorted(stats, key=lambda t: (-t.canary, -t.stable)) if keep(t)]
+        extra = [t for t in named if t.id not in chosen][:MAX_KEPT_FOR_ACKNOWLEDGEMENTS]
+        chosen.update((t.id, t) for t in extra)
     return list(chosen.values())

@@ -18,6 +18,7 @@ garbage, and the cap turns drain3's time and memory from growing with the shapes
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from job.evidence.masking import SpanMasker
@@ -61,6 +62,18 @@ ERROR_RESERVE = 200  # more for error-level messages
 OTHER_ID = 0  # "other shapes": past the budget (drain3's cluster ids start at 1, request ids are < 0)
 OTHER_TEMPLATE = "(other shapes: past the template budget)"
 _PROBLEM_LEVELS = frozenset(("error", "fatal"))
+
+
+def template_key(level: str, template: str) -> str:
+    """The id a team acknowledges a template by, e.g. "warn-3f9a2c1b7d": its level and a hash of its
+    text, so the same shape has the same id in every analysis (drain3's cluster numbers are not)."""
+    digest = hashlib.sha256(template.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{level}-{digest[:10]}"
+
+
+def is_other_shapes(template: str) -> bool:
+    """The "other shapes" bucket (and its request templates): many messages, never one to name."""
+    return template.startswith(OTHER_TEMPLATE)
 
 
 def mask(message: str) -> str:

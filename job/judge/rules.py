@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from job.evidence.stats import TAIL_MIN_STABLE, binomial_upper_tail, rate_increase_p
+from job.evidence.templates import is_other_shapes
 from job.model import Evidence, Finding, FindingSide, Severity, SideStats, TemplateStat
 
 Rule = Callable[[Evidence], list[Finding]]
@@ -98,6 +99,14 @@ def _errors(side: SideStats) -> int:
 
 def _status_class(side: SideStats, first: str) -> int:
     return sum(n for code, n in side.http_status.items() if code.startswith(first))
+
+
+def refs(templates: list[TemplateStat], limit: int = 3) -> list[dict[str, str]]:
+    """What to copy into an acknowledge file for each template a finding is about (the busiest
+    `limit`; never the "other shapes" bucket, which is no one message)."""
+    return [{"template": t.key, "pattern": t.template} for t in templates if not is_other_shapes(t.template)][
+        :limit
+    ]
 
 
 def _template_examples(templates: list[TemplateStat], limit: int = 3) -> list[str]:
@@ -206,9 +215,14 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
     if route is not None:
         numbers += f"; {route}"
     examples = _template_examples(failing)
+    related = refs(failing)
     if canary.requests < MIN_REQUESTS:
         if bad_c >= 3 and share_c >= 0.5 and share_c > share_s + 0.25:
-            return [Finding(kind, "major", "canary", numbers + " (few requests)", bad_c, examples)]
+            return [
+                Finding(
+                    kind, "major", "canary", numbers + " (few requests)", bad_c, examples, templates=related
+                )
+            ]
         return []
     if stable.requests < MIN_REQUESTS:  # no baseline: judge the canary's share on its own
         severity: Severity | None = None
@@ -217,7 +231,12 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
         elif share_c >= 0.1 and bad_c >= 5:
             severity = "major" if first == "5" else "minor"
         note = f" (stable has only {stable.requests} requests to compare)"
-        return [Finding(kind, severity, "canary", numbers + note, bad_c, examples)] if severity else []
+        found = (
+            Finding(kind, severity, "canary", numbers + note, bad_c, examples, templates=related)
+            if severity
+            else None
+        )
+        return [found] if found else []
     p = rate_increase_p(bad_s, bad_c, stable.requests, canary.requests)
     delta = share_c - share_s
     if p is not None and p < ALPHA and bad_c >= 3:
@@ -227,7 +246,7 @@ def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float
             severity = "major"
         else:
             severity = "minor"
-        return [Finding(kind, severity, "canary", numbers, bad_c, examples)]
+        return [Finding(kind, severity, "canary", numbers, bad_c, examples, templates=related)]
     p_stable = rate_increase_p(bad_c, bad_s, canary.requests, stable.requests)
     if p_stable is not None and p_stable < ALPHA and share_s - share_c >= 0.02:
         return [Finding(kind, "info", "stable", numbers + ": the stable is worse", bad_s)]
@@ -273,7 +292,17 @@ def error_share(evidence: Evidence) -> list[Finding]:
             severity = "minor"
         top = [t for t in evidence.templates if t.level in ("error", "fatal") and t.canary]
         top.sort(key=lambda t: -t.canary)
-        return [Finding("error-share", severity, "canary", numbers, err_c, _template_examples(top))]
+        return [
+            Finding(
+                "error-share",
+                severity,
+                "canary",
+                numbers,
+                err_c,
+                _template_examples(top),
+                templates=refs(top),
+            )
+        ]
     p_stable = rate_increase_p(err_c, err_s, canary.events, stable.events)
     if p_stable is not None and p_stable < ALPHA and share_s - share_c >= 0.02:
         return [Finding("error-share", "info", "stable", numbers + ": the stable logs more errors", err_s)]
@@ -299,6 +328,7 @@ def new_error_templates(evidence: Evidence) -> list[Finding]:
             f"new error in the canary, {t.canary} times (never in stable): {t.template[:200]}",
             t.canary,
             t.examples[:2],
+            templates=refs([t]),
         )
         for t in new
         if t.significant
@@ -319,6 +349,7 @@ def new_error_templates(evidence: Evidence) -> list[Finding]:
             + ("" if burst else ": too few to be significant"),
             total,
             _template_examples(rest),
+            templates=refs(sorted(rest, key=lambda t: -t.canary)),
         )
     )
     return findings
@@ -350,6 +381,7 @@ def failing_warnings(evidence: Evidence) -> list[Finding]:
             f"never in stable), naming a failure or resource pressure: {t.template[:200]}",
             t.canary,
             t.examples[:2],
+            templates=refs([t]),
         )
         for t in found[:MAX_TEMPLATE_FINDINGS]
     ]
@@ -384,6 +416,7 @@ def template_increase(evidence: Evidence) -> list[Finding]:
                 f"({template.canary} vs {template.stable} in stable, per event): {template.template[:200]}",
                 template.canary,
                 template.examples[:2],
+                templates=refs([template]),
             )
         )
     return findings
@@ -404,6 +437,7 @@ def new_templates(evidence: Evidence) -> list[Finding]:
             f"new warning in the canary, {t.canary} times: {t.template[:200]}",
             t.canary,
             t.examples[:1],
+            templates=refs([t]),
         )
         for t in warn[:MAX_TEMPLATE_FINDINGS]
     ]
@@ -417,6 +451,7 @@ def new_templates(evidence: Evidence) -> list[Finding]:
                 f"{len(others)} message shape(s) only in the canary (info/debug/warn level)",
                 sum(t.canary for t in others),
                 _template_examples(sorted(others, key=lambda t: -t.canary)),
+                templates=refs(sorted(others, key=lambda t: -t.canary)),
             )
         )
     return findings
@@ -461,6 +496,7 @@ def stable_only_errors(evidence: Evidence) -> list[Finding]:
             f"{len(gone)} error message(s) in stable but not in the canary",
             sum(t.stable for t in gone),
             _template_examples(gone),
+            templates=refs(gone),
         )
     ]
 

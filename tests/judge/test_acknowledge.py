@@ -1,0 +1,251 @@
+"""A team's acknowledge file applied to real analyses: what an ignore neutralises, what it never
+can (fail closed), always-fail, expiry, over-broad entries, and what the result shows."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from pathlib import Path
+
+from job.judge.acknowledge import apply
+from job.judge.known import Matcher, parse_text
+from job.model import AnalysisRequest, FileSource, Finding, LLMConfig, TemplateStat, Verdict
+from job.pipeline import analyze
+from job.report import render
+from tests.judge.judge_helpers import evidence, side
+
+NOISE = "metrics export to otel-collector:{n} failed: connection refused (attempt {n})"
+NOISE_PATTERN = "metrics export to otel-collector:<NUM> failed: connection refused (attempt <NUM>)"
+REAL = "order {n} failed: KeyError 'coupon'"
+
+
+def service_log(
+    requests: int,
+    seed: int,
+    extra: tuple[tuple[str, str, float], ...] = (),
+    status5xx: float = 0.0,
+    status404: float = 0.0,
+) -> str:
+    """A logfmt web service: one access line per request, and `extra` (level, message, share) lines."""
+    rng = random.Random(seed)
+    lines = []
+    for i in range(requests):
+        ts = f"2024-05-01T12:{i // 60 % 60:02d}:{i % 60:02d}Z"
+        roll = rng.random()
+        status = 500 if roll < status5xx else 404 if roll < status5xx + status404 else 200
+        route = "/favicon.ico" if status == 404 else f"/api/cart/{i % 17}"
+        lines.append(
+            f'time="{ts}" level=info msg="GET {route} {status}" status={status} duration_ms={20 + i % 7}'
+        )
+        for level, message, share in extra:
+            if rng.random() < share:
+                lines.append(f'time="{ts}" level={level} msg="{message.format(n=rng.randrange(1, 9999))}"')
+    return "\n".join(lines) + "\n"
+
+
+def judged(tmp_path: Path, stable: str, canary: str, acks: str | None) -> Verdict:
+    (tmp_path / "stable.log").write_text(stable)
+    (tmp_path / "canary.log").write_text(canary)
+    source = FileSource((str(tmp_path / "stable.log"),), (str(tmp_path / "canary.log"),))
+    known = parse_text(acks, "acknowledge file 'acks.yaml'") if acks is not None else None
+    return analyze(AnalysisRequest(source=source, llm=LLMConfig(enabled=False), acknowledgements=known))
+
+
+IGNORE_NOISE = f"""
+acknowledge:
+  - pattern: '{NOISE_PATTERN}'
+    action: ignore
+    reason: the collector is not deployed in this cluster yet (OBS-77)
+    expires: 2999-12-31
+"""
+STABLE = service_log(400, 1)
+NOISY_CANARY = service_log(400, 2, (("error", NOISE, 0.3),))
+
+
+def test_known_noise_fails_without_the_ack_and_passes_with_it_still_visible_as_info(tmp_path: Path) -> None:
+    without = judged(tmp_path, STABLE, NOISY_CANARY, None)
+    assert without.verdict == "fail"
+    assert {f.kind for f in without.findings if f.severity == "major"} == {"error-share", "new-error"}
+
+    verdict = judged(tmp_path, STABLE, NOISY_CANARY, IGNORE_NOISE)
+    assert verdict.verdict == "pass", verdict.summary
+    acknowledged = [f for f in verdict.findings if f.acknowledged]
+    assert {(f.kind, f.severity, f.acknowledged["severity"]) for f in acknowledged} == {
+        ("error-share", "info", "major"),
+        ("new-error", "info", "major"),
+    }
+    for finding in acknowledged:
+        assert finding.acknowledged["entry"] == 1
+        assert finding.acknowledged["reason"] == "the collector is not deployed in this cluster yet (OBS-77)"
+        assert finding.acknowledged["expires"] == "2999-12-31"
+        assert finding.acknowledged["source"] == "acknowledge file 'acks.yaml'"
+        assert finding.templates[0]["pattern"] == NOISE_PATTERN
+    assert "2 finding(s) acknowledged as known noise" in verdict.summary
+    # the evidence still counts the lines as they were; the template says which entry ignored it
+    assert verdict.evidence is not None and verdict.evidence.canary.levels["error"] > 100
+    [noise] = [t for t in verdict.evidence.templates if t.template == NOISE_PATTERN]
+    assert noise.acknowledged is not None and noise.acknowledged["entry"] == 1
+    assert any("judged as known noise (entry 1)" in note for note in verdict.notes)
+
+
+def test_the_same_ack_by_template_id_or_regex_works_too(tmp_path: Path) -> None:
+    without = judged(tmp_path, STABLE, NOISY_CANARY, None)
+    [key] = {f.templates[0]["template"] for f in without.findings if f.kind == "new-error"}
+    for selector in (f"template: {key}", "regex: 'otel-collector:\\S+ failed'"):
+        verdict = judged(
+            tmp_path, STABLE, NOISY_CANARY, f"acknowledge:\n  - {selector}\n    action: ignore\n"
+        )
+        assert verdict.verdict == "pass", (selector, verdict.summary)
+        assert all(f.acknowledged["reason"] == "no reason given" for f in verdict.findings if f.acknowledged)
+
+
+def test_a_real_new_error_beside_acknowledged_noise_still_fails(tmp_path: Path) -> None:
+    canary = service_log(400, 3, (("error", NOISE, 0.3), ("error", REAL, 0.05)))
+    verdict = judged(tmp_path, STABLE, canary, IGNORE_NOISE)
+    assert verdict.verdict == "fail"
+    live = [f for f in verdict.findings if not f.acknowledged and f.severity in ("critical", "major")]
+    assert any(f.kind == "new-error" and "KeyError" in f.message for f in live)
+    [share] = [f for f in live if f.kind == "error-share"]
+    # the share is recomputed on the new errors alone: the noise no longer counts as errors
+    assert share.templates and all("KeyError" in ref["pattern"] for ref in share.templates)
+    assert share.count < 40  # ~5% of 400, not the ~35% with the noise
+    assert [f.kind for f in verdict.findings if f.acknowledged] == ["new-error"]  # the noise's own finding
+
+
+def test_an_ignore_never_hides_a_crash(tmp_path: Path) -> None:
+    canary = NOISY_CANARY + (
+        'time="2024-05-01T12:07:00Z" level=error msg="metrics export to otel-collector:4318 failed: '
+        'connection refused (attempt 9)"\npanic: runtime error: index out of range [3] with length 3\n\n'
+        "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:12 +0x1d\nexit status 2\n"
+    )
+    acks = IGNORE_NOISE + "  - regex: 'panic'\n    action: ignore\n    reason: trying to hide it\n"
+    verdict = judged(tmp_path, STABLE, canary, acks)
+    assert verdict.verdict == "fail"
+    [crash] = [f for f in verdict.findings if f.kind == "crash"]
+    assert crash.severity == "critical" and crash.acknowledged is None
+
+
+def test_5xx_answers_and_fatal_messages_are_never_ignored(tmp_path: Path) -> None:
+    canary = service_log(400, 4, status5xx=0.4)
+    without = judged(tmp_path, STABLE, canary, None)
+    assert without.verdict == "fail"
+    acks = "acknowledge:\n  - pattern: 'GET /api/cart/<NUM> 500'\n    action: ignore\n"
+    verdict = judged(tmp_path, STABLE, canary, acks)
+    assert verdict.verdict == "fail"
+    [http] = [f for f in verdict.findings if f.kind == "http-5xx"]
+    assert http.severity == "critical" and http.acknowledged is None
+    assert any("HTTP 500 answers are failures users see, never ignored" in note for note in verdict.notes)
+
+    fatal = service_log(400, 5, (("fatal", "lost leadership of lease {n}", 0.05),))
+    verdict = judged(
+        tmp_path, STABLE, fatal, "acknowledge:\n  - regex: 'lost leadership'\n    action: ignore\n"
+    )
+    assert verdict.verdict == "fail"
+    assert any("fatal-level messages are never ignored" in note for note in verdict.notes)
+    assert not [f for f in verdict.findings if f.acknowledged]
+
+
+def test_a_known_404_shape_can_be_ignored_and_the_4xx_share_is_judged_without_it(tmp_path: Path) -> None:
+    canary = service_log(400, 6, status404=0.3)
+    without = judged(tmp_path, STABLE, canary, None)
+    assert [f.severity for f in without.findings if f.kind == "http-4xx"] == ["major"]
+    verdict = judged(
+        tmp_path, STABLE, canary, "acknowledge:\n  - pattern: 'GET /favicon.ico 404'\n    action: ignore\n"
+    )
+    assert verdict.verdict == "pass", verdict.summary
+    [http] = [f for f in verdict.findings if f.kind == "http-4xx"]
+    assert http.acknowledged is not None and http.acknowledged["severity"] == "major"
+
+
+def test_an_expired_entry_stops_applying_and_says_so(tmp_path: Path) -> None:
+    acks = IGNORE_NOISE.replace("2999-12-31", "2020-01-31")
+    verdict = judged(tmp_path, STABLE, NOISY_CANARY, acks)
+    assert verdict.verdict == "fail"
+    assert not [f for f in verdict.findings if f.acknowledged]
+    [note] = [n for n in verdict.notes if "expired" in n]
+    assert "entry 1" in note and "expired on 2020-01-31" in note and "renew" in note
+    assert "matches 1" in note or "canary line(s)" in note
+
+
+def test_an_over_broad_ignore_is_refused_with_a_note(tmp_path: Path) -> None:
+    shapes = (
+        "cache warmup finished in {n} ms",
+        "connection pool resized to {n}",
+        "retrying upstream call {n}",
+    )
+    messages = tuple(("warn", text, 0.1) for text in shapes)
+    canary = service_log(400, 7, (*messages, ("error", NOISE, 0.3)))
+    verdict = judged(tmp_path, STABLE, canary, "acknowledge:\n  - regex: '\\w+ \\w+'\n    action: ignore\n")
+    assert verdict.verdict == "fail"
+    assert not [f for f in verdict.findings if f.acknowledged]
+    assert any("too broad to be known noise" in note and "entry 1" in note for note in verdict.notes)
+
+
+def test_always_fail_fails_on_one_line_even_when_the_stable_has_it_too(tmp_path: Path) -> None:
+    leak = (("warn", "heap usage {n} MB above soft limit", 0.01),)
+    stable, canary = service_log(400, 8, leak), service_log(400, 9, leak)
+    assert judged(tmp_path, stable, canary, None).verdict == "pass"
+    acks = (
+        "acknowledge:\n  - regex: 'above soft limit'\n    action: always-fail\n"
+        "    reason: a leak must never ship (INC-4)\n"
+    )
+    verdict = judged(tmp_path, stable, canary, acks)
+    assert verdict.verdict == "fail"
+    [finding] = [f for f in verdict.findings if f.kind == "always-fail"]
+    assert finding.severity == "critical" and finding.count >= 1
+    assert (
+        "entry 1 says this message must fail the rollout: a leak must never ship (INC-4)" in finding.message
+    )
+    assert finding.templates[0]["pattern"].startswith("heap usage")
+    # absent from the canary: no finding
+    assert judged(tmp_path, canary, STABLE, acks).verdict == "pass"
+
+
+def test_always_fail_wins_over_an_ignore_of_the_same_message(tmp_path: Path) -> None:
+    acks = IGNORE_NOISE + "  - regex: 'otel-collector'\n    action: always-fail\n"
+    verdict = judged(tmp_path, STABLE, NOISY_CANARY, acks)
+    assert verdict.verdict == "fail"
+    assert any(f.kind == "always-fail" for f in verdict.findings)
+    assert not [f for f in verdict.findings if f.acknowledged]
+    assert any("always-fail wins" in note for note in verdict.notes)
+
+
+def test_findings_read_apart_from_templates_are_never_neutralised() -> None:
+    """A quiet canary (or any protected kind) that the rules would not make again on the adjusted
+    evidence is kept as it was, never turned into an acknowledged info."""
+    noise = TemplateStat(id="1:error", template="cache refresh failed", level="error", stable=0, canary=50,
+                         key="error-0123456789")  # fmt: skip
+    quiet = Finding("quiet-canary", "major", "canary", "canary went quiet", 1,
+                    templates=[{"template": noise.key, "pattern": noise.template}])  # fmt: skip
+    acks = parse_text("acknowledge:\n  - pattern: 'cache refresh failed'\n    action: ignore\n", "f")
+    applied = apply(
+        evidence(side(), side(errors=50), templates=[noise]),
+        [quiet],
+        Matcher(acks),
+        datetime.date(2026, 1, 1),
+    )
+    [kept] = [f for f in applied.findings if f.kind == "quiet-canary"]
+    assert kept.severity == "major" and kept.acknowledged is None
+
+
+def test_the_text_report_and_json_show_what_to_copy_and_an_acknowledged_section(tmp_path: Path) -> None:
+    verdict = judged(tmp_path, STABLE, service_log(400, 3, (("error", NOISE, 0.3), ("error", REAL, 0.05))),
+                     IGNORE_NOISE)  # fmt: skip
+    text = render(verdict, "text")
+    findings, acknowledged = text.split("Acknowledged (known noise, not counted in the verdict):")
+    assert (
+        "to acknowledge: template: error-" in findings
+        and "pattern: 'order <NUM> failed: KeyError ''coupon'''" in findings
+    )
+    assert (
+        "[was major   ] new-error" in acknowledged
+        and "by acknowledge file 'acks.yaml' entry 1, expires 2999-12-31" in acknowledged
+    )
+    assert f"pattern: '{NOISE_PATTERN}'" in acknowledged
+    import json
+
+    document = json.loads(render(verdict, "json"))
+    [ack] = [f for f in document["findings"] if f["acknowledged"]]
+    assert ack["severity"] == "info" and ack["acknowledged"]["entry"] == 1
+    assert all("templates" in f for f in document["findings"])
+    assert all(t["key"] for t in document["evidence"]["templates"])
