@@ -45,7 +45,8 @@ def test_json_is_the_result_document() -> None:
         "version",
     ]
     assert document["verdict"] == "fail" and document["score"] == 0.2
-    # the contract's keys, plus the extension `source` (logs | pods | metrics)
+    # the contract's keys, plus the extensions `source` (logs | pods | metrics), `templates` (what to
+    # copy into an acknowledge file) and `acknowledged` (null unless a team's ignore entry matched)
     assert set(document["findings"][0]) == {
         "kind",
         "severity",
@@ -54,7 +55,10 @@ def test_json_is_the_result_document() -> None:
         "count",
         "examples",
         "source",
+        "templates",
+        "acknowledged",
     }
+    assert document["findings"][0]["acknowledged"] is None
     assert document["findings"][0]["source"] in ("logs", "pods", "metrics")
     assert document["evidence"]["canary"]["http_status"] == {"200": 60, "500": 340}
     assert document["evidence"]["templates"][0]["template"] == "GET /color 500"
