@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from job.cli import main
-from tests.judge.test_acknowledge import IGNORE_NOISE, NOISY_CANARY, STABLE
+from tests.sample_logs import IGNORE_NOISE, NOISY_CANARY, STABLE
 
 
 @pytest.fixture

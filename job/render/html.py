@@ -23,6 +23,7 @@ from html import escape
 from job import __version__
 from job.model import SEVERITY_ORDER, Activity, Evidence, Finding, SideStats, TemplateStat, Verdict
 from job.render import svg
+from job.report import yaml_quoted
 
 MAX_BYTES = 500 * 1024
 MIN_CHART_SECONDS = 10.0  # a shorter window is told in words, not drawn
@@ -72,6 +73,7 @@ ol.findings li{border-left:6px solid var(--line);padding:6px 10px;margin:6px 0;
 background:var(--box)}
 li.sev-critical{border-color:var(--fail)!important}li.sev-major{border-color:#d1242f!important}
 li.sev-minor{border-color:var(--inc)!important}li.sev-info{border-color:var(--line)}
+li.acked{opacity:.85}
 .sev{font-weight:700;font-size:.8rem;letter-spacing:.04em;margin-right:.4rem}
 .kind{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;color:var(--muted)}
 pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8rem}
@@ -294,16 +296,42 @@ def _findings(findings: list[Finding]) -> str:
             if examples
             else ""
         )
+        ack = f.acknowledged or {}
+        label = f"ACKNOWLEDGED (was {str(ack.get('severity', '?')).upper()})" if ack else f.severity.upper()
         items.append(
-            f'<li class="sev-{escape(f.severity)}"><span class="sev">{escape(f.severity.upper())}</span>'
-            f'<span class="kind">{escape(f.kind)} · {escape(f.side)}</span><br>{escape(f.message)} '
-            f'<a href="#{_anchor(f)}">evidence</a>{details}</li>'
+            f'<li class="sev-{escape(f.severity)}{" acked" if ack else ""}"><span class="sev">{escape(label)}'
+            f'</span><span class="kind">{escape(f.kind)} · {escape(f.side)}</span><br>{escape(f.message)} '
+            f'<a href="#{_anchor(f)}">evidence</a>{_acknowledged_by(ack)}{details}{_to_copy(f)}</li>'
         )
     return (
         '<section id="findings" aria-labelledby="h-findings"><h2 id="h-findings">Findings, most '
         "severe first</h2>"
         f'<ol class="findings">{"".join(items)}</ol></section>'
     )
+
+
+def _acknowledged_by(ack: dict[str, object]) -> str:
+    """Which entry of which file made a finding known noise, and until when."""
+    if not ack:
+        return ""
+    until = f", until {ack['expires']}" if ack.get("expires") else ""
+    by = f"{ack.get('source')} entry {ack.get('entry')}{until}"
+    return (
+        f'<p class="ack">Known noise by {escape(by)}: {escape(str(ack.get("reason")))}. '
+        "Not counted in the verdict.</p>"
+    )
+
+
+def _to_copy(finding: Finding) -> str:
+    """The template ids and patterns a finding is about, to paste into an acknowledge file."""
+    if not finding.templates:
+        return ""
+    lines = "".join(
+        f"<code>- template: {escape(ref['template'])}</code><br>"
+        f"<code>  pattern: {escape(yaml_quoted(ref['pattern']))}</code><br>"
+        for ref in finding.templates
+    )
+    return f'<details class="ack"><summary>to acknowledge, copy</summary>{lines}</details>'
 
 
 def _model(verdict: Verdict) -> str:
@@ -608,7 +636,9 @@ def _templates(evidence: Evidence, examples: int, limit: int | None) -> str:
             if shown
             else "—"
         )
-        ack = f"id: {escape(t.id)}"
+        ack = f"template: {escape(t.key)}"
+        if t.acknowledged:
+            ack = f"acknowledged: entry {escape(str(t.acknowledged.get('entry')))}</code><br><code>{ack}"
         rows.append(
             f'<tr id="t-{escape(t.id.replace(":", "-"))}" class="{low} chg-row-{change}">'
             f'<td data-v="{_CHANGE_ORDER[change]}" class="chg chg-{change}">{change}</td>'

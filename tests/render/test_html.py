@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from job.evidence.templates import template_key
 from job.model import Finding, TemplateStat
 from job.render.html import MAX_BYTES, content_security_policy, render_html
 from tests.render.cases import CASES, context, corpus_verdict, injected_verdict
+from tests.sample_logs import IGNORE_NOISE, NOISE, NOISE_PATTERN, REAL, STABLE, judged, service_log
 
 
 class Elements(HTMLParser):
@@ -98,11 +101,15 @@ def test_the_template_diff_says_new_more_less_gone_with_copyable_ids() -> None:
         ),  # type: ignore[arg-type]
         TemplateStat(id="4:info", template="less", stable=30, canary=3, ratio=0.1, **base),  # type: ignore[arg-type]
     ]
+    for template in verdict.evidence.templates:
+        template.level = template.id.split(":")[1]
+        template.key = template_key(template.level, template.template)
     page = render_html(verdict)
     rows = re.findall(r'<tr id="t-(\d)-\w+" class="lvl-\w+ chg-row-(\w+)">', page)
     assert rows == [("1", "new"), ("3", "more"), ("2", "gone"), ("4", "less")]
-    for template_id in ("1:error", "2:error", "3:error", "4:info"):
-        assert f"<code>id: {template_id}</code>" in page
+    for template in verdict.evidence.templates:  # the id to acknowledge by: the same in every analysis
+        assert template.key.startswith(template.level + "-")
+        assert f"<code>template: {template.key}</code>" in page
 
 
 def test_an_enormous_evidence_is_cut_to_the_size_limit() -> None:
@@ -162,3 +169,19 @@ def test_prometheus_signals_have_their_own_table_and_findings_link_to_it() -> No
     assert 'id="metrics"' in page and "<strong>High</strong>" in page and "rate: 0.01 / 0.3" in page
     assert "&lt;b&gt;30x&lt;/b&gt;" in page
     assert re.search(r"metric error-rate \(errors, High\) <a href=\"#metrics\">evidence</a>", page)
+
+
+def test_an_acknowledged_finding_says_so_with_its_entry_and_every_finding_what_to_copy(
+    tmp_path: Path,
+) -> None:
+    canary = service_log(400, 3, (("error", NOISE, 0.3), ("error", REAL, 0.05)))
+    page = render_html(judged(tmp_path, STABLE, canary, IGNORE_NOISE))
+    acked = re.findall(
+        r'<li class="sev-info acked"><span class="sev">ACKNOWLEDGED \(was MAJOR\)</span>(.*?)</li>', page
+    )
+    by = "Known noise by acknowledge file &#x27;acks.yaml&#x27; entry 1, until 2999-12-31"
+    assert acked and all(by in a for a in acked)
+    assert all(escape(NOISE_PATTERN) in a for a in acked)
+    live = re.findall(r'<li class="sev-major"><span class="sev">MAJOR</span>(.*?)</li>', page)
+    assert any("to acknowledge, copy" in item and "KeyError" in item for item in live)
+    assert "<code>acknowledged: entry 1</code>" in page  # its row in the template table
