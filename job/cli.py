@@ -473,22 +473,31 @@ def _report(verdict: Verdict, request: object, path: str | None) -> tuple[str | 
     help="module:function replacing the analysis (tests and benchmarks only).",
 )
 @metrics_options(selectors=False)
+@click.option(
+    "--acknowledge",
+    envvar="ROLLOUTS_AI_ACKNOWLEDGE",
+    default=None,
+    metavar="FILE",
+    help="A team's known noise and must-fail messages for every analysis (YAML; never from requests).",
+)
 @llm_options
 def serve(**kw: object) -> None:
     """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics,
     and GET /reports/<id> (the HTML report of an analysis)."""
     from job.errors import AnalysisError as StartError
-    from job.options import build_metrics
+    from job.options import build_acknowledgements, build_metrics
     from job.serve import ServiceConfig
     from job.serve import serve as run_server
 
     try:
         metrics = build_metrics(kw)
         llm = build_llm_config(**kw)
+        acknowledgements = build_acknowledgements(kw)  # an invalid file: the service refuses to start
     except InputError as error:
         _fail(str(error), EXIT_USAGE)
     config = ServiceConfig(
         metrics=metrics,
+        acknowledgements=acknowledgements,
         llm=llm,
         host=str(kw["host"]),
         port=int(kw["port"]),  # type: ignore[call-overload]

@@ -37,7 +37,7 @@ from prometheus_client import (
 from job import report
 from job.errors import AnalysisError, InputError
 from job.evidence.redact import redact
-from job.model import AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, Verdict
+from job.model import Acknowledgements, AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, Verdict
 
 from . import flagger
 from .flagger import FlaggerCall
@@ -80,6 +80,7 @@ class ServiceConfig:
     shutdown_grace: float = 30.0
     drain_seconds: float = 0.0
     metrics: MetricsConfig | None = None  # Prometheus and the canary config: server-side only
+    acknowledgements: Acknowledgements | None = None  # the team's acknowledge file: server-side only
     report_store: str = "auto"  # auto | kube | off: where HTML reports are kept (see serve/reports.py)
     public_url: str | None = None  # the Service's URL, for reportUrl; else the request's Host
 
@@ -371,7 +372,9 @@ class App:
 
     def _run_flagger(self, call: FlaggerCall) -> _Done:
         try:
-            request = flagger.request_for(call, self.llm, self.prometheus, self.collection_deadline)
+            request = flagger.request_for(
+                call, self.llm, self.prometheus, self.collection_deadline, self.config.acknowledgements
+            )
         except InputError as error:
             raise AnalysisFailed(400, "bad_request", str(error)) from None
         except AnalysisError as error:
@@ -475,6 +478,8 @@ class App:
         request = build_request(options, llm)
         if self.prometheus is not None:
             request = dataclasses.replace(request, metrics=self.prometheus)
+        if self.config.acknowledgements is not None:  # the service's own file: never a request's
+            request = dataclasses.replace(request, acknowledgements=self.config.acknowledgements)
         if isinstance(request.source, ClusterSource) and request.source.deadline_seconds is None:
             # An analysis past its deadline is answered 504 but would go on holding a worker:
             # the collection stops in time instead, whatever ROLLOUTS_AI_KUBE_DEADLINE says.

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from job.errors import AnalysisError, InputError
-from job.model import AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig
+from job.model import Acknowledgements, AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig
 
 if TYPE_CHECKING:
     from job.serve.app import App, Response
@@ -254,7 +254,13 @@ def handle(app: App, hook: str, body: bytes, content_type: str, authorization: s
 
 
 def request_for(
-    call: FlaggerCall, llm: LLMConfig, metrics: MetricsConfig | None, deadline: float
+    call: FlaggerCall,
+    llm: LLMConfig,
+    metrics: MetricsConfig | None,
+    deadline: float,
+    acknowledgements: Acknowledgements | None = None,
 ) -> AnalysisRequest:
-    """The analysis of one Flagger call, with the service's own model and metrics settings."""
-    return AnalysisRequest(source=resolve(call, deadline), llm=llm, metrics=metrics)
+    """The analysis of one Flagger call, with the service's own model, metrics and acknowledge file."""
+    return AnalysisRequest(
+        source=resolve(call, deadline), llm=llm, metrics=metrics, acknowledgements=acknowledgements
+    )

@@ -28,6 +28,17 @@ WEB_PARAMS: dict[str, str] = {
     "extraPrompt": "extra_prompt",
 }
 MODEL_PARAM = "model"
+# what a request might try to pass an acknowledge file by: refused, it is the service's configuration
+ACKNOWLEDGE_PARAMS = frozenset(
+    {
+        "acknowledge",
+        "acknowledgements",
+        "acknowledged",
+        "acknowledgeConfigmap",
+        "acknowledgeConfigMap",
+        "known",
+    }
+)
 
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
@@ -93,6 +104,14 @@ def to_options(
     """Check names, types and the namespace allow-list; return build_request's options."""
     accepted = set(WEB_PARAMS) | ({MODEL_PARAM} if allow_model else set())
     unknown = sorted(set(params) - accepted)
+    acks = sorted(ACKNOWLEDGE_PARAMS & set(unknown))
+    if acks:
+        raise RequestRejected(
+            400,
+            f"parameter {acks[0]!r} is refused: known noise is the service's own configuration "
+            "(rollouts-ai-job serve --acknowledge FILE, a mounted ConfigMap), never a request's, so no "
+            "caller can make a failing canary pass",
+        )
     if unknown:
         hint = " (the service chooses the model: start it with --allow-request-model to let requests pick)"
         raise RequestRejected(

@@ -46,6 +46,9 @@ def analyze(request: AnalysisRequest) -> Verdict:
         "model": request.llm.model,
         "extra": request.llm.extra_prompt,
         "metrics": None if request.metrics is None else dataclasses.asdict(request.metrics),
+        "acknowledgements": None
+        if request.acknowledgements is None
+        else dataclasses.asdict(request.acknowledgements),
     }
     score = float("nan") if behaviour == "nan" else {"pass": 1.0, "fail": 0.0}.get(behaviour, 0.5)
     verdict = behaviour if behaviour in ("pass", "fail", "inconclusive") else "pass"
