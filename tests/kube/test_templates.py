@@ -140,6 +140,7 @@ def test_every_declared_arg_is_used_and_every_used_arg_declared() -> None:
             "model",
             "extra-prompt",
             "prometheus-url",
+            "acknowledge-configmap",
         }
     )
 
