@@ -2,6 +2,9 @@
 
 Each benchmark is its own script that prints figures; this file only runs them in order and
 records the machine, the date and the command, so anyone can reproduce a number in the docs.
+Each section also says when, at which commit and at which load average it ran: with `--only`, the
+sections run replace theirs in the existing file and every other section is kept as it was, so
+people measuring different benchmarks never erase each other's figures.
 """
 
 from __future__ import annotations
@@ -111,6 +114,25 @@ def commit() -> str:
         return "unknown"
 
 
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
+def sections_of(text: str) -> dict[str, list[str]]:
+    """An existing RESULTS.md's sections: "## title" -> its lines (title line included)."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = found[line[3:]] = [line]
+        elif current is not None:
+            current.append(line)
+    return found
+
+
 def run(script: str, args: list[str]) -> tuple[int, str, float]:
     argv = [sys.executable, str(ROOT / script), *args]
     started = time.monotonic()
@@ -134,21 +156,30 @@ def main() -> int:
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- commit: {commit()}",
         f"- command: `{command}` (or `make bench`)",
-        "",
     ]
+    # with --only, the sections not run now are kept from the existing file
+    kept = sections_of(options.output.read_text()) if options.only and options.output.exists() else {}
+    if kept:
+        only = " ".join(f"--only '{word}'" for word in options.only)
+        sections[-1] = f"- command: `{command} {only}`: the other sections are kept, each with its own date"
+    sections.append("")
     failures = 0
     for title, script, full_args, quick_args in BENCHMARKS:
+        if options.only and not any(word in f"{script} {title}" for word in options.only):
+            sections += kept.get(title, [])
+            continue
         args = quick_args if options.quick else full_args
         if args is None:
             continue
-        if options.only and not any(word in f"{script} {title}" for word in options.only):
-            continue
         print(f"== {title} ({script})", flush=True)
+        load = load_average()
         code, output, seconds = run(script, args)
         print(output, flush=True)
         failures += code != 0
         status = "" if code == 0 else f" — **exited {code}**"
-        ran = f"`python {' '.join([script, *args])}` ({seconds:.0f} s){status}"
+        load = f"{load} before, {load_average()} after"
+        when = f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit()}, load average {load}"
+        ran = f"`python {' '.join([script, *args])}` ({seconds:.0f} s; {when}){status}"
         sections += [f"## {title}", "", ran, "", "```", output, "```", ""]
     options.output.write_text("\n".join(sections))
     print(f"wrote {options.output}")

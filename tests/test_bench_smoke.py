@@ -52,3 +52,27 @@ def test_redaction_bench_quick_prints_its_cost() -> None:
         capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
     )  # fmt: skip
     assert "redaction alone:" in result.stdout and "cost of redaction:" in result.stdout
+
+
+def test_run_all_only_replaces_its_sections_and_keeps_the_others(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text(
+        "# Benchmark results\n\n- date: long ago\n\n"
+        "## Verdict accuracy on the labelled scenario corpus (evidence only)\n\nold accuracy figures\n\n"
+        "## Evidence stage: lines/s and peak memory, beside plain drain3\n\nold evidence figures\n\n"
+        "## A benchmark that no longer exists\n\ngone\n"
+    )
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--output", str(results),
+         "--only", "evidence_bench"],
+        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    text = results.read_text()
+    assert "old accuracy figures" in text and "old evidence figures" not in text and "gone" not in text
+    assert "evidence l/s" in text and "load average" in text and "the other sections are kept" in text
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    assert sections == [
+        "## Evidence stage: lines/s and peak memory, beside plain drain3",
+        "## Verdict accuracy on the labelled scenario corpus (evidence only)",
+    ]
