@@ -4,8 +4,9 @@
     PYTHONPATH=. python bench/redaction_bench.py --quick      # a smoke test
 
 The lines are evidence_bench.py's generated mixed-format logs. Inside the stage the cost is an
-A/B: the same evidence run with `redact_lines` and with it swapped for a pass-through, in random
-order, round after round (a shared machine's load drifts; medians and best runs are printed).
+A/B: the same evidence run with `LineRedactor.batch` (what the line reader calls on each decoded
+block) and with it swapped for a pass-through, in random order, round after round (a shared
+machine's load drifts; medians and best runs are printed).
 Speed is CPU seconds of this process, as in evidence_bench.py.
 """
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import job.evidence as evidence_stage
 from bench.evidence_bench import _stream, generate
 from job.evidence.lines import LineReader
-from job.evidence.redact import redact_lines
+from job.evidence.redact import LineRedactor
 from job.model import SideSnapshot, Snapshot
 
 
@@ -40,24 +41,25 @@ def main(argv: list[str] | None = None) -> int:
 
     read = list(LineReader(canary))
     start = time.process_time()
-    changed = sum(a != b for a, b in zip(read, redact_lines(read), strict=True))
+    changed = sum(a != b for a, b in zip(read, LineRedactor().batch(read), strict=True))
     alone = len(read) / (time.process_time() - start)
     print(f"redaction alone: {alone:,.0f} lines/s, {changed} of {len(read):,} lines changed")
 
-    modes = {"with redaction": redact_lines, "without": lambda lines: lines}
+    redacting = LineRedactor.batch
+    modes = {"with redaction": redacting, "without": lambda self, lines: lines}
     seconds: dict[str, list[float]] = {mode: [] for mode in modes}
     order = list(modes)
     for _ in range(rounds):
         random.shuffle(order)
         for mode in order:
-            evidence_stage.redact_lines = modes[mode]  # type: ignore[assignment]
+            LineRedactor.batch = modes[mode]  # type: ignore[method-assign]
             snapshot = Snapshot(stable=SideSnapshot(streams=[_stream("stable", stable)]),
                                 canary=SideSnapshot(streams=[_stream("canary", canary)]))  # fmt: skip
             gc.collect()
             start = time.process_time()
             evidence_stage.build_evidence(snapshot)
             seconds[mode].append(time.process_time() - start)
-    evidence_stage.redact_lines = redact_lines
+    LineRedactor.batch = redacting  # type: ignore[method-assign]
     median = {mode: statistics.median(s) for mode, s in seconds.items()}
     best = {mode: min(s) for mode, s in seconds.items()}
     for mode in modes:

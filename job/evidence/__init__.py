@@ -19,7 +19,7 @@ from job.evidence.events import Event, group_events
 from job.evidence.lines import MAX_LINE_BYTES, LineReader
 from job.evidence.loss import account, loss_note
 from job.evidence.metrics import compare_metrics
-from job.evidence.redact import redact, redact_lines
+from job.evidence.redact import LineRedactor, redact
 from job.evidence.stats import DurationHistogram, binomial_upper_tail, tail_excess
 from job.evidence.templates import TemplateIndex
 from job.model import (
@@ -120,8 +120,8 @@ def _read_side(
     id_for, request_id = index.id_for, index.request_id
     add, active = acc.add, acc.activity.add
     for stream in side.streams:
-        reader = LineReader(_chunks(stream), MAX_LINE_BYTES)
-        for event in group_events(redact_lines(reader)):
+        reader = LineReader(_chunks(stream), MAX_LINE_BYTES, clean=LineRedactor().batch)
+        for event in group_events(reader):
             parsed = event.parsed
             if parsed.request:
                 add(event, counts, request_id(parsed.message, parsed.level))

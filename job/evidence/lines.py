@@ -9,7 +9,7 @@ without newlines cannot grow the buffer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are cut here while reading
 MINE_CHARS = 2000  # text beyond this is never looked at by the parser or the miner
@@ -21,15 +21,23 @@ _RUNTIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?
 class LineReader:
     """Iterates the lines of a byte stream and counts what it saw."""
 
-    def __init__(self, chunks: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> None:
+    def __init__(
+        self,
+        chunks: Iterable[bytes],
+        max_line_bytes: int = MAX_LINE_BYTES,
+        clean: Callable[[list[str]], list[str]] | None = None,
+    ) -> None:
+        """`clean`: called on the lines of each decoded block before they are yielded (redaction),
+        returning as many lines; one call per block instead of one per line."""
         self._chunks = chunks
         self._max = max_line_bytes
+        self._clean = clean
         self.bytes = 0
         self.cut_lines = 0  # lines longer than max_line_bytes
         self.cut_bytes = 0  # the bytes dropped from them
-        # the runtime timestamp stripped from the latest line (`kubectl logs --timestamps`), or "":
-        # the reader runs at most one line ahead of the events built from it, which is close enough
-        # for per-slice activity
+        # the runtime timestamp stripped from the latest line (`kubectl logs --timestamps`), or "" when
+        # it had none: the reader runs at most one line ahead of the events built from it, which is
+        # close enough for per-slice activity
         self.stamp = ""
 
     def __iter__(self) -> Iterator[str]:
@@ -75,17 +83,29 @@ class LineReader:
         text = block.decode("utf-8", "replace")
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines: list[str] = []
+        stamps: dict[int, str] = {}  # line index -> the runtime timestamp stripped from it
         for line in text.split("\n"):
             if not line or line.isspace():
                 continue
             if line[10:11] == "T" and line[4:5] == "-":
                 runtime = _RUNTIME_PREFIX.match(line)
                 if runtime is not None:
-                    self.stamp = line[: runtime.end()]
+                    stamp = line[: runtime.end()]
                     line = line[runtime.end() :]
+                    stamps[len(lines)] = stamp  # the next line's, if it has none of its own
                     if not line or line.isspace():
                         continue
-            yield line if len(line) <= MINE_CHARS else line[:MINE_CHARS]
+            lines.append(line if len(line) <= MINE_CHARS else line[:MINE_CHARS])
+        if self._clean is not None and lines:
+            lines = self._clean(lines)
+        if not stamps:
+            self.stamp = ""
+            yield from lines
+            return
+        for index, line in enumerate(lines):
+            self.stamp = stamps.get(index, "")
+            yield line
 
 
 def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:

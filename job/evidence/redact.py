@@ -4,11 +4,13 @@
 prompt, Event, termination message or log line of the tool can carry a secret. `redact` is the
 same for one piece of text (pod messages, notes, error messages).
 
-Speed: one Aho-Corasick pass (ahocorasick-rs) over the lowercased line finds every keyword of every
-rule (`secret_rules.py`); a line without one, nearly every line, costs that pass alone. Only the
-rules whose keywords occur run on the others, and named values (`password=...`) are checked right
-where their name was found instead of by a regex scanning the whole line. Rules replace only the
-secret and keep the context readable: `password=[REDACTED]`, `Authorization: Bearer [REDACTED]`.
+Speed: one Aho-Corasick pass (ahocorasick-rs) over the lowercased text finds every keyword of every
+rule (`secret_rules.py`). The line reader hands each decoded block of lines to `LineRedactor.batch`:
+one pass over the whole block, so a line without a keyword, nearly every line, costs no call of
+its own. Only the rules whose keywords occur run on the others, and named values (`password=...`)
+are checked right where their name was found instead of by a regex scanning the whole line.
+Rules replace only the secret and keep the context readable: `password=[REDACTED]`,
+`Authorization: Bearer [REDACTED]`.
 Multi-line PEM private keys are redacted whole: inside a BEGIN ... END block every line is secret.
 """
 
@@ -30,7 +32,7 @@ from job.evidence.secret_rules import (
     XML_VALUE,
 )
 
-__all__ = ["REDACTED", "redact", "redact_lines"]
+__all__ = ["REDACTED", "LineRedactor", "redact", "redact_lines"]
 
 # ---------------------------------------------------------------- private keys (PEM)
 _PEM_BEGIN = r"-----BEGIN[ A-Z0-9_-]{0,100}?PRIVATE KEY(?: BLOCK)?-----"  # [private-key]
@@ -160,46 +162,91 @@ def redact_lines(lines: Iterable[str]) -> Iterator[str]:
     begins on one line and ends lines later) become an indented "[REDACTED]", so the block stays
     one multi-line event with its BEGIN line; an END line keeps its marker, indented too. A block
     cut short (no END) ends at the first line that is not base64, which is redacted as usual."""
-    find = _FIND
-    pem_left = 0  # lines still allowed inside an open PEM block
-    held: str | None = None  # a short line inside a block: its last body line if END follows
-    for line in lines:
-        if pem_left:
-            end = _PEM_END.search(line)
-            if end is not None:
+    redactor = LineRedactor()
+    yield from redactor.lines(lines)
+    yield from redactor.finish()
+
+
+class LineRedactor:
+    """`redact_lines` over consecutive batches of one stream: a PEM block open at the end of a
+    batch goes on in the next. `batch` is what the line reader calls on each block it decoded."""
+
+    def __init__(self) -> None:
+        self._pem_left = 0  # lines still allowed inside an open PEM block
+        self._held: str | None = None  # a short line inside a block: its last body line if END follows
+
+    def batch(self, lines: list[str]) -> list[str]:
+        """The lines redacted, as many as came in. One keyword search covers the whole batch, so a
+        line without a keyword (nearly all) costs no search of its own."""
+        joined = "\n".join(lines)
+        low = joined.lower()
+        if len(low) != len(joined):
+            flagged = None  # a character whose lowercase is longer: positions differ, search each line
+        else:
+            found = _FIND(low, overlapping=True)
+            if not found and not self._pem_left:
+                return lines
+            flagged = set()
+            line, at = 0, 0
+            for _, start, _ in found:  # in the text's order; no keyword holds a newline
+                if start > at:
+                    line += low.count("\n", at, start)
+                    at = start
+                flagged.add(line)
+        out = list(self.lines(lines, flagged))
+        if self._held is not None:  # keep one line out per line in: a short line in a key is secret
+            out.append("  " + REDACTED)
+            self._held = None
+        return out
+
+    def finish(self) -> Iterator[str]:
+        if self._held is not None:
+            yield redact(self._held)
+            self._held = None
+
+    def lines(self, lines: Iterable[str], flagged: set[int] | None = None) -> Iterator[str]:
+        """`flagged`: the indexes of the lines that hold a keyword, when known (others pass as they are)."""
+        find = _FIND
+        pem_left, held = self._pem_left, self._held
+        for index, line in enumerate(lines):
+            if pem_left:
+                end = _PEM_END.search(line)
+                if end is not None:
+                    if held is not None:
+                        yield "  " + REDACTED
+                    pem_left, held = 0, None
+                    rest = line[end.end() :]
+                    yield "  " + REDACTED + end.group(0) + redact(rest)
+                    pem_left = _opened(rest)  # "-----END ...----- -----BEGIN ...-----": the next block
+                    continue
+                if held is None:
+                    body = _PEM_BODY.match(line)
+                    if body is not None:
+                        pem_left -= 1
+                        prefix = body.group(1)
+                        yield (prefix + REDACTED) if prefix and not prefix.isspace() else "  " + REDACTED
+                        continue
+                    if _PEM_SHORT.match(line) is not None:
+                        held = line
+                        continue
+                    tail = _PEM_TAIL.match(line)
+                    if tail is not None:
+                        rest = line[tail.end() :]
+                        yield "  " + REDACTED + redact(rest)
+                        pem_left = _opened(rest)
+                        continue
+                pem_left = 0  # the block was cut short: the lines are ordinary again
                 if held is not None:
-                    yield "  " + REDACTED
-                pem_left, held = 0, None
-                rest = line[end.end() :]
-                yield "  " + REDACTED + end.group(0) + redact(rest)
-                pem_left = _opened(rest)  # "-----END ...----- -----BEGIN ...-----": the next block
+                    yield redact(held)
+                    held = None
+            elif flagged is not None and index not in flagged:
+                yield line
                 continue
-            if held is None:
-                body = _PEM_BODY.match(line)
-                if body is not None:
-                    pem_left -= 1
-                    prefix = body.group(1)
-                    yield (prefix + REDACTED) if prefix and not prefix.isspace() else "  " + REDACTED
-                    continue
-                if _PEM_SHORT.match(line) is not None:
-                    held = line
-                    continue
-                tail = _PEM_TAIL.match(line)
-                if tail is not None:
-                    rest = line[tail.end() :]
-                    yield "  " + REDACTED + redact(rest)
-                    pem_left = _opened(rest)
-                    continue
-            pem_left = 0  # the block was cut short: the lines are ordinary again
-            if held is not None:
-                yield redact(held)
-                held = None
-        low = line.lower()
-        found = find(low if len(low) == len(line) else _lower(line), overlapping=True)
-        if not found:
-            yield line
-            continue
-        pem_left = _opened(line)
-        yield _apply(line, found)
-    if held is not None:
-        yield redact(held)
+            low = line.lower()
+            found = find(low if len(low) == len(line) else _lower(line), overlapping=True)
+            if not found:
+                yield line
+                continue
+            pem_left = _opened(line)
+            yield _apply(line, found)
+        self._pem_left, self._held = pem_left, held

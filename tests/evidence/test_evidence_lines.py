@@ -69,3 +69,28 @@ def test_kubectl_timestamps_and_cri_prefixes_are_removed() -> None:
         "panic: boom",
         '{"level":"info"}',
     ]
+
+
+def test_the_runtime_timestamp_belongs_to_its_line_only() -> None:
+    """A line without the runtime's prefix has no stamp: it is not given an older line's."""
+    reader = LineReader(
+        [b"2024-05-01T12:00:00Z stdout F first\n", b"second\n", b"2024-05-01T12:00:09Z third\n"]
+    )
+    seen = [(line, reader.stamp) for line in reader]
+    assert seen == [
+        ("first", "2024-05-01T12:00:00Z stdout F "),
+        ("second", ""),
+        ("third", "2024-05-01T12:00:09Z "),
+    ]
+
+
+def test_each_block_goes_through_the_cleaner_before_its_lines_are_read() -> None:
+    blocks: list[list[str]] = []
+
+    def clean(lines: list[str]) -> list[str]:
+        blocks.append(lines)
+        return [line.upper() for line in lines]
+
+    reader = LineReader([b"2024-05-01T12:00:00Z a\nb\n", b"c\n"], clean=clean)
+    assert [(line, reader.stamp) for line in reader] == [("A", "2024-05-01T12:00:00Z "), ("B", ""), ("C", "")]
+    assert blocks == [["a", "b"], ["c"]]

@@ -3,7 +3,7 @@ from collections.abc import Callable
 
 import pytest
 
-from job.evidence.redact import REDACTED, redact, redact_lines
+from job.evidence.redact import REDACTED, LineRedactor, redact, redact_lines
 from job.model import Evidence
 
 SECRETS = [
@@ -134,3 +134,50 @@ def test_a_key_inside_a_json_string_keeps_the_line_json() -> None:
 )
 def test_ordinary_log_lines_pass_unchanged(line: str) -> None:
     assert list(redact_lines([line])) == [line]
+
+
+# ---------------------------------------------------------------- batches, as the line reader hands them
+def _batched(lines: list[str], cuts: list[int]) -> list[str]:
+    redactor, out, last = LineRedactor(), [], 0
+    for cut in [*cuts, len(lines)]:
+        batch = lines[last:cut]
+        redacted = redactor.batch(batch) if batch else []
+        assert len(redacted) == len(batch)  # one line out per line in, within each batch
+        out += redacted
+        last = cut
+    return out + list(redactor.finish())
+
+
+STREAM = [
+    "INFO start",
+    "login password=hunter2 user=bob",
+    "ERROR bad key: -----BEGIN RSA PRIVATE KEY-----",
+    *BODY,
+    "Ab1=",
+    "-----END RSA PRIVATE KEY-----",
+    "GET /x 200 auth ok",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    BODY[0],
+    "panic: boom",
+    "Authorization: Bearer abcdef1234567890xyz",
+    "Straße token=geheim123",  # a character whose lowercase is longer: searched line by line
+    "plain",
+]
+
+
+@pytest.mark.parametrize("cuts", [[], [1], [3], [4], [5], [6], [3, 5], [9, 10], list(range(1, len(STREAM)))])
+def test_batches_redact_as_the_line_by_line_reading_does_wherever_blocks_end(cuts: list[int]) -> None:
+    assert _batched(STREAM, cuts) == list(redact_lines(STREAM))
+
+
+def test_a_short_key_line_at_the_end_of_a_batch_is_redacted_not_given_back() -> None:
+    """ "Ab1x" inside a key waits for the next line to know if it is the key's last line; at the end
+    of a batch it cannot wait (one line out per line in), so it is redacted: never a leak."""
+    lines = ["-----BEGIN RSA PRIVATE KEY-----", BODY[0], "Ab1x", "-----END RSA PRIVATE KEY-----", "next"]
+    out = _batched(lines, [3])
+    assert "Ab1x" not in out and out[-1] == "next" and len(out) == len(lines)
+
+
+def test_a_batch_without_keywords_comes_back_as_it_is() -> None:
+    lines = ["GET /x 200", "user 42 logged in"]
+    assert LineRedactor().batch(lines) is lines
