@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from job.errors import AnalysisError
 from job.evidence.activity import ActivityCounter, build_activity
-from job.evidence.clock import parse_time
+from job.evidence.clock import LineClock
 from job.evidence.compare import EXAMPLES_PER_TEMPLATE, TemplateCounts, compare_templates, select_templates
 from job.evidence.distribution import latency_histogram
 from job.evidence.events import Event, group_events
@@ -121,6 +121,7 @@ def _read_side(
     add, active = acc.add, acc.activity.add
     for stream in side.streams:
         reader = LineReader(_chunks(stream), MAX_LINE_BYTES, clean=LineRedactor().batch)
+        time_of = LineClock().time
         for event in group_events(reader):
             parsed = event.parsed
             if parsed.request:
@@ -128,7 +129,7 @@ def _read_side(
             else:
                 add(event, counts, id_for(parsed.message or "(empty)", parsed.level))
             # the runtime's time (kubectl logs --timestamps) when the stream has it, else the record's own
-            when = parse_time(reader.stamp or event.head)
+            when = time_of(reader.stamp or event.head)
             if when is not None:
                 active(when, parsed.level in _ERROR_LEVELS, parsed.status)
         acc.stats.streams += 1

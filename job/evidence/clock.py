@@ -1,7 +1,8 @@
 """The time a log record was written, read from its head line: epoch seconds, or None.
 
 Cheap on purpose (it runs once per event): one regex over the first `SCAN_CHARS` characters,
-and a cache of the epoch of each minute seen, so most lines cost a search and a dict lookup.
+one `groups()` call, and a cache of the epoch of each second seen, so most lines cost a match and
+a dict lookup.
 Understood: ISO-8601 and its log variants (`2026-11-26 06:32:19,123`, `2026/11/26 06:32:19`,
 `T...Z`, `+01:00`, ` UTC`), common/combined log format (`26/Nov/2026:06:32:19 +0000`, and
 Python http.server's `26/Nov/2026 06:32:19`), Redis (`26 Nov 2026 06:32:19.1`), Apache's
@@ -38,8 +39,28 @@ _STAMP = re.compile(
     """,
     re.X,
 )
+# ISO-8601 alone (_STAMP's first format), the most common: where a line puts it, it is read with
+# this shorter pattern and its second looked up by its text
+_ISO = re.compile(
+    r"(\d{4})[-/](\d{2})[-/](\d{2})[T ] ?(\d{1,2}):(\d{2}):(\d{2})"
+    r"(?:[.,](\d+))? ?(Z|[+-]\d{2}:?\d{2}(?!\d)|UTC)?"
+)
 _MINUTES: dict[tuple[int, int, int, int, int], int] = {}  # (y, m, d, H, M) -> epoch seconds
 _MINUTES_MAX = 4096
+# Each format's named groups are consecutive in _STAMP: `match.lastindex` (the last group that took
+# part) says which format matched, so one `groups()` call reads it. Per format: its letter, the
+# index of its first group in groups(), how many groups it has, and the offset of its fraction.
+_FORMATS = {"i": (8, 6), "c": (8, 6), "a": (7, 5), "r": (7, 6), "j": (7, -1), "k": (6, 5), "e": (1, -1)}
+_FORMAT_OF: list[tuple[str, int, int, int]] = []  # group number - 1 -> (letter, first, count, fraction)
+for _name, _number in sorted(_STAMP.groupindex.items(), key=lambda item: item[1]):
+    _letter = "e" if _name == "epoch" else _name[0]
+    _first = next((f[1] for f in _FORMAT_OF if f[0] == _letter), _number - 1)
+    _FORMAT_OF.append((_letter, _first, *_FORMATS[_letter]))
+# an ISO time's text to the second (and its zone), or (format, its fields but the fraction, assumed
+# year) -> epoch second, or None for no real time: lines of the same second share it, so most
+# lines cost one lookup here
+_SECONDS: dict[tuple[object, ...], int | None] = {}
+_SECONDS_MAX = 8192
 
 
 def _minute(year: int, month: int, day: int, hour: int, minute: int) -> int | None:
@@ -53,10 +74,6 @@ def _minute(year: int, month: int, day: int, hour: int, minute: int) -> int | No
             _MINUTES.clear()
         _MINUTES[key] = epoch
     return epoch
-
-
-def _fraction(digits: str | None) -> float:
-    return float("0." + digits) if digits else 0.0
 
 
 def _offset(zone: str | None) -> int:
@@ -73,65 +90,147 @@ _MONTHS_HINT = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[
 
 
 def _find(head: str) -> re.Match[str] | None:
-    """The time in the first characters, tried where formats put it before any full search, so
-    most lines cost one anchored match or a few substring tests."""
+    """The time in the first characters (an _ISO or a _STAMP match), tried where formats put it
+    before any full search, so most lines cost one anchored match or a few substring tests."""
     first = head[0]
     if first.isdigit() or (first in "IWEF" and head[1:5].isdigit()):
-        found = _STAMP.match(head)  # ISO, Go log, Redis, klog at the start
+        found = _ISO.match(head) or _STAMP.match(head)  # ISO, Go log, Redis, klog at the start
         if found is not None:
             return found
     bracket = head.find("[")
-    if bracket >= 0:
-        found = _STAMP.match(head, bracket + 1)  # [26/Nov/2026:...], [2026-11-26 ...], [Thu Nov 26 ...]
+    if bracket >= 0:  # [26/Nov/2026:...], [2026-11-26 ...], [Thu Nov 26 ...]
+        found = _ISO.match(head, bracket + 1) or _STAMP.match(head, bracket + 1)
         if found is not None:
             return found
+    iso = _ISO_START.search(head)
+    if iso is not None:  # `time=2026-11-26T...`, `{"ts":"2026-11-26T..."`: read where it starts
+        at = iso.start()
+        found = _ISO.match(head, at)
+        # unless a time of another format may come first: a JSON value not in quotes, a month name
+        if found is not None and (
+            head[at - 1] == '"' if first == "{" else _MONTHS_HINT.search(head, 0, at) is None
+        ):
+            return found
     if first == "{":
-        if '"ts"' in head or '"time' in head or '"timestamp"' in head or _ISO_START.search(head):
+        if '"ts"' in head or '"time' in head or '"timestamp"' in head or iso is not None:
             return _STAMP.search(head)
         return None
-    if _ISO_START.search(head) is not None or _MONTHS_HINT.search(head) is not None:
+    if iso is not None or _MONTHS_HINT.search(head) is not None:
         return _STAMP.search(head)
     return None
 
 
 def parse_time(line: str, year: int | None = None) -> float | None:
     """Epoch seconds of the record whose head line is `line`, or None when it carries no time."""
-    head = line[:SCAN_CHARS]
+    found = _read(line[:SCAN_CHARS], year)
+    return None if found is None else found[0]
+
+
+class LineClock:
+    """`parse_time` over the lines of one stream, in order. A line whose time reads as the line
+    before's, at the same place, up to the second costs one string comparison and is given that
+    line's time: within a second of its own, which the activity's slices (a second at the least)
+    cannot tell apart. (A zone or year written after the second is taken to be the line before's:
+    one stream does not change zones from one line to the next.)"""
+
+    def __init__(self, year: int | None = None) -> None:
+        self._year = year
+        self._text = ""  # the previous time's text up to its second, and where it was
+        self._at = 0
+        self._when = 0.0
+
+    def time(self, line: str) -> float | None:
+        text = self._text
+        if text and line.startswith(text, self._at):
+            return self._when
+        found = _read(line[:SCAN_CHARS], self._year)
+        if found is None:
+            return None
+        self._when, self._at, end = found
+        self._text = line[self._at : end]
+        return self._when
+
+
+def _read(head: str, year: int | None) -> tuple[float, int, int] | None:
+    """The time in `head`, where it starts and where the text that fixes its second ends."""
     if not head:
         return None
     match = _find(head)
     if match is None:
         return None
-    g = match.group
+    if match.re is _ISO:
+        fraction, zone = match.group(7, 8)
+        end = match.end(6)
+        key = head[match.start() : end]
+        if zone:
+            key += zone
+        base = _SECONDS.get(key, -1)
+        if base == -1:
+            base = _remember(key, _second("i", (*match.group(1, 2, 3, 4, 5, 6), zone), year))
+    else:
+        base, fraction, end = _other(match, year)
+    if base is None:
+        return None
+    return (base + float("0." + fraction) if fraction else float(base)), match.start(), end
+
+
+def _remember(key: object, base: int | None) -> int | None:
+    if len(_SECONDS) >= _SECONDS_MAX:
+        _SECONDS.clear()
+    _SECONDS[key] = base
+    return base
+
+
+def _other(match: re.Match[str], year: int | None) -> tuple[float | None, str | None, int]:
+    """A _STAMP match: its epoch second (or the epoch itself), its fraction's digits, and where its
+    text up to the second ends."""
+    letter, first, count, at = _FORMAT_OF[match.lastindex - 1]  # type: ignore[operator]
+    fields = match.groups()[first : first + count]
+    if letter == "e":
+        epoch = fields[0]
+        return (int(epoch) / 1000.0 if len(epoch) == 13 else float(epoch)), None, match.start(first + 1) + 10
+    # to the second (AM/PM follows it in "j"); a zone or year written after it is the line before's
+    end = match.end() if letter == "j" else match.end(first + (5 if letter in "ak" else 6))
+    fraction = fields[at] if at >= 0 else None
+    if at >= 0:
+        fields = fields[:at] + fields[at + 1 :]
+    key = (letter, year, fields)
+    base = _SECONDS.get(key, -1)
+    if base == -1:
+        base = _remember(key, _second(letter, fields, year))
+    return base, fraction, end
+
+
+def _second(letter: str, fields: tuple[str, ...], year: int | None) -> int | None:
+    """The epoch second of a time's fields (without its fraction) as format `letter` writes them."""
+    zone = None
     try:
-        if g("iy"):
-            base = _minute(int(g("iy")), int(g("im")), int(g("id")), int(g("iH")), int(g("iM")))
-            second, fraction, zone = g("iS"), g("ifr"), g("iz")
-        elif g("cy"):
-            base = _minute(int(g("cy")), _MONTHS.get(g("cb"), 0), int(g("cd")), int(g("cH")), int(g("cM")))
-            second, fraction, zone = g("cS"), g("cfr"), g("cz")
-        elif g("ab"):
-            base = _minute(int(g("ay") or year or _this_year()), _MONTHS.get(g("ab"), 0), int(g("ad")),
-                           int(g("aH")), int(g("aM")))  # fmt: skip
-            second, fraction, zone = g("aS"), g("afr"), None
-        elif g("ry"):
-            base = _minute(int(g("ry")), _MONTHS.get(g("rb"), 0), int(g("rd")), int(g("rH")), int(g("rM")))
-            second, fraction, zone = g("rS"), g("rfr"), None
-        elif g("jy"):
-            hour = int(g("jH")) % 12 + (12 if g("jp") == "PM" else 0)
-            base = _minute(int(g("jy")), _MONTHS.get(g("jb"), 0), int(g("jd")), hour, int(g("jM")))
-            second, fraction, zone = g("jS"), None, None
-        elif g("km"):
-            base = _minute(year or _this_year(), int(g("km")), int(g("kd")), int(g("kH")), int(g("kM")))
-            second, fraction, zone = g("kS"), g("kfr"), None
+        if letter == "i":
+            y, month, d, hour, minute, second, zone = fields
+            base = _minute(int(y), int(month), int(d), int(hour), int(minute))
+        elif letter == "c":
+            d, name, y, hour, minute, second, zone = fields
+            base = _minute(int(y), _MONTHS.get(name, 0), int(d), int(hour), int(minute))
+        elif letter == "a":
+            name, d, hour, minute, second, y = fields
+            base = _minute(
+                int(y or year or _this_year()), _MONTHS.get(name, 0), int(d), int(hour), int(minute)
+            )
+        elif letter == "r":
+            d, name, y, hour, minute, second = fields
+            base = _minute(int(y), _MONTHS.get(name, 0), int(d), int(hour), int(minute))
+        elif letter == "j":
+            name, d, y, hour, minute, second, noon = fields
+            hours = int(hour) % 12 + (12 if noon == "PM" else 0)
+            base = _minute(int(y), _MONTHS.get(name, 0), int(d), hours, int(minute))
         else:
-            epoch = g("epoch")
-            return int(epoch) / 1000.0 if len(epoch) == 13 else float(epoch)
+            month, d, hour, minute, second = fields
+            base = _minute(year or _this_year(), int(month), int(d), int(hour), int(minute))
     except (ValueError, OverflowError):
         return None
     if base is None or int(second) > 60:
         return None
-    return base + int(second) + _fraction(fraction) - _offset(zone)
+    return base + int(second) - _offset(zone)
 
 
 def parse_runtime_stamp(stamp: str) -> float | None:

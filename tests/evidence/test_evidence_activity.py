@@ -10,7 +10,7 @@ import pytest
 
 from job.evidence import build_evidence
 from job.evidence.activity import MAX_BUCKETS, SLICES, ActivityCounter, binomial_lower_tail
-from job.evidence.clock import parse_time
+from job.evidence.clock import LineClock, parse_time
 from job.judge import judge
 from job.judge.rules import quiet_canary
 from job.model import LLMConfig, LogStream, SideSnapshot, Snapshot
@@ -99,6 +99,33 @@ def test_the_time_of_a_record_is_read_from_common_formats(line: str, expected: s
 )
 def test_a_line_without_a_time_has_none(line: str) -> None:
     assert parse_time(line) is None
+
+
+def test_a_time_is_the_first_of_the_line_whatever_the_formats_in_it() -> None:
+    assert parse_time('{"ts":1795674739.5,"msg":"at 2024-05-01 12:00:00"}') == 1795674739.5
+    assert parse_time("Nov 26 06:32:19 host app: retry at 2024-05-01 12:00:00", year=2026) == T0 + 1939
+    assert parse_time("x 2024-05-01 x 2026-11-26 06:00:01 y") == T0 + 1
+
+
+def test_a_stream_clock_gives_each_line_its_time_within_the_second() -> None:
+    """Lines of the same second as the line before cost a comparison; every other line is read."""
+    lines = [
+        "2026-11-26T06:00:00.100Z a",
+        "2026-11-26T06:00:00.900Z b",  # same second: the line before's time
+        "2026-11-26T06:00:01.000Z c",
+        '{"ts":"2026-11-26T06:00:05Z"}',
+        "no time here",
+        "[26/Nov/2026:06:00:07 +0000] d",
+        "[26/Nov/2026:06:00:07 +0000] e",
+        "2026-11-26T07:00:00+01:00 f",  # a zone: the second read with it
+        "2026-11-26T07:00:00+01:00 g",
+    ]
+    clock = LineClock()
+    for line in lines:
+        exact, memo = parse_time(line), clock.time(line)
+        assert (exact is None) == (memo is None)
+        assert exact is None or 0 <= exact - memo < 1  # type: ignore[operator]
+    assert [clock.time(line) for line in lines[-2:]] == [T0, T0]
 
 
 # ---------------------------------------------------------------- bounded slices
