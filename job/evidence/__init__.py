@@ -50,6 +50,7 @@ class _Side:
         self.stats = SideStats()
         self.durations = DurationHistogram()
         self.activity = ActivityCounter()
+        self.status: dict[int, int] = {}  # HTTP status -> requests (SideStats keys them as text at the end)
         # crash events per template, so a new kind of crash shows even when the stable crashes too
         self.crash_kinds: dict[int, int] = {}
         self.crash_first: dict[int, str] = {}
@@ -61,9 +62,9 @@ class _Side:
         stats.events += 1
         stats.lines += event.lines
         stats.levels[level] = stats.levels.get(level, 0) + 1
-        if parsed.status is not None:
-            code = str(parsed.status)
-            stats.http_status[code] = stats.http_status.get(code, 0) + 1
+        status = parsed.status
+        if status is not None:
+            self.status[status] = self.status.get(status, 0) + 1
         if parsed.duration_ms is not None:
             self.durations.add(parsed.duration_ms)
         if event.crash:
@@ -141,6 +142,7 @@ def _read_side(
 def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts]) -> SideStats:
     stats = acc.stats
     stats.pods = list(side.pods)
+    stats.http_status = {str(code): n for code, n in acc.status.items()}
     stats.loss = account(side.loss, stats)
     stats.signals = [
         PodSignal(pod=s.pod, kind=s.kind, count=s.count, message=redact(s.message)[:EXAMPLE_CHARS], at=s.at)

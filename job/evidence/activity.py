@@ -46,30 +46,35 @@ class ActivityCounter:
 
     def add(self, when: float, error: bool, status: int | None) -> None:
         self.timed += 1
-        if self.first is None or when < self.first:
+        first, last = self.first, self.last
+        if first is None or when < first:
             self.first = when
-        if self.last is None or when > self.last:
+        if last is None or when > last:
             self.last = when
-        key = int(when // self.width)
-        bucket = self.buckets.get(key)
+        bucket = self.buckets.get(int(when // self.width))
         if bucket is None:
-            if len(self.buckets) >= MAX_BUCKETS:
-                self._coarsen()
-                key = int(when // self.width)
-                bucket = self.buckets.get(key)
-            if bucket is None:
-                bucket = self.buckets[key] = [0, 0, 0, 0, 0]
-        bucket[_EVENTS] += 1
+            bucket = self._bucket(when)
+        bucket[0] += 1  # _EVENTS
         if error:
-            bucket[_ERRORS] += 1
+            bucket[1] += 1  # _ERRORS
         if status is not None:
-            bucket[_REQUESTS] += 1
+            bucket[2] += 1  # _REQUESTS
             if self.last_request is None or when > self.last_request:
                 self.last_request = when
             if 500 <= status < 600:
-                bucket[_5XX] += 1
+                bucket[3] += 1  # _5XX
             elif 400 <= status < 500:
-                bucket[_4XX] += 1
+                bucket[4] += 1  # _4XX
+
+    def _bucket(self, when: float) -> list[int]:
+        """A new bucket for `when` (coarser buckets first if there are too many)."""
+        if len(self.buckets) >= MAX_BUCKETS:
+            self._coarsen()
+        key = int(when // self.width)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = [0, 0, 0, 0, 0]
+        return bucket
 
     def _coarsen(self) -> None:
         while len(self.buckets) >= MAX_BUCKETS:
