@@ -43,7 +43,19 @@ class Parsed(NamedTuple):
     request: bool = False  # message is "<what> <status>" of a request record (see TemplateIndex.request_id)
 
 
+# the aliases as logs write them ("INFO", "Warning", "error"): one lookup for nearly every line
+_LEVEL_AS_WRITTEN = {
+    written: level
+    for alias, level in _LEVEL_ALIASES.items()
+    for written in (alias, alias.upper(), alias.capitalize())
+}
+
+
 def normalise_level(value: Any) -> str:
+    if type(value) is str:
+        found = _LEVEL_AS_WRITTEN.get(value)
+        if found is not None:
+            return found
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value != value or value in (float("inf"), float("-inf")):
             return "unknown"
