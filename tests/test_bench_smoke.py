@@ -76,3 +76,18 @@ def test_run_all_only_replaces_its_sections_and_keeps_the_others(tmp_path: Path)
         "## Evidence stage: lines/s and peak memory, beside plain drain3",
         "## Verdict accuracy on the labelled scenario corpus (evidence only)",
     ]
+
+
+def test_evidence_ab_quick_compares_two_commits() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "evidence_ab.py"), "--quick", "HEAD", "."],
+        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
+    )  # fmt: skip
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["HEAD"], ["."])]
+    assert [(row[0], row[1]) for row in rows] == [
+        ("HEAD", "mixed"),
+        ("HEAD", "corpus"),
+        (".", "mixed"),
+        (".", "corpus"),
+    ]
+    assert all(int(row[2].replace(",", "")) > 0 and int(row[4].replace(",", "")) > 0 for row in rows)

@@ -1,0 +1,110 @@
+"""A/B of the evidence stage between commits: the same inputs, interleaved rounds, CPU seconds.
+
+    PYTHONPATH=. python bench/evidence_ab.py 284ef97 HEAD          # first release vs this tree
+    PYTHONPATH=. python bench/evidence_ab.py --quick 284ef97 HEAD  # a smoke test
+
+Each commit's `job/` is taken with `git archive` into a temporary directory and run in its own
+process (so nothing is shared but the inputs): evidence_bench.py's generated mixed-format lines
+(repetitive: ~100 templates), and every scenario of the labelled corpus (real programs' logs), per
+round in random order. A shared machine's load drifts, so the rounds interleave the commits and
+the medians and best runs are printed. "HEAD" is the commit; "." is this working tree as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Run in a child process with the commit's tree first on sys.path: prints {"input": seconds}.
+CHILD = r"""
+import gc, json, sys, time
+tree, root, lines, scenarios = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sys.path.insert(0, tree)
+sys.path.insert(1, root)
+from pathlib import Path
+from job.evidence import build_evidence
+from job.model import LogStream, SideSnapshot, Snapshot
+from bench.evidence_bench import generate
+
+def side(streams):
+    return SideSnapshot(streams=[LogStream(name="s", open=lambda c=c: iter(c)) for c in streams])
+
+def timed(pairs):
+    gc.collect()
+    start = time.process_time()
+    for stable, canary in pairs:
+        build_evidence(Snapshot(stable=side(stable), canary=side(canary)))
+    return time.process_time() - start
+
+mixed = [([generate(lines // 2, seed=1)], [generate(lines - lines // 2, seed=2, bad=True)])]
+corpus = []
+for scenario in sorted(Path(root, "tests", "corpus").iterdir())[:scenarios or None]:
+    if (scenario / "canary").is_dir():
+        corpus.append(tuple([[f.read_bytes()] for f in sorted((scenario / s).glob("*.log"))]
+                            for s in ("stable", "canary")))
+print(json.dumps({"mixed": timed(mixed), "corpus": timed(corpus)}))
+"""
+
+
+def _lines(lines: int, scenarios: int) -> dict[str, int]:
+    sys.path.insert(0, str(ROOT))
+    from bench.evidence_bench import generate
+
+    stable, canary = generate(lines // 2, seed=1), generate(lines - lines // 2, seed=2, bad=True)
+    mixed = sum(c.count(b"\n") for c in stable + canary)
+    chosen = sorted((ROOT / "tests" / "corpus").iterdir())[: scenarios or None]
+    corpus = sum(f.read_bytes().count(b"\n") for d in chosen for f in d.glob("*/*.log"))
+    return {"mixed": mixed, "corpus": corpus}
+
+
+def _tree(commit: str, into: Path) -> Path:
+    if commit == ".":
+        return ROOT
+    into.mkdir()
+    archive = subprocess.run(["git", "archive", commit, "job"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("commits", nargs="+", help="commits to compare (git names), or . for this tree")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--lines", type=int, default=100_000, help="generated mixed-format lines")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    lines, rounds, scenarios = (2_000, 1, 4) if args.quick else (args.lines, args.rounds, 0)
+    counts = _lines(lines, scenarios)
+    seconds: dict[str, dict[str, list[float]]] = {c: {k: [] for k in counts} for c in args.commits}
+    with tempfile.TemporaryDirectory() as scratch:
+        trees = {c: _tree(c, Path(scratch, str(i))) for i, c in enumerate(args.commits)}
+        order = list(args.commits)
+        for _ in range(rounds):
+            random.shuffle(order)
+            for commit in order:
+                done = subprocess.run(
+                    [sys.executable, "-c", CHILD, str(trees[commit]), str(ROOT), str(lines), str(scenarios)],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                for kind, spent in json.loads(done.stdout).items():
+                    seconds[commit][kind].append(spent)
+    print(f"{'commit':>12} {'input':>7} {'lines':>9} | {'median l/s':>11} {'best l/s':>9}")
+    for commit in args.commits:
+        for kind, total in counts.items():
+            runs = seconds[commit][kind]
+            median, best = total / statistics.median(runs), total / min(runs)
+            print(f"{commit:>12} {kind:>7} {total:>9,} | {median:>11,.0f} {best:>9,.0f}")
+    print(f"{rounds} rounds, interleaved in random order; lines per CPU second of one process")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
