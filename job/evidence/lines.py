@@ -85,7 +85,8 @@ class LineReader:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines: list[str] = []
         stamps: dict[int, str] = {}  # line index -> the runtime timestamp stripped from it
-        for line in text.split("\n"):
+        split, text = text.split("\n"), ""  # the block's text is not kept beside its lines
+        for line in split:
             if not line or line.isspace():
                 continue
             if line[10:11] == "T" and line[4:5] == "-":

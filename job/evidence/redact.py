@@ -56,6 +56,7 @@ _PEM_TAIL = re.compile(r"^\s*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,
 # a short line without padding may be the last of the body, if the END line follows
 _PEM_SHORT = re.compile(r"^\s*[A-Za-z0-9+/]{1,15}\s*$")
 PEM_MAX_LINES = 1000  # a block longer than this is no key: stop treating lines as its body
+SEARCH_LINES = 256  # lines per keyword search in LineRedactor.batch
 _PEM_KEYWORD = "-----begin"
 
 
@@ -176,11 +177,17 @@ class LineRedactor:
         self._held: str | None = None  # a short line inside a block: its last body line if END follows
 
     def batch(self, lines: list[str]) -> list[str]:
-        """The lines redacted, as many as came in. One keyword search covers the whole batch, so a
-        line without a keyword (nearly all) costs no search of its own."""
-        joined = "\n".join(lines)
-        low = joined.lower()
-        if len(low) != len(joined):
+        """The lines redacted, as many as came in. One keyword search covers SEARCH_LINES lines at a
+        time, so a line without a keyword (nearly all) costs no search of its own, and the text
+        searched stays small."""
+        if len(lines) > SEARCH_LINES:
+            return [
+                out
+                for at in range(0, len(lines), SEARCH_LINES)
+                for out in self.batch(lines[at : at + SEARCH_LINES])
+            ]
+        low = "\n".join(lines).lower()
+        if len(low) != sum(map(len, lines)) + len(lines) - 1:
             flagged = None  # a character whose lowercase is longer: positions differ, search each line
         else:
             found = _FIND(low, overlapping=True)

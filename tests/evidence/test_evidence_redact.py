@@ -181,3 +181,8 @@ def test_a_short_key_line_at_the_end_of_a_batch_is_redacted_not_given_back() -> 
 def test_a_batch_without_keywords_comes_back_as_it_is() -> None:
     lines = ["GET /x 200", "user 42 logged in"]
     assert LineRedactor().batch(lines) is lines
+
+
+def test_a_long_batch_is_searched_in_parts_with_the_same_result() -> None:
+    lines = [f"GET /x/{i} 200" for i in range(250)] + STREAM * 3 + ["plain"] * 300
+    assert LineRedactor().batch(lines) == list(redact_lines(lines))
