@@ -40,6 +40,8 @@ class Scenario:
     how_made: str
     stable_paths: tuple[str, ...]
     canary_paths: tuple[str, ...]
+    # the team's acknowledge file the scenario carries (docs/acknowledge.md), judged with it
+    acknowledge: str | None = None
 
 
 def load_scenarios(root: Path = CORPUS) -> list[Scenario]:
@@ -58,6 +60,9 @@ def load_scenarios(root: Path = CORPUS) -> list[Scenario]:
                 how_made=meta["how_made"],
                 stable_paths=tuple(str(p) for p in sorted((folder / "stable").glob("*.log"))),
                 canary_paths=tuple(str(p) for p in sorted((folder / "canary").glob("*.log"))),
+                acknowledge=str(folder / "acknowledge.yaml")
+                if (folder / "acknowledge.yaml").is_file()
+                else None,
             )
         )
     return scenarios
@@ -73,7 +78,12 @@ def evidence_only(scenario: Scenario) -> Verdict:
     from job.pipeline import analyze  # imported here so the corpus loads even while a stage is missing
 
     source = FileSource(stable_paths=scenario.stable_paths, canary_paths=scenario.canary_paths)
-    return analyze(AnalysisRequest(source=source, llm=LLMConfig(enabled=False)))
+    known = None
+    if scenario.acknowledge is not None:
+        from job.judge.known import load_file
+
+        known = load_file(scenario.acknowledge)
+    return analyze(AnalysisRequest(source=source, llm=LLMConfig(enabled=False), acknowledgements=known))
 
 
 MODES: dict[str, JudgeFn] = {"evidence": evidence_only}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 
@@ -47,6 +48,7 @@ def test_scenario_is_well_formed(scenario: accuracy.Scenario) -> None:
             "tests/corpus/make/make_more.py ",
             "tests/corpus/make/make_activity.py ",
             "tests/corpus/make/make_tail.py ",
+            "tests/corpus/make/make_known_noise.py ",
         )
     )
 
@@ -67,6 +69,24 @@ def test_a_critical_canary_never_passes(name: str) -> None:
     row = next(r for r in evidence_report().rows if r.name == name)
     assert row.verdict != "error", f"{name}: the analysis raised: {row.summary}"
     assert row.verdict != "pass", f"{name} ({row.category}) passed: {row.summary}"
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s.acknowledge], ids=lambda s: s.name)
+def test_an_acknowledged_scenario_needs_its_file_and_shows_what_it_acknowledged(
+    scenario: accuracy.Scenario,
+) -> None:
+    """Its label holds with the file (evidence_report); without it the known noise alone fails it, so
+    the file is what the pass rests on, and the acknowledged findings stay in the result as info."""
+    without = accuracy.evidence_only(dataclasses.replace(scenario, acknowledge=None))
+    assert without.verdict == "fail", without.summary
+    verdict = accuracy.evidence_only(scenario)
+    acknowledged = [f for f in verdict.findings if f.acknowledged]
+    assert acknowledged and all(f.severity == "info" for f in acknowledged)
+    assert all(f.acknowledged["source"].endswith(f"{scenario.name}/acknowledge.yaml'") for f in acknowledged)
+
+
+def test_the_corpus_has_acknowledged_noise_that_passes_and_that_still_fails() -> None:
+    assert {s.expect for s in SCENARIOS if s.acknowledge} == {"pass", "fail"}
 
 
 # ------------------------------------------------------------------ the bench script
