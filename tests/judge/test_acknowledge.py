@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 from job.judge.acknowledge import apply
 from job.judge.known import Matcher, parse_text
-from job.model import Finding, TemplateStat
+from job.model import Evidence, Finding, LLMConfig, TemplateStat, Verdict
 from job.report import render
 from tests.judge.judge_helpers import evidence, side
 from tests.sample_logs import (
@@ -210,3 +211,31 @@ def test_the_text_report_and_json_show_what_to_copy_and_an_acknowledged_section(
     assert ack["severity"] == "info" and ack["acknowledged"]["entry"] == 1
     assert all("templates" in f for f in document["findings"])
     assert all(t["key"] for t in document["evidence"]["templates"])
+
+
+def test_the_model_sees_the_evidence_without_the_ignored_noise(tmp_path: Path, monkeypatch: Any) -> None:
+    """A model cannot cite an acknowledged template to escalate: its prompt is built from the
+    evidence the verdict was decided on (the noise's findings only as info, which never support an
+    escalation), and the result still shows every template as counted."""
+    import job.judge.llm as llm_module
+    from job.judge import judge
+    from job.judge.llm import ModelAnswer, build_prompt
+    from job.model import LLMResult
+    from tests.judge.judge_helpers import evidence_from_logs
+
+    seen: list[str] = []
+
+    def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
+        seen.append(build_prompt(evidence, floor, "", cfg.prompt_token_budget).user)
+        return ModelAnswer(result=LLMResult(), error="no model here")
+
+    monkeypatch.setattr(llm_module, "consult", consult)
+    full = evidence_from_logs(STABLE, NOISY_CANARY)
+    acks = parse_text(IGNORE_NOISE, "acknowledge file 'acks.yaml'")
+    verdict = judge(full, LLMConfig(enabled=True), Matcher(acks))
+    assert verdict.verdict == "pass"
+    # no template of the noise to cite; its findings only as info, marked acknowledged
+    assert seen and '"templates":[]' in seen[0]
+    assert '"severity":"info","side":"canary","kind":"new-error"' in seen[0]
+    assert "[acknowledged as known noise: entry 1" in seen[0]
+    assert any(t.template == NOISE_PATTERN and t.acknowledged for t in verdict.evidence.templates)
