@@ -102,3 +102,30 @@ def test_a_configmap_the_role_may_not_read_is_exit_4_naming_the_rule(
     result = run_cli(kubeconfig, *HASHES, "--acknowledge-configmap", "known-noise")
     assert result.returncode == 4 and result.stdout == ""
     assert 'resources: ["configmaps"], verbs: ["get"]' in result.stderr
+
+
+def test_the_web_service_and_flagger_apply_the_services_own_file(cluster: FakeCluster) -> None:
+    """The real pipeline behind /analyze and a Flagger webhook, with `serve --acknowledge`'s file."""
+    from job.judge.known import parse_text
+    from job.model import LLMConfig
+    from job.serve import ServiceConfig, create_app
+    from tests.kube.fake_api import make_deployment, make_flagger_canary
+
+    noisy_rollout(cluster)
+    cluster.canaries[(NS, "shop")] = make_flagger_canary("shop", "shop", NS)
+    for name, hash_ in (("shop-primary", "s1"), ("shop", "c1")):
+        cluster.deployments[(NS, name)] = make_deployment(name, {"rollouts-pod-template-hash": hash_}, NS)
+    query = f"/analyze?namespace={NS}&stableHash=s1&canaryHash=c1"
+    body = json.dumps({"name": "shop", "namespace": NS, "phase": "Progressing", "checksum": "1"}).encode()
+    answers = {}
+    for acks in (None, parse_text(ACKS, "acknowledge file 'acks.yaml'")):
+        config = ServiceConfig(llm=LLMConfig(enabled=False), analysis_deadline=20, report_store="off",
+                               cache_seconds=0, acknowledgements=acks)  # fmt: skip
+        app = create_app(config)
+        web = app.handle("GET", query, {}, 0, bytes)
+        hook = app.handle(
+            "POST", "/flagger/rollout", {"Content-Type": "application/json"}, len(body), lambda: body
+        )
+        answers[acks is not None] = (web.status, json.loads(web.body)["verdict"], hook.status)
+    assert answers[False][1:] == ("fail", 422), answers  # the noise alone fails it
+    assert answers[True] == (200, "pass", 200), answers
