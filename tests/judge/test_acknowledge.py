@@ -239,3 +239,14 @@ def test_the_model_sees_the_evidence_without_the_ignored_noise(tmp_path: Path, m
     assert '"severity":"info","side":"canary","kind":"new-error"' in seen[0]
     assert "[acknowledged as known noise: entry 1" in seen[0]
     assert any(t.template == NOISE_PATTERN and t.acknowledged for t in verdict.evidence.templates)
+
+
+def test_an_ignore_covers_its_message_when_the_stable_logs_it_too_but_less(tmp_path: Path) -> None:
+    stable = service_log(400, 11, (("error", NOISE, 0.02),))
+    canary = service_log(400, 12, (("error", NOISE, 0.3),))
+    without = judged(tmp_path, stable, canary, None)
+    assert without.verdict == "fail"
+    assert any(f.kind == "template-increase" and f.severity == "major" for f in without.findings)
+    verdict = judged(tmp_path, stable, canary, IGNORE_NOISE)
+    assert verdict.verdict == "pass", verdict.summary
+    assert {f.kind for f in verdict.findings if f.acknowledged} >= {"template-increase", "error-share"}
