@@ -12,11 +12,11 @@ import math
 import re
 from dataclasses import replace
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from job.config_file import read_config_text
 from job.errors import InputError
 from job.model import MetricsConfig, MetricSignal
 
@@ -45,14 +45,7 @@ def load(path: str | None, url: str, required: bool = False) -> MetricsConfig:
     if path is None:
         text, where = default_text(), "the default canary config"
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as error:
-            raise InputError(
-                f"cannot read --canary-config {path!r}: {error.strerror or error}; check the path"
-            ) from None
-        except UnicodeDecodeError:
-            raise InputError(f"--canary-config {path!r} is not UTF-8 text: pass the YAML file") from None
+        text = read_config_text(path, "--canary-config")
         where = f"canary config {path!r}"
     try:
         document = yaml.safe_load(text)

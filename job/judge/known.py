@@ -21,11 +21,11 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from job.config_file import read_config_text
 from job.errors import InputError
 from job.evidence.parse import LEVELS
 from job.evidence.templates import MASKS, WORD_MASKS, is_other_shapes
@@ -48,14 +48,7 @@ _UNRELATED = ("x", "0", "GET / 200", "-")
 def load_file(path: str) -> Acknowledgements:
     """The acknowledge file at `path`; a missing, unreadable or invalid file is an InputError."""
     where = f"acknowledge file {path!r}"
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(
-            f"cannot read {where}: {error.strerror or error}; check the path (or drop --acknowledge)"
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(f"{where} is not UTF-8 text: pass the YAML file") from None
+    text = read_config_text(path, "acknowledge file", "check the path (or drop --acknowledge)")
     return parse_text(text, where)
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.kube.fake_api import _RBAC, _ROUTES, FakeCluster, make_pod, write_kubeconfig
+from tests.kube.fake_api import FakeCluster, make_pod, write_kubeconfig
 from tests.kube.test_cli_cluster import HASHES, NS, request_lines, run_cli
 from tests.kube.test_templates import granted
+from tests.kube.test_web_rbac import recorded
 
 NOISE = 'level=error msg="metrics export to otel-collector:4318 failed: connection refused (attempt {n})"'
 ACKS = """acknowledge:
@@ -41,15 +42,6 @@ def configmap(cluster: FakeCluster, data: dict[str, str], name: str = "known-noi
     cluster.configmaps[(NS, name)] = {"metadata": {"name": name, "namespace": NS}, "data": data}
 
 
-def verbs(cluster: FakeCluster) -> set[tuple[str, str, str]]:
-    calls = set()
-    for method, path, _ in cluster.requests:
-        route = next(name for name, pattern in _ROUTES if pattern.match(path))
-        verb, resource, group = _RBAC[route]
-        calls.add(({"POST": "create", "DELETE": "delete"}.get(method, verb), resource, group))
-    return calls
-
-
 def test_the_configmap_turns_known_noise_into_a_pass_with_the_roles_own_verbs(
     cluster: FakeCluster, kubeconfig: Path
 ) -> None:
@@ -64,8 +56,8 @@ def test_the_configmap_turns_known_noise_into_a_pass_with_the_roles_own_verbs(
     assert acknowledged and {f["acknowledged"]["source"] for f in acknowledged} == {
         "ConfigMap shop/known-noise key acknowledge.yaml"
     }
-    assert ("get", "configmaps", "") in verbs(cluster)
-    assert verbs(cluster) <= granted(), "every call the analysis made is in templates/rbac-job.yaml"
+    assert ("get", "configmaps", "") in recorded(cluster)
+    assert recorded(cluster) <= granted(), "every call the analysis made is in templates/rbac-job.yaml"
 
 
 @pytest.mark.parametrize(
