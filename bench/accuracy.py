@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from job.model import AnalysisRequest, FileSource, LLMConfig, Verdict
+from job.model import AnalysisRequest, Evidence, FileSource, LLMConfig, Verdict
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus"
 # A canary in one of these must never pass: it crashes, answers 5xx, bursts new errors,
@@ -66,6 +66,19 @@ def load_scenarios(root: Path = CORPUS) -> list[Scenario]:
             )
         )
     return scenarios
+
+
+def evidence_and_floor(scenario: Scenario) -> tuple[Evidence, Verdict]:
+    """What a model is shown for `scenario` and the evidence-only floor, as the pipeline makes them
+    (with the scenario's acknowledge file, if it carries one)."""
+    from job.collect import collect
+    from job.evidence import build_evidence
+    from job.judge import floor_of
+    from job.judge.known import Matcher, load_file
+
+    known = Matcher(load_file(scenario.acknowledge)) if scenario.acknowledge else None
+    snapshot = collect(FileSource(stable_paths=scenario.stable_paths, canary_paths=scenario.canary_paths))
+    return floor_of(build_evidence(snapshot, keep=known.keep if known else None), known)
 
 
 # ------------------------------------------------------------------ modes

@@ -60,13 +60,9 @@ def names_signal(cause: str, finding: Finding | None, evidence: Evidence) -> boo
 
 
 def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
-    from bench.accuracy import load_scenarios
-    from job.collect import collect
-    from job.evidence import build_evidence
-    from job.judge import policy, rules
+    from bench.accuracy import evidence_and_floor, load_scenarios
     from job.judge.combine import RANK, combine
     from job.judge.llm import consult
-    from job.model import FileSource
 
     scenarios = [
         s for s in load_scenarios() if (not only or s.name in only) and (not expect or s.expect == expect)
@@ -80,8 +76,7 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
                "cause or rejection", "remediation text"]  # fmt: skip
     print(f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}")
     for scenario in scenarios:
-        evidence = build_evidence(collect(FileSource(scenario.stable_paths, scenario.canary_paths)))
-        floor = policy.decide(evidence, rules.run_rules(evidence))
+        evidence, floor = evidence_and_floor(scenario)  # with its acknowledge file, if any
         started = time.perf_counter()
         answer = consult(evidence, floor, cfg)
         elapsed = time.perf_counter() - started

@@ -162,10 +162,7 @@ def accuracy(
     cfg: LLMConfig, only: list[str], served: object = None, model: bool = True, naive_too: bool = True
 ) -> int:
     """Evidence-only vs evidence+model vs the worst-case model vs naive, on tests/corpus/."""
-    from bench.accuracy import load_scenarios
-    from job.collect import collect
-    from job.evidence import build_evidence
-    from job.judge import policy, rules
+    from bench.accuracy import evidence_and_floor, load_scenarios
     from job.judge.combine import combine
     from job.judge.llm import ModelAnswer, consult
     from job.judge.prompt import build_prompt
@@ -177,8 +174,7 @@ def accuracy(
     print(f"| scenario | expect | {' | '.join(columns)} | model s |")
     print("|---|---|" + "---|" * (len(columns) + 1))
     for scenario in scenarios:
-        evidence = build_evidence(collect(FileSource(scenario.stable_paths, scenario.canary_paths)))
-        floor = policy.decide(evidence, rules.run_rules(evidence))
+        evidence, floor = evidence_and_floor(scenario)  # with its acknowledge file, if any
         started = time.perf_counter()
         if model:
             answer = consult(evidence, floor, cfg)

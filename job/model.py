@@ -336,6 +336,7 @@ class TemplateStat:
     # that mines the same text (`id` numbers templates in the order this analysis met them).
     key: str = ""
     acknowledged: dict[str, Any] | None = None  # the ignore entry that matched it (see Finding)
+    crashes: int = 0  # its events that were crashes (panics, uncaught exceptions): never ignorable
 
 
 @dataclass

@@ -80,6 +80,8 @@ class _Side:
         entry = counts.get(key)
         if entry is None:
             entry = counts[key] = TemplateCounts()
+        if event.crash:
+            entry.crashes += 1
         if self.canary:
             entry.canary += 1
             if len(entry.examples) < EXAMPLES_PER_TEMPLATE:

@@ -29,6 +29,7 @@ class TemplateCounts:
     canary: int = 0
     examples: list[str] = field(default_factory=list)  # canary first, then stable
     stable_examples: list[str] = field(default_factory=list)
+    crashes: int = 0  # events of this template that were crashes (panics, uncaught exceptions), both sides
 
 
 def compare_templates(
@@ -62,6 +63,7 @@ def compare_templates(
                 canary_rate=canary_rate,
                 ratio=(canary_rate / stable_rate) if stable_rate else None,
                 key=template_key(level, name),
+                crashes=c.crashes,
             )
         )
     return stats, tested

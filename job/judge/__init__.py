@@ -17,21 +17,28 @@ from job.judge.rules import run_rules
 from job.model import Evidence, LLMConfig, Verdict
 
 
+def floor_of(
+    evidence: Evidence, known: Matcher | None = None, today: datetime.date | None = None
+) -> tuple[Evidence, Verdict]:
+    """The evidence-only verdict (the floor), and the evidence it was decided on: `evidence` itself,
+    or without a team's known noise (the model is shown that one; the result shows `evidence`)."""
+    findings = run_rules(evidence)
+    if known is None:
+        return evidence, decide(evidence, findings)
+    from job.judge.acknowledge import apply
+
+    applied = apply(evidence, findings, known, today)
+    floor = decide(applied.evidence, applied.findings)
+    if applied.evidence is evidence:
+        return evidence, floor
+    summary = f"{floor.summary} {applied.summary}".strip()
+    return applied.evidence, replace(floor, evidence=evidence, summary=summary)
+
+
 def judge(
     evidence: Evidence, llm: LLMConfig, known: Matcher | None = None, today: datetime.date | None = None
 ) -> Verdict:
-    findings = run_rules(evidence)
-    judged = evidence
-    if known is not None:
-        from job.judge.acknowledge import apply
-
-        applied = apply(evidence, findings, known, today)
-        judged, findings = applied.evidence, applied.findings
-    floor = decide(judged, findings)
-    if judged is not evidence:
-        # decided without the known noise; the result shows every template as it was counted
-        summary = f"{floor.summary} {applied.summary}".strip()
-        floor = replace(floor, evidence=evidence, summary=summary)
+    judged, floor = floor_of(evidence, known, today)
     if not llm.enabled:
         return floor
     from job.judge.combine import combine

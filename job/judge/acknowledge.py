@@ -135,8 +135,8 @@ def _status(template: TemplateStat) -> str | None:
 def _refusal(template: TemplateStat, must_fail: bool) -> str | None:
     if must_fail:
         return "an always-fail entry matches it too, and always-fail wins"
-    if template.level == "fatal":
-        return "fatal-level messages are never ignored (a process that dies is no noise)"
+    if template.level == "fatal" or template.crashes:
+        return "crashes and fatal-level messages are never ignored (a process that dies is no noise)"
     status = _status(template)
     if status is not None and status.startswith("5"):
         return f"HTTP {status} answers are failures users see, never ignored; acknowledge the error message"

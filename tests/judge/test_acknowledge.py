@@ -85,6 +85,25 @@ def test_an_ignore_never_hides_a_crash(tmp_path: Path) -> None:
     assert verdict.verdict == "fail"
     [crash] = [f for f in verdict.findings if f.kind == "crash"]
     assert crash.severity == "critical" and crash.acknowledged is None
+    assert any("entry 2 is not applied to 'panic: runtime error" in note for note in verdict.notes)
+
+
+def test_an_uncaught_exception_at_error_level_is_a_crash_and_never_ignored(tmp_path: Path) -> None:
+    """A Python traceback is logged at error level, but it is a crash: its template is refused."""
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/server.py", line 41, in handle\n'
+        "    total = order['coupon']\n"
+        "KeyError: 'coupon'\n"
+    )
+    canary = NOISY_CANARY + traceback * 3
+    acks = IGNORE_NOISE + "  - regex: 'coupon'\n    action: ignore\n    reason: trying to hide it\n"
+    verdict = judged(tmp_path, STABLE, canary, acks)
+    assert verdict.verdict == "fail"
+    assert [f.severity for f in verdict.findings if f.kind == "crash"] == ["critical"]
+    assert any("crashes and fatal-level messages are never ignored" in note for note in verdict.notes)
+    coupon = [t for t in verdict.evidence.templates if "coupon" in t.template]
+    assert coupon and all(t.crashes and t.acknowledged is None for t in coupon)
 
 
 def test_5xx_answers_and_fatal_messages_are_never_ignored(tmp_path: Path) -> None:
@@ -103,7 +122,7 @@ def test_5xx_answers_and_fatal_messages_are_never_ignored(tmp_path: Path) -> Non
         tmp_path, STABLE, fatal, "acknowledge:\n  - regex: 'lost leadership'\n    action: ignore\n"
     )
     assert verdict.verdict == "fail"
-    assert any("fatal-level messages are never ignored" in note for note in verdict.notes)
+    assert any("crashes and fatal-level messages are never ignored" in note for note in verdict.notes)
     assert not [f for f in verdict.findings if f.acknowledged]
 
 

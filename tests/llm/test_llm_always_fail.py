@@ -8,15 +8,12 @@ import json
 import cases
 import pytest
 
-from bench.accuracy import load_scenarios
-from job.collect import collect
-from job.evidence import build_evidence
-from job.judge import policy, rules
+from bench.accuracy import evidence_and_floor, load_scenarios
 from job.judge.backends import Reply
 from job.judge.combine import combine
 from job.judge.llm import parse_answer
 from job.judge.prompt import build_prompt
-from job.model import FileSource, LLMConfig, LLMResult
+from job.model import LLMConfig, LLMResult
 
 HEALTHY = [s for s in load_scenarios() if s.expect == "pass"]
 
@@ -33,8 +30,7 @@ def always_fail(evidence, floor):
 
 @pytest.mark.parametrize("scenario", HEALTHY, ids=lambda s: s.name)
 def test_a_model_that_always_says_fail_never_moves_a_healthy_verdict(scenario) -> None:
-    evidence = build_evidence(collect(FileSource(scenario.stable_paths, scenario.canary_paths)))
-    floor = policy.decide(evidence, rules.run_rules(evidence))
+    evidence, floor = evidence_and_floor(scenario)  # with its acknowledge file, as the pipeline does
     answer, prompt = always_fail(evidence, floor)
     # Citing the items that count against the canary, if any, is the most damaging choice.
     against = [key for key, ref in prompt.references.items() if ref.canary_worse]
