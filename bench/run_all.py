@@ -36,6 +36,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str] | None]] = [
         ["--quick"],
     ),
     (
+        "Evidence stage A/B: the first release (284ef97) against this commit, same inputs, interleaved",
+        "bench/evidence_ab.py",
+        ["284ef97", "HEAD"],
+        ["--quick", "HEAD", "."],
+    ),
+    (
         "Evidence stage on high-cardinality logs (every line a new shape), beside plain drain3",
         "bench/highcard_bench.py",
         [],
