@@ -128,13 +128,19 @@ def load_average() -> str:
 
 
 def sections_of(text: str) -> dict[str, list[str]]:
-    """An existing RESULTS.md's sections: "## title" -> its lines (title line included)."""
+    """An existing RESULTS.md's sections: "## title" -> its lines (title line included). A section
+    whose command line has no date of its own is given the date and commit of the file's header."""
+    header = {
+        k: v for k, _, v in (line[2:].partition(": ") for line in text.splitlines() if line[:2] == "- ")
+    }
     found: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in text.splitlines():
         if line.startswith("## "):
             current = found[line[3:]] = [line]
         elif current is not None:
+            if line.startswith("`python ") and " UTC" not in line and "date" in header:
+                line += f" (run of {header['date']}, commit {header.get('commit', 'unknown')})"
             current.append(line)
     return found
 

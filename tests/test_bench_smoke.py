@@ -57,8 +57,9 @@ def test_redaction_bench_quick_prints_its_cost() -> None:
 def test_run_all_only_replaces_its_sections_and_keeps_the_others(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text(
-        "# Benchmark results\n\n- date: long ago\n\n"
-        "## Verdict accuracy on the labelled scenario corpus (evidence only)\n\nold accuracy figures\n\n"
+        "# Benchmark results\n\n- date: long ago\n- commit: abc1234\n\n"
+        "## Verdict accuracy on the labelled scenario corpus (evidence only)\n\n"
+        "`python bench/accuracy.py` (1 s)\n\nold accuracy figures\n\n"
         "## Evidence stage: lines/s and peak memory, beside plain drain3\n\nold evidence figures\n\n"
         "## A benchmark that no longer exists\n\ngone\n"
     )
@@ -71,6 +72,7 @@ def test_run_all_only_replaces_its_sections_and_keeps_the_others(tmp_path: Path)
     text = results.read_text()
     assert "old accuracy figures" in text and "old evidence figures" not in text and "gone" not in text
     assert "evidence l/s" in text and "load average" in text and "the other sections are kept" in text
+    assert "`python bench/accuracy.py` (1 s) (run of long ago, commit abc1234)" in text
     sections = [line for line in text.splitlines() if line.startswith("## ")]
     assert sections == [
         "## Evidence stage: lines/s and peak memory, beside plain drain3",
