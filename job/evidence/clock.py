@@ -97,7 +97,7 @@ def _find(head: str) -> re.Match[str] | None:
         found = _ISO.match(head) or _STAMP.match(head)  # ISO, Go log, Redis, klog at the start
         if found is not None:
             return found
-    bracket = head.find("[")
+    bracket = head.find("[") if first != "{" else -1  # JSON: its time is a value, never in brackets
     if bracket >= 0:  # [26/Nov/2026:...], [2026-11-26 ...], [Thu Nov 26 ...]
         found = _ISO.match(head, bracket + 1) or _STAMP.match(head, bracket + 1)
         if found is not None:
@@ -185,18 +185,22 @@ def _other(match: re.Match[str], year: int | None) -> tuple[float | None, str | 
     """A _STAMP match: its epoch second (or the epoch itself), its fraction's digits, and where its
     text up to the second ends."""
     letter, first, count, at = _FORMAT_OF[match.lastindex - 1]  # type: ignore[operator]
-    fields = match.groups()[first : first + count]
     if letter == "e":
-        epoch = fields[0]
+        epoch = match.group(first + 1)
         return (int(epoch) / 1000.0 if len(epoch) == 13 else float(epoch)), None, match.start(first + 1) + 10
     # to the second (AM/PM follows it in "j"); a zone or year written after it is the line before's
     end = match.end() if letter == "j" else match.end(first + (5 if letter in "ak" else 6))
-    fraction = fields[at] if at >= 0 else None
-    if at >= 0:
-        fields = fields[:at] + fields[at + 1 :]
-    key = (letter, year, fields)
+    key = letter + match.string[match.start() : end]
+    if letter == "c":
+        key += match.group(first + 8) or ""  # its zone
+    elif letter in "ak":
+        key += f"|{match.group(first + 7) if letter == 'a' else ''}|{year}"  # a year, written or assumed
+    fraction = match.group(first + at + 1) if at >= 0 else None
     base = _SECONDS.get(key, -1)
     if base == -1:
+        fields = match.groups()[first : first + count]
+        if at >= 0:
+            fields = fields[:at] + fields[at + 1 :]
         base = _remember(key, _second(letter, fields, year))
     return base, fraction, end
 

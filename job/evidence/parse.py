@@ -316,7 +316,7 @@ def _parse_json(line: str) -> Parsed | None:
         message = f"{method} {path} {status}".strip()
         request = bool(method and path)
     if message is None:
-        message = " ".join(f"{k}={record[k]}" for k in sorted(record) if not _is_time_key(k))[:500]
+        message = " ".join(f"{k}={record[k]}" for k in sorted(record) if k not in _TIME_KEYS)[:500]
     if level == "unknown" and status is not None:
         level = "info"
     if error is not None and level in ("unknown", "error", "fatal", "warn"):
@@ -327,8 +327,7 @@ def _parse_json(line: str) -> Parsed | None:
     return Parsed(level, message, status, found["duration"], request and error is None)
 
 
-def _is_time_key(key: str) -> bool:
-    return key in ("ts", "time", "timestamp", "@timestamp", "@t", "t", "date", "datetime", "asctime")
+_TIME_KEYS = frozenset(("ts", "time", "timestamp", "@timestamp", "@t", "t", "date", "datetime", "asctime"))
 
 
 # ---------------------------------------------------------------- text
