@@ -51,6 +51,8 @@ def load(path: str | None, url: str, required: bool = False) -> MetricsConfig:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise InputError(f"{where} is not valid YAML: {str(error).splitlines()[0]}") from None
+    except ValueError as error:  # PyYAML reads `2026-13-01` as a date and raises a bare ValueError
+        raise InputError(f"{where} is not valid YAML: {error}; quote the value") from None
     config = parse(document, url, where)
     return replace(config, required=config.required or required)
 

@@ -61,6 +61,10 @@ def test_an_unreadable_or_broken_file_is_a_usage_error(tmp_path) -> None:
     broken.write_text("signals: [\n")
     with pytest.raises(InputError, match="not valid YAML"):
         canary_config.load(str(broken), "http://p:9090")
+    impossible_date = tmp_path / "date.yaml"  # PyYAML's date reader raises ValueError, not YAMLError
+    impossible_date.write_text("signals: []\nreviewed: 2026-13-01\n")
+    with pytest.raises(InputError, match=r"not valid YAML.*quote the value"):
+        canary_config.load(str(impossible_date), "http://p:9090")
 
 
 def test_metrics_options_need_a_prometheus_url_and_come_in_pairs(tmp_path) -> None:
