@@ -59,7 +59,7 @@ def names_signal(cause: str, finding: Finding | None, evidence: Evidence) -> boo
     return len(words & said) >= 2
 
 
-def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
+def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = None, raw: bool = False) -> int:
     from bench.accuracy import evidence_and_floor, load_scenarios
     from job.judge.combine import RANK, combine
     from job.judge.llm import consult
@@ -77,6 +77,7 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
     print(f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}")
     for scenario in scenarios:
         evidence, floor = evidence_and_floor(scenario)  # with its acknowledge file, if any
+        before = len(getattr(served, "replies", []))
         started = time.perf_counter()
         answer = consult(evidence, floor, cfg)
         elapsed = time.perf_counter() - started
@@ -115,6 +116,9 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str]) -> int:
             f"{r.generation_ms or '-'} | {_cell(shown)} | {_cell(answer.remediation * answer.usable)} |",
             flush=True,
         )
+        if raw:
+            for reply in getattr(served, "replies", [])[before:]:
+                print(f"    raw: {reply}", flush=True)
     _summary(cfg, failing, passing, kinds, seconds, tokens, eval_rates, gen_rates, eval_share)
     return 0
 
@@ -163,6 +167,7 @@ def main() -> int:
         "--model-file", type=Path, default=ROOT / ".cache/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--raw", action="store_true", help="print each raw model reply under its row")
     parser.add_argument("--timeout", type=float, default=LLMConfig.timeout_seconds)
     parser.add_argument(
         "--budget", type=int, default=LLMConfig.prompt_token_budget, help="prompt token budget"
@@ -170,9 +175,9 @@ def main() -> int:
     args = parser.parse_args()
     # qwen2.5-coder-1.5b-instruct-q4_k_m.gguf -> qwen2.5-coder:1.5b-instruct, as Ollama names it
     name = args.model or re.sub(r"-(\d+(?:\.\d+)?b)", r":\1", args.model_file.name.split("-q4")[0], count=1)
-    with model_server(args.ollama_host, args.model_file, args.threads, name) as (host, _):
+    with model_server(args.ollama_host, args.model_file, args.threads, name) as (host, served):
         cfg = LLMConfig(host=host, model=name, timeout_seconds=args.timeout, prompt_token_budget=args.budget)
-        return run(cfg, args.expect, args.only)
+        return run(cfg, args.expect, args.only, served, args.raw)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ checked, deterministically, against what the prompt showed it and the figures be
 * its direction words agree with the figures: no "fewer errors" or "improvement" for a canary
   that is worse, no "no errors" when it logs them, no crash or 5xx the data does not show;
 * a claim about the stable side does not contradict the stable side's figures;
-* a pass verdict does not stand against a major or critical canary finding;
+* the verdict is not judged here: it cannot lower the evidence's verdict (combine.py), and a
+  "pass" against a major or critical canary finding is a note there; its cause must still not
+  call the canary healthy;
 * no repetition loops, no echo of the instructions, no characters that are neither printable
   nor in the prompt's scripts.
 
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 
 from job.evidence.stats import rate_increase_p
 from job.judge.prompt import CAUSE_CHARS, REMEDIATION_CHARS, Prompt
-from job.judge.rules import ALPHA
+from job.judge.rules import ALPHA, error_events, status_class
 from job.model import Evidence, Finding, SideStats
 
 _NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)([A-Za-z%\u00d7]*)")
@@ -43,6 +45,7 @@ _NAME = re.compile(
 )
 _QUOTED = re.compile(r"\"([^\"]{3,})\"|`([^`]{3,})`|'([^']{4,})'")
 _NOT_NAMES = {"e.g", "i.e", "etc", "vs"}
+MIN_CLAUSE_WORDS = 5  # a cut sentence's first clauses stand alone only when they say this much
 MATERIAL = 1.1  # a rate at least this many times the other side's is "more", not "the same"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # What a model may write in English that a log need not contain: curly quotes, dashes, ellipsis, times.
@@ -58,14 +61,18 @@ _TOPICS: dict[str, re.Pattern[str]] = {
     "latency": re.compile(r"\blatenc\w*|\bslow\w*|\bfaster\b|response times?", re.I),
     "errors": re.compile(r"\berrors?\b|\bexceptions?\b", re.I),
 }
-_NEGATION = re.compile(r"\b(no|not|without|zero|never|none|nor|neither)\b|n't\b", re.I)
+_NEGATION = re.compile(
+    r"\b(no|not|without|zero|never|none|nor|neither)\b|n't\b|(?<![\d.,])0%?(?![\d.,])", re.I
+)
 _WORSE = re.compile(
     r"\b(more|higher|increas\w*|ris(e|es|ing)|spik\w*|worse|elevated|jump\w*|slower|grew|doubl\w*)\b", re.I
 )
 _BETTER = re.compile(r"\b(fewer|less|lower|decreas\w*|drop\w*|better|improv\w*|reduc\w*|faster)\b", re.I)
 _HEALTHY = re.compile(
     r"\b(improv\w*|healthier|healthy|safe to promote|behaves like|same as (the )?stable|as well as|"
-    r"no (problems?|issues?|differences?|regressions?)|better)\b",
+    r"no (problems?|issues?|differences?|regressions?)|better|"
+    r"(looks?|is|are|seems?|works?|runs?|behaves?) (fine|ok|okay|good|normal(ly)?|correctly|as expected)|"
+    r"all (good|fine|ok)|promot\w*|roll (it )?out|ship it)\b",
     re.I,
 )
 _UNHEALTHY = re.compile(
@@ -103,16 +110,15 @@ def ground(
         unknown = [c for c in cited if c not in prompt.references]
         if unknown:
             raise _Reject("unknown-id", f"it cites {', '.join(unknown)}, which the data does not contain")
-        if verdict == "pass" and facts.against_canary:
-            raise _Reject(
-                "verdict", f"it says pass although the evidence has a {facts.against_canary} canary finding"
-            )
         if verdict in ("fail", "inconclusive") and not cause:
             raise _Reject("empty", f"it says {verdict} without naming a cause")
         for label, text in (("cause", cause), ("remediation", remediation)):
             _check_text(label, text, facts)
             _check_not_parroted(label, text, prompt.system)
         _check_claims(cause, facts)
+        for sentence in _SENTENCE.split(remediation):
+            if _side_named(sentence) != "stable":
+                _check_not_healthy(sentence, facts)
         if cause and cause.lower() == remediation.lower():
             raise _Reject("repetition", "its cause and remediation are the same text")
     except _Reject as rejection:
@@ -136,9 +142,22 @@ def _whole_sentences(text: str, cap: int, label: str) -> str:
         return text
     sentences = _SENTENCE.split(text)
     kept = " ".join(sentences[:-1]).strip()
-    if not kept:
+    if kept:
+        return kept
+    # One long sentence: keep its whole clauses ("… on 51% of requests (254/500); stable 0% (0/500);
+    # most on GET /balance/…" keeps the first two), when they say enough to stand alone. The
+    # clauses kept are checked like any other text.
+    clauses = re.split(r"(?<=[;,])\s+", text)[:-1]
+    while clauses and not _balanced(" ".join(clauses)):  # "… (254 of 254," is not a whole clause
+        clauses.pop()
+    kept = " ".join(clauses).rstrip(",;").strip()
+    if len(kept.split()) < MIN_CLAUSE_WORDS:
         raise _Reject("cut", f"its {label} was cut off mid-sentence by the length limit")
-    return kept
+    return kept + "."
+
+
+def _balanced(text: str) -> bool:
+    return all(text.count(a) == text.count(b) for a, b in ("()", "[]", "{}"))
 
 
 def _check_text(label: str, text: str, facts: _Facts) -> None:
@@ -151,7 +170,7 @@ def _check_text(label: str, text: str, facts: _Facts) -> None:
                 "language", f"its {label} contains {char!r} ({name}), a script the data does not use"
             )
     for ref in re.findall(r"\b[FT]\d+\b", text):
-        if ref not in facts.ids:
+        if ref not in facts.ids and not facts.has_text(ref):  # klog's "F1126 06:58:38" is log text
             raise _Reject("unknown-id", f"its {label} mentions {ref}, which the data does not contain")
     for match in _NUMBER.finditer(text):
         raw, unit = match.group(1), match.group(2)
@@ -195,46 +214,66 @@ def _check_repetition(label: str, text: str) -> None:
 
 
 def _check_claims(cause: str, facts: _Facts) -> None:
-    """Direction and side claims in the cause, sentence by sentence, against the figures."""
+    """Direction and side claims in the cause, clause by clause, against the figures."""
     for sentence in _SENTENCE.split(cause):
-        lower = sentence.lower()
-        stable_at, canary_at = lower.find("stable"), lower.find("canary")
-        side = "stable" if stable_at >= 0 and (canary_at < 0 or stable_at < canary_at) else "canary"
-        topics = [(name, m) for name, pattern in _TOPICS.items() for m in [pattern.search(sentence)] if m]
-        # "server errors" is the 5xx topic, not the errors one.
-        if any(name in ("5xx", "4xx") for name, _ in topics):
-            topics = [(n, m) for n, m in topics if n != "errors" or "server" not in lower]
-        for name, match in topics:
-            before = sentence[max(0, match.start() - 30) : match.start()]
-            around = sentence[max(0, match.start() - 40) : match.end() + 25]
-            clause = before.split(",")[-1]
-            if _NEGATION.search(clause):
-                if re.search(r"\b(new|more|additional|extra|higher)\b", clause, re.I):
-                    if facts.worse(side, name, significantly=True):
-                        raise _Reject(
-                            "side", f"it says the {side} has no more {name}, but its figures show more"
-                        )
-                elif facts.has(side, name):
-                    raise _Reject("side", f"it says the {side} has no {name}, but it has some")
-                continue
-            worse, better = _WORSE.search(around), _BETTER.search(around)
-            if worse and not better and not facts.worse(side, name):
-                raise _Reject(
-                    "direction", f"it says the {side} has more {name}, which its figures do not show"
-                )
-            if better and not worse and facts.worse(side, name):
-                raise _Reject("direction", f"it says the {side} has fewer {name}, but its figures show more")
-            if not worse and not better and side == "canary" and not facts.has("canary", name):
-                raise _Reject("side", f"it says the canary has {name}, which its figures do not show")
+        side = _side_named(sentence) or "canary"
+        for clause in _CLAUSE.split(sentence):
+            _check_clause(clause, _side_named(clause) or side, facts)
         if side != "canary":
             continue
-        healthy, unhealthy = _HEALTHY.search(sentence), _UNHEALTHY.search(sentence)
-        if healthy and facts.against_canary and not _negated(sentence, healthy.start()):
-            raise _Reject(
-                "direction", "it calls the canary healthy or better, but the evidence is against it"
-            )
+        _check_not_healthy(sentence, facts)
+        unhealthy = _UNHEALTHY.search(sentence)
         if unhealthy and not facts.any_canary_problem and not _negated(sentence, unhealthy.start()):
             raise _Reject("direction", "it calls the canary worse, but no figure is against it")
+
+
+def _check_not_healthy(sentence: str, facts: _Facts) -> None:
+    """No "healthy", "better" or "promote it" for a canary the evidence is against (an injected log
+    line asks for exactly that), in the cause or in the remediation."""
+    healthy = _HEALTHY.search(sentence)
+    if healthy and facts.against_canary and not _negated(sentence, healthy.start()):
+        raise _Reject("direction", "it calls the canary healthy or better, but the evidence is against it")
+
+
+# Where a sentence turns to the other side or to a comparison: "…, stable 0%", "… while the stable …".
+_CLAUSE = re.compile(r"[;,]\s+|\s+(?=(?:while|whereas|but|than|compared to|versus|unlike)\b)", re.I)
+
+
+def _side_named(text: str) -> str | None:
+    """The side a text is about: the first one it names."""
+    lower = text.lower()
+    stable_at, canary_at = lower.find("stable"), lower.find("canary")
+    if stable_at < 0 and canary_at < 0:
+        return None
+    return "stable" if stable_at >= 0 and (canary_at < 0 or stable_at < canary_at) else "canary"
+
+
+def _check_clause(clause: str, side: str, facts: _Facts) -> None:
+    lower = clause.lower()
+    topics = [(name, m) for name, pattern in _TOPICS.items() for m in [pattern.search(clause)] if m]
+    # "server errors" is the 5xx topic, not the errors one.
+    if any(name in ("5xx", "4xx") for name, _ in topics):
+        topics = [(n, m) for n, m in topics if n != "errors" or "server" not in lower]
+    for name, match in topics:
+        before = clause[max(0, match.start() - 30) : match.start()]
+        around = clause[max(0, match.start() - 40) : match.end() + 25]
+        if _NEGATION.search(before):
+            if re.search(r"\b(new|more|additional|extra|higher)\b", before, re.I):
+                if facts.worse(side, name, significantly=True):
+                    raise _Reject("side", f"it says the {side} has no more {name}, but its figures show more")
+            elif facts.has(side, name):
+                raise _Reject("side", f"it says the {side} has no {name}, but it has some")
+            continue
+        worse, better = _WORSE.search(around), _BETTER.search(around)
+        if worse and not better and not facts.worse(side, name):
+            raise _Reject("direction", f"it says the {side} has more {name}, which its figures do not show")
+        if better and not worse and facts.worse(side, name):
+            raise _Reject("direction", f"it says the {side} has fewer {name}, but its figures show more")
+        # A plain "the stable has 54 errors" is checked like one about the canary, unless the clause
+        # denies it anywhere ("errors that are not present in the stable").
+        plain = not worse and not better and not (side == "stable" and _NEGATION.search(clause))
+        if plain and not facts.has(side, name):
+            raise _Reject("side", f"it says the {side} has {name}, which its figures do not show")
 
 
 def _negated(sentence: str, at: int) -> bool:
@@ -299,9 +338,10 @@ class _Facts:
         s = self.evidence.canary if side == "canary" else self.evidence.stable
         kinds = {signal.kind.lower() for signal in s.signals}
         if topic in ("5xx", "4xx"):
-            return _status(s, topic[0]) > 0
+            return status_class(s, topic[0]) > 0
         if topic == "errors":
-            return _errors(s) > 0 or _status(s, "5") > 0 or self._side_says(side, "error", "exception")
+            logged = error_events(s) > 0 or status_class(s, "5") > 0
+            return logged or self._side_says(side, "error", "exception")
         if topic == "crash":
             return (
                 s.crashes > 0
@@ -325,9 +365,9 @@ class _Facts:
             else (self.evidence.stable, self.evidence.canary)
         )
         counts = {
-            "5xx": (_status(mine, "5"), mine.requests, _status(other, "5"), other.requests),
-            "4xx": (_status(mine, "4"), mine.requests, _status(other, "4"), other.requests),
-            "errors": (_errors(mine), mine.events, _errors(other), other.events),
+            "5xx": (status_class(mine, "5"), mine.requests, status_class(other, "5"), other.requests),
+            "4xx": (status_class(mine, "4"), mine.requests, status_class(other, "4"), other.requests),
+            "errors": (error_events(mine), mine.events, error_events(other), other.events),
             "crash": (mine.crashes, mine.events, other.crashes, other.events),
         }
         if topic in counts:
@@ -368,8 +408,8 @@ def _side_figures(side: SideStats) -> set[float]:
     numbers: set[float] = {float(side.events), float(side.lines), float(side.requests), float(len(side.pods))}
     numbers |= {float(n) for n in side.levels.values()} | {float(n) for n in side.http_status.values()}
     for first in "2345":
-        numbers.add(float(_status(side, first)))
-        numbers.add(_share(_status(side, first), side.requests))
+        numbers.add(float(status_class(side, first)))
+        numbers.add(_share(status_class(side, first), side.requests))
     numbers |= {side.error_share, side.http_5xx_share, side.http_4xx_share, float(side.crashes)}
     numbers |= {_share(n, side.events) for n in side.levels.values()}
     numbers |= {_share(n, side.requests) for n in side.http_status.values()}
@@ -393,14 +433,6 @@ def _ratios(canary: SideStats, stable: SideStats) -> set[float]:
         pairs += [(c.p50_ms, s.p50_ms), (c.p90_ms, s.p90_ms), (c.p99_ms, s.p99_ms), (c.mean_ms, s.mean_ms)]
     ratios = {a / b for a, b in pairs if a and b} | {b / a for a, b in pairs if a and b}
     return ratios | {a - b for a, b in pairs[4:]} | {b - a for a, b in pairs[4:]}
-
-
-def _status(side: SideStats, first: str) -> int:
-    return sum(n for code, n in side.http_status.items() if code.startswith(first))
-
-
-def _errors(side: SideStats) -> int:
-    return side.levels.get("error", 0) + side.levels.get("fatal", 0)
 
 
 def _share(count: int, total: int) -> float:

@@ -124,16 +124,15 @@ def _answer_problem(answer: ModelAnswer) -> str | None:
 
 
 def _retry_request(request: ChatRequest, prompt_tokens: int, reply: Reply, problem: str) -> ChatRequest:
+    """The same question once more, with why the answer was refused. The refused answer itself is
+    not sent back: a small model at temperature 0 shown its own answer repeats it word for word
+    (measured with the 0.5B model: every retry that carried it came back identical)."""
     feedback = (
-        f"That answer was rejected: {problem}. Answer again with the JSON object, stating only ids, "
-        "names and numbers that are in the data."
+        f"An answer to this was refused: {problem}. Answer again with the JSON object, writing only "
+        "ids, names and numbers that are in the data."
     )
-    extra = estimate_tokens(reply.content) + estimate_tokens(feedback) + 2 * CHAT_TEMPLATE_TOKENS
-    return replace(
-        request,
-        follow_up=(("assistant", reply.content[:4000]), ("user", feedback)),
-        num_ctx=context_size(prompt_tokens + extra),
-    )
+    extra = estimate_tokens(feedback) + CHAT_TEMPLATE_TOKENS
+    return replace(request, follow_up=(("user", feedback),), num_ctx=context_size(prompt_tokens + extra))
 
 
 def _call_with_retries(request: ChatRequest, cfg: LLMConfig, deadline: float) -> Reply:

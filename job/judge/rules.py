@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from job.evidence.stats import TAIL_MIN_STABLE, binomial_upper_tail, rate_increase_p
 from job.evidence.templates import is_other_shapes
+from job.judge.excerpt import headline
 from job.model import Evidence, Finding, FindingSide, Severity, SideStats, TemplateStat
 
 Rule = Callable[[Evidence], list[Finding]]
@@ -93,11 +94,13 @@ def _pct(share: float) -> str:
     return f"{share * 100:.1f}%" if 0 < share < 0.1 else f"{share * 100:.0f}%"
 
 
-def _errors(side: SideStats) -> int:
+def error_events(side: SideStats) -> int:
+    """The side's error- and fatal-level events."""
     return side.levels.get("error", 0) + side.levels.get("fatal", 0)
 
 
-def _status_class(side: SideStats, first: str) -> int:
+def status_class(side: SideStats, first: str) -> int:
+    """The side's responses whose status code starts with `first` ("5": the 5xx)."""
     return sum(n for code, n in side.http_status.items() if code.startswith(first))
 
 
@@ -133,7 +136,7 @@ def crash(evidence: Evidence) -> list[Finding]:
         if canary.new_crashes and stable.crashes:
             where += f"; {canary.new_crashes} of a kind the stable never had"
         shown = canary.new_crash_examples or canary.crash_examples
-        first = shown[0].splitlines()[0] if shown else ""
+        first = headline(shown[0]) if shown else ""
         findings.append(
             Finding(
                 kind="crash",
@@ -201,7 +204,7 @@ def _concentrating_route(evidence: Evidence, failing: list[TemplateStat], bad: i
 
 def _http_share(evidence: Evidence, first: str, kind: str, critical_delta: float | None) -> list[Finding]:
     canary, stable = evidence.canary, evidence.stable
-    bad_c, bad_s = _status_class(canary, first), _status_class(stable, first)
+    bad_c, bad_s = status_class(canary, first), status_class(stable, first)
     share_c = bad_c / canary.requests if canary.requests else 0.0
     share_s = bad_s / stable.requests if stable.requests else 0.0
     numbers = (
@@ -272,7 +275,7 @@ def http_4xx(evidence: Evidence) -> list[Finding]:
 def error_share(evidence: Evidence) -> list[Finding]:
     """A larger share of error/fatal events in the canary than in the stable."""
     canary, stable = evidence.canary, evidence.stable
-    err_c, err_s = _errors(canary), _errors(stable)
+    err_c, err_s = error_events(canary), error_events(stable)
     if (err_c == 0 and err_s == 0) or not canary.events or not stable.events:
         return []
     share_c, share_s = err_c / canary.events, err_s / stable.events

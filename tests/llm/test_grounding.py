@@ -67,7 +67,8 @@ def test_grounded_answers_are_accepted_as_they_are(
         ("good", "The canary crashes on start.", (), "fail", "side"),
         ("good", "The canary returns more 5xx than stable.", (), "fail", "direction"),
         ("good", "The canary is worse than the stable.", (), "fail", "direction"),
-        ("bad", "The canary looks fine.", (), "pass", "verdict"),
+        ("bad", "The canary looks fine.", (), "pass", "direction"),
+        ("bad", "All good, promote it.", (), "pass", "direction"),
         (
             "bad",
             "Upstream connect error on /api/cart. Upstream connect error on /api/cart.",
@@ -127,3 +128,36 @@ def test_ratios_and_differences_of_the_figures_count_as_grounded() -> None:
     # bad_canary: canary p99 900 ms vs stable 120 ms; 5xx share 880/9000 vs 2/10000.
     assert check("bad", "The canary p99 latency is 7.5x the stable's, 780 ms slower.").rejected is None
     assert check("bad", "The canary p99 latency is 9x the stable's.").kind == "number"
+
+
+def test_the_verdict_word_is_not_judged_here_but_the_text_is() -> None:
+    """A "pass" against a critical canary cannot lower the verdict (combine.py makes it a note), so a
+    grounded cause is still worth showing; a cause or remediation that calls the canary healthy or
+    states a false figure is not."""
+    cause = "The canary answers HTTP 500 on /api/cart with an upstream connect error."
+    assert check("bad", cause, "Check what /api/cart calls.", ("F1",), "pass").rejected is None
+    assert check("bad", cause, "Promote the canary.", ("F1",), "pass").kind == "direction"
+    assert check("bad", "The canary returns HTTP 500 on 20% of requests.", verdict="pass").kind == "number"
+
+
+def test_a_claim_about_the_stable_is_checked_against_the_stable() -> None:
+    # bad_canary's stable logs no crash; "the canary ..., with 3 crashes in the stable" is false.
+    assert check("bad", "The canary answers HTTP 500, with 3 crashes in the stable.").kind == "side"
+    assert check("bad", "The canary answers HTTP 500, while the stable has no crashes.").rejected is None
+
+
+def test_a_long_sentence_cut_by_the_cap_keeps_its_whole_clauses() -> None:
+    sentence = "The canary returns HTTP 500 on /api/cart; stable 0.02%; most on GET /api/cart (880 of 9"
+    grounded = check("bad", (sentence + ",000, on every pod " + "and more " * 20)[:CAUSE_CHARS])
+    assert (
+        grounded.rejected is None
+        and grounded.cause == "The canary returns HTTP 500 on /api/cart; stable 0.02%."
+    )
+
+
+def test_a_log_prefix_that_looks_like_an_id_is_log_text() -> None:
+    evidence, floor = cases.bad_canary(examples=["F1126 06:58:38.435879 main.go:110] lease lost"])
+    prompt = build_prompt(evidence, floor)
+    said = "The canary logs F1126 lease lost on /api/cart."
+    assert ground(said, "", (), "fail", prompt, floor.findings, evidence).rejected is None
+    assert check("bad", "See F7 for the 5xx on /api/cart.").kind == "unknown-id"

@@ -149,7 +149,16 @@ def test_model_cannot_clear_a_critical_finding() -> None:
     _, bad = cases.bad_canary()
     verdict = combine(bad, answer_for("bad", say("pass", 1.0, ["T1"], "All good.")), LLMConfig())
     assert verdict.verdict == "fail" and verdict.score == bad.score and verdict.summary == bad.summary
-    assert not verdict.llm.used and "pass" in verdict.llm.rejected and verdict.llm.cause is None
+    assert not verdict.llm.used and "healthy" in verdict.llm.rejected and verdict.llm.cause is None
+
+
+def test_a_pass_with_a_grounded_cause_shows_the_cause_and_notes_the_disagreement() -> None:
+    _, bad = cases.bad_canary()
+    cause = "The canary answers HTTP 500 on /api/cart with an upstream connect error."
+    verdict = combine(bad, answer_for("bad", say("pass", 0.9, ["F1"], cause)), LLMConfig())
+    assert (verdict.verdict, verdict.score, verdict.summary) == ("fail", bad.score, bad.summary)
+    assert verdict.llm.used and verdict.llm.cause == cause and verdict.llm.verdict == "pass"
+    assert "may not lower" in verdict.llm.note and "pass" not in verdict.summary
 
 
 def test_disagreement_is_a_note_not_a_summary_sentence() -> None:

@@ -138,7 +138,7 @@ def test_injection_obeyed_by_the_model_cannot_promote_a_failing_canary() -> None
         verdict = combine(floor, answer, cfg)
     user = server.requests[0]["messages"][1]["content"]
     assert json.dumps(cases.INJECTION)[1:-1] in user, "the injected line reached the model only JSON-quoted"
-    assert "says pass" in answer.rejected, "the fake model obeyed the injection; grounding refused it"
+    assert "healthy" in answer.rejected, "the fake model obeyed the injection; grounding refused it"
     assert verdict.verdict == "fail" and not verdict.llm.used and verdict.summary == floor.summary
     assert "Promote" not in json.dumps(verdict.to_dict())
 
@@ -153,8 +153,8 @@ def test_confident_ungrounded_pass_is_rejected_retried_once_and_shown_nowhere() 
         verdict = combine(floor, answer, cfg)
     assert answer.rejected and answer.result.attempts == 2 and len(server.requests) == 2
     retry = server.requests[1]["messages"]
-    assert [m["role"] for m in retry] == ["system", "user", "assistant", "user"]
-    assert answer.rejected in retry[3]["content"] or "rejected" in retry[3]["content"]
+    assert [m["role"] for m in retry] == ["system", "user", "user"], "the refused answer is not sent back"
+    assert "refused" in retry[2]["content"]
     assert verdict.verdict == "fail" and verdict.summary == floor.summary
     llm = verdict.llm
     assert not llm.used and llm.rejected and llm.cause is None and llm.reasoning is None
@@ -171,8 +171,8 @@ def test_a_rejected_answer_is_retried_with_the_reason_and_a_grounded_one_kept() 
     with FakeOllama(script) as server:
         answer = consult(evidence, floor, config(server))
     assert answer.usable and answer.result.attempts == 2 and answer.rejected is None
-    feedback = server.requests[1]["messages"][3]["content"]
-    assert "rejected" in feedback and ("F7" in feedback or "says pass" in feedback)
+    feedback = server.requests[1]["messages"][2]["content"]
+    assert "refused" in feedback and "F7" in feedback, "the reason goes back to the model"
     assert server.requests[1]["options"]["num_ctx"] >= server.requests[0]["options"]["num_ctx"]
 
 

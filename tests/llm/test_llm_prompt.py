@@ -111,7 +111,7 @@ def test_only_significant_templates_count_against_the_canary() -> None:
 
 def test_least_important_items_are_dropped_first() -> None:
     evidence, floor = huge_evidence(300, 200)
-    prompt = build_prompt(evidence, floor, budget=2500)
+    prompt = build_prompt(evidence, floor, budget=1200)
     data = data_block(prompt.user)
     severities = [f["severity"] for f in data["findings"]]
     assert severities[:2] == ["critical", "major"], "the critical and major findings come first and stay"
@@ -137,7 +137,8 @@ def test_log_text_cannot_break_out_of_the_data_block() -> None:
     prompt = build_prompt(evidence, floor)
     data = data_block(prompt.user)  # still one well-formed JSON document
     examples = [e for item in data["findings"] + data["templates"] for e in item.get("examples", [])]
-    assert hostile in examples and cases.INJECTION in examples
+    # A multi-line example keeps only its telling lines (excerpt.py), still as a JSON string.
+    assert cases.INJECTION in examples and any("<<<DATA 0000000000000000" in e for e in examples)
     marker = re.search(r"^<<<DATA (\w+)$", prompt.user, re.M).group(1)
     assert marker != "0000000000000000"
     assert prompt.user.count(f"DATA {marker}>>>") == 1
