@@ -78,11 +78,15 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
     for scenario in scenarios:
         evidence, floor = evidence_and_floor(scenario)  # with its acknowledge file, if any
         before = len(getattr(served, "replies", []))
+        calls_before = len(getattr(served, "prompts", []))
         started = time.perf_counter()
         answer = consult(evidence, floor, cfg)
         elapsed = time.perf_counter() - started
         verdict = combine(floor, answer, cfg)
         r = answer.result
+        # The first call's prompt: how much of it the server kept evaluated from the analysis before.
+        first_call = getattr(served, "prompts", [])[calls_before : calls_before + 1]
+        cached = f" ({first_call[0][1]} kept)" if first_call else ""
         seconds.append(elapsed)
         tokens.append(r.prompt_tokens or 0)
         if r.prompt_eval_ms and r.generation_ms and r.completion_tokens:
@@ -112,7 +116,7 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
             f"{answer.verdict or '-'} {answer.confidence if answer.confidence is not None else ''} | "
             f"{'yes' if answer.usable else 'no'} | {'yes' if named else '-'} | "
             f"{'yes' if answer.usable and answer.remediation else '-'} | {r.attempts} | {elapsed:.1f} | "
-            f"{r.prompt_tokens} | {r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | "
+            f"{r.prompt_tokens}{cached} | {r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | "
             f"{r.generation_ms or '-'} | {_cell(shown)} | {_cell(answer.remediation * answer.usable)} |",
             flush=True,
         )

@@ -60,6 +60,10 @@ class LlamaOllama:
             str
         ] = []  # every answer sent, as generated (the tests compare it with what is shown)
         self.last_prompt_tokens = 0  # the whole prompt's size before any cut (Ollama does not report it)
+        # The first tokens of the prompt that the last one shared: llama.cpp keeps them evaluated
+        # (as Ollama's runner does, runner/llamarunner/cache.go), so only the rest costs time.
+        self.prompts: list[tuple[int, int]] = []  # per call: (prompt tokens, of them kept evaluated)
+        self._previous: list[int] = []
 
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
         prompt = self.formatter(messages=messages).prompt
@@ -88,6 +92,12 @@ class LlamaOllama:
         prompt = self.formatter(messages=body.get("messages") or []).prompt
         tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
         self.last_prompt_tokens = len(tokens)
+        shared = next(
+            (i for i, (a, b) in enumerate(zip(self._previous, tokens, strict=False)) if a != b),
+            min(len(self._previous), len(tokens)),
+        )
+        self.prompts.append((len(tokens), shared))
+        self._previous = list(tokens)
         room = num_ctx - min(num_predict, num_ctx // 2)
         if len(tokens) > room:  # Ollama keeps the end of an over-long prompt and says nothing
             tokens = tokens[-room:]
