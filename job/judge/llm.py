@@ -18,10 +18,10 @@ from job.evidence.redact import redact
 from job.judge.backends import BackendError, ChatRequest, Reply, make_backend, ping
 from job.judge.grounding import ground
 from job.judge.prompt import (
-    ANSWER_SCHEMA,
     ANSWER_TOKENS,
     CHAT_TEMPLATE_TOKENS,
     Prompt,
+    answer_schema,
     build_prompt,
     context_size,
     estimate_tokens,
@@ -67,7 +67,7 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
     request = ChatRequest(
         system=prompt.system,
         user=prompt.user,
-        schema=ANSWER_SCHEMA,
+        schema=answer_schema(list(prompt.references)),
         num_ctx=context_size(prompt.estimated_tokens),
         max_tokens=ANSWER_TOKENS,
     )

@@ -7,7 +7,7 @@ import pytest
 
 from job.judge.combine import combine
 from job.judge.llm import consult, ping
-from job.judge.prompt import ANSWER_SCHEMA
+from job.judge.prompt import answer_schema, build_prompt
 from job.model import LLMConfig
 from tests.fake_ollama import DEFAULT_MODEL, Canned, FakeOpenAI, openai_reply
 
@@ -23,7 +23,8 @@ def test_json_schema_request_and_answer() -> None:
     assert answer.usable and answer.verdict == "fail" and answer.result.prompt_tokens == 901
     (request,) = server.requests
     assert request["response_format"]["type"] == "json_schema"
-    assert request["response_format"]["json_schema"]["schema"] == ANSWER_SCHEMA
+    schema = answer_schema(list(build_prompt(evidence, floor).references))
+    assert request["response_format"]["json_schema"]["schema"] == schema
     assert request["temperature"] == 0 and isinstance(request["seed"], int) and request["max_tokens"] > 0
 
 
@@ -34,7 +35,8 @@ def test_falls_back_to_json_object_when_json_schema_is_rejected(status: int) -> 
         answer = consult(evidence, floor, config(server))
     assert answer.usable
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]
-    assert server.requests[1]["response_format"]["schema"] == ANSWER_SCHEMA, "the schema still travels"
+    schema = answer_schema(list(build_prompt(evidence, floor).references))
+    assert server.requests[1]["response_format"]["schema"] == schema, "the schema still travels"
 
 
 def test_url_with_or_without_v1() -> None:

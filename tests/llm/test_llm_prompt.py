@@ -199,3 +199,12 @@ def test_a_long_example_keeps_its_head_and_its_tail() -> None:
     assert (
         kept.startswith("Traceback") and kept.endswith("KeyError: 'user_id'") and len(kept) <= EXAMPLE_CHARS
     )
+
+
+def test_the_schema_lets_the_model_cite_only_the_ids_of_its_prompt() -> None:
+    from job.judge.prompt import answer_schema
+
+    assert answer_schema([])["properties"]["cited"]["maxItems"] == 0
+    cited = answer_schema(["F1", "T1"])["properties"]["cited"]
+    assert cited["items"]["enum"] == ["F1", "T1"] and cited["maxItems"] == 2
+    assert answer_schema(["F1"])["properties"]["cause"]["pattern"].startswith("^")
