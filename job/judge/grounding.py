@@ -157,7 +157,8 @@ def _whole_sentences(text: str, cap: int, label: str) -> str:
 
 
 def _balanced(text: str) -> bool:
-    return all(text.count(a) == text.count(b) for a, b in ("()", "[]", "{}"))
+    pairs = all(text.count(a) == text.count(b) for a, b in ("()", "[]", "{}"))
+    return pairs and text.count("`") % 2 == 0 and text.count('"') % 2 == 0
 
 
 def _check_text(label: str, text: str, facts: _Facts) -> None:

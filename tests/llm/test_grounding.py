@@ -153,6 +153,8 @@ def test_a_long_sentence_cut_by_the_cap_keeps_its_whole_clauses() -> None:
         grounded.rejected is None
         and grounded.cause == "The canary returns HTTP 500 on /api/cart; stable 0.02%."
     )
+    quoted = "The canary answers HTTP 500 from `upstream for /api/cart, then again on /api/cart, and "
+    assert check("bad", (quoted + "cart " * 40)[:CAUSE_CHARS]).kind == "cut", "no clause with a dangling quote"
 
 
 def test_a_log_prefix_that_looks_like_an_id_is_log_text() -> None:
