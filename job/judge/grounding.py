@@ -138,7 +138,8 @@ def _whole_sentences(text: str, cap: int, label: str) -> str:
     closed early by the model ("It incorrectly identifies events as")."""
     text = " ".join(text.split())
     cut = len(text) >= cap - 1 or _DANGLING.search(text.rstrip(",;:- ")) is not None
-    if not cut or text.endswith((".", "!", "?")):
+    balanced = _balanced(text)  # "…a potential issue with the `.": the model gave up mid-name
+    if balanced and (not cut or text.endswith((".", "!", "?"))):
         return text
     sentences = _SENTENCE.split(text)
     kept = " ".join(sentences[:-1]).strip()

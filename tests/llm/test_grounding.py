@@ -154,7 +154,9 @@ def test_a_long_sentence_cut_by_the_cap_keeps_its_whole_clauses() -> None:
         and grounded.cause == "The canary returns HTTP 500 on /api/cart; stable 0.02%."
     )
     quoted = "The canary answers HTTP 500 from `upstream for /api/cart, then again on /api/cart, and "
-    assert check("bad", (quoted + "cart " * 40)[:CAUSE_CHARS]).kind == "cut", "no clause with a dangling quote"
+    assert check("bad", (quoted + "cart " * 40)[:CAUSE_CHARS]).kind == "cut", "no clause with an open quote"
+    gave_up = "The canary answers HTTP 500 on /api/cart, an upstream connect error in the `."
+    assert check("bad", gave_up).cause == "The canary answers HTTP 500 on /api/cart."
 
 
 def test_a_log_prefix_that_looks_like_an_id_is_log_text() -> None:
