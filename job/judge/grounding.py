@@ -133,13 +133,20 @@ _DANGLING = re.compile(
 )
 
 
+# A full stop no sentence ends with: "…, while the stable version has."
+_STOPPED = re.compile(r"\b(a|an|the|has|have|had|be|been|while|whereas|because|and|or|but|than)[.!?]$", re.I)
+
+
 def _whole_sentences(text: str, cap: int, label: str) -> str:
     """The text, or its whole sentences when it stops mid-sentence: cut by the length cap, or
     closed early by the model ("It incorrectly identifies events as")."""
     text = " ".join(text.split())
-    cut = len(text) >= cap - 1 or _DANGLING.search(text.rstrip(",;:- ")) is not None
-    balanced = _balanced(text)  # "…a potential issue with the `.": the model gave up mid-name
-    if balanced and (not cut or text.endswith((".", "!", "?"))):
+    at_cap = len(text) >= cap - 1 and not text.endswith((".", "!", "?"))
+    # "…, while the stable version has." or "…a potential issue with the `.": the model (or the
+    # grammar's one-sentence pattern) closed the sentence before it was whole.
+    stopped = _DANGLING.search(text.rstrip(",;:- ")) is not None or not _balanced(text)
+    stopped = stopped or _STOPPED.search(text) is not None
+    if not at_cap and not stopped:
         return text
     sentences = _SENTENCE.split(text)
     kept = " ".join(sentences[:-1]).strip()

@@ -155,6 +155,8 @@ def test_a_long_sentence_cut_by_the_cap_keeps_its_whole_clauses() -> None:
     )
     quoted = "The canary answers HTTP 500 from `upstream for /api/cart, then again on /api/cart, and "
     assert check("bad", (quoted + "cart " * 40)[:CAUSE_CHARS]).kind == "cut", "no clause with an open quote"
+    stopped = "The canary answers HTTP 500 on /api/cart, while the stable version has."
+    assert check("bad", stopped).cause == "The canary answers HTTP 500 on /api/cart."
     gave_up = "The canary answers HTTP 500 on /api/cart, an upstream connect error in the `."
     assert check("bad", gave_up).cause == "The canary answers HTTP 500 on /api/cart."
 
