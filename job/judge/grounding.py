@@ -43,7 +43,8 @@ _NAME = re.compile(
     r"|[A-Z]?[a-z0-9]+(?:[A-Z][a-z0-9]*)+"  # CamelCase: NullPointerException, KeyError
     r")"
 )
-_QUOTED = re.compile(r"\"([^\"]{3,})\"|`([^`]{3,})`|'([^']{4,})'")
+# Single quotes only around a quotation, not the apostrophes of "the canary's … the stable's".
+_QUOTED = re.compile(r"\"([^\"]{3,})\"|`([^`]{3,})`|(?<![A-Za-z])'([^']{4,})'(?![A-Za-z])")
 _NOT_NAMES = {"e.g", "i.e", "etc", "vs"}
 MIN_CLAUSE_WORDS = 5  # a cut sentence's first clauses stand alone only when they say this much
 MATERIAL = 1.1  # a rate at least this many times the other side's is "more", not "the same"

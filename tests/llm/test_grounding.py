@@ -167,3 +167,9 @@ def test_a_log_prefix_that_looks_like_an_id_is_log_text() -> None:
     said = "The canary logs F1126 lease lost on /api/cart."
     assert ground(said, "", (), "fail", prompt, floor.findings, evidence).rejected is None
     assert check("bad", "See F7 for the 5xx on /api/cart.").kind == "unknown-id"
+
+
+def test_apostrophes_are_not_quotations() -> None:
+    said = "The canary's requests to /api/cart fail with HTTP 500, unlike the stable's."
+    assert check("bad", said).rejected is None
+    assert check("bad", "It logs 'connection reset by peer' on /api/cart.").kind == "name"
