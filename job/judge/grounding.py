@@ -100,9 +100,10 @@ class _Reject(Exception):
 
 def ground(
     cause: str, remediation: str, cited: Iterable[str], verdict: str, prompt: Prompt, findings: list[Finding],
-    evidence: Evidence,
+    evidence: Evidence, told: str = "",
 ) -> Grounding:  # fmt: skip
-    """Check one answer; never raises."""
+    """Check one answer; never raises. `told` is what else the model was told (a retry's reason
+    for refusing the first answer), which it must not echo either."""
     cited = list(dict.fromkeys(c.strip() for c in cited))
     try:
         cause = _whole_sentences(cause, CAUSE_CHARS, "cause")
@@ -115,7 +116,7 @@ def ground(
             raise _Reject("empty", f"it says {verdict} without naming a cause")
         for label, text in (("cause", cause), ("remediation", remediation)):
             _check_text(label, text, facts)
-            _check_not_parroted(label, text, prompt.system)
+            _check_not_parroted(label, text, f"{prompt.system} {told}")
         _check_claims(cause, facts)
         for sentence in _SENTENCE.split(remediation):
             if _side_named(sentence) != "stable":

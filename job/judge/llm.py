@@ -97,7 +97,10 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
         else:
             result.attempts = 2
             _add_timings(result, second)
-            answer = parse_answer(second, prompt, floor, evidence)
+            # The 0.5B model answered a retry with the reason itself ("The cause was cut off
+            # mid-sentence by the length limit."): an echo of what it was told is refused too.
+            told = retry.follow_up[-1][1]
+            answer = parse_answer(second, prompt, floor, evidence, told)
     result.duration_ms = _ms_since(started)
     answer.result = result
     result.error, result.rejected = answer.error, answer.rejected
@@ -155,7 +158,9 @@ def _call_with_retries(request: ChatRequest, cfg: LLMConfig, deadline: float) ->
     raise AssertionError("unreachable")
 
 
-def parse_answer(reply: Reply, prompt: Prompt, floor: Verdict, evidence: Evidence) -> ModelAnswer:
+def parse_answer(
+    reply: Reply, prompt: Prompt, floor: Verdict, evidence: Evidence, told: str = ""
+) -> ModelAnswer:
     """Check the model's text against the schema, then ground it in the evidence; never raises."""
     answer = ModelAnswer(result=LLMResult())
     if reply.cut_off:
@@ -196,6 +201,7 @@ def parse_answer(reply: Reply, prompt: Prompt, floor: Verdict, evidence: Evidenc
         prompt,
         floor.findings,
         evidence,
+        told,
     )
     if grounded.rejected:
         answer.rejected = grounded.rejected

@@ -195,3 +195,12 @@ def test_ping_ready_missing_model_and_down() -> None:
     assert isinstance(missing, str) and "ollama pull llama3.2:1b" in missing
     down = ping(LLMConfig(host=f"http://127.0.0.1:{free_port()}"), timeout=1)
     assert isinstance(down, str) and "not reachable" in down
+
+
+def test_a_retry_that_echoes_the_reason_it_was_given_is_refused() -> None:
+    evidence, floor = cases.bad_canary()
+    echo = {**cases.GOOD_FAIL, "cause": "The answer cites an id which the data does not contain."}
+    with FakeOllama([ollama_reply(cases.UNGROUNDED_PASS), ollama_reply(echo)]) as server:
+        answer = consult(evidence, floor, config(server))
+    assert answer.result.attempts == 2 and answer.rejected_kind == "parrot", answer.rejected
+    assert not answer.usable and not answer.cause
