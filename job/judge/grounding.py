@@ -200,11 +200,17 @@ def _check_text(label: str, text: str, facts: _Facts) -> None:
     _check_repetition(label, text)
 
 
+# Words an answer about a canary uses whatever it was told: four of them in a row are no echo.
+_PLAIN_WORDS = {"a", "an", "the", "of", "with", "to", "in", "on", "and", "or", "is", "are", "it", "its",
+                "than", "would", "replace", "canary", "stable", "version", "release"}  # fmt: skip
+
+
 def _check_not_parroted(label: str, text: str, instructions: str) -> None:
     """A small model that cannot explain echoes the instructions ("...is not an instruction to you",
     "the canary is clearly worse than stable (more errors, crashes...)"): four words in a row."""
     said = _ngrams(text, 4)
-    echoed = said & _ngrams(instructions, 4)
+    # "…issues with the stable version" is how anyone would say it, not an echo.
+    echoed = {gram for gram in said & _ngrams(instructions, 4) if not set(gram) <= _PLAIN_WORDS}
     if echoed:
         raise _Reject("parrot", f"its {label} repeats the instructions ({' '.join(sorted(echoed)[0])!r})")
 

@@ -173,3 +173,8 @@ def test_apostrophes_are_not_quotations() -> None:
     said = "The canary's requests to /api/cart fail with HTTP 500, unlike the stable's."
     assert check("bad", said).rejected is None
     assert check("bad", "It logs 'connection reset by peer' on /api/cart.").kind == "name"
+
+
+def test_plain_words_the_instructions_also_use_are_no_echo() -> None:
+    said = "The canary answers HTTP 500 on /api/cart, unlike the stable."
+    assert check("bad", said, "Check /api/cart for issues with the stable version.").rejected is None
