@@ -39,7 +39,7 @@ CRASH_EXAMPLES = 3
 MIN_DURATIONS = 20
 _ERROR_LEVELS = frozenset(("error", "fatal"))
 
-__all__ = ["build_evidence", "redact"]
+__all__ = ["build_evidence", "derive_shares", "redact"]
 
 
 class _Side:
@@ -141,6 +141,21 @@ def _read_side(
         acc.stats.loss.bytes += reader.cut_bytes
 
 
+def derive_shares(stats: SideStats) -> None:
+    """A side's request count, error-level share and HTTP 4xx/5xx shares, from its level and status
+    counts (the evidence builder, and the acknowledge step after it takes known noise out)."""
+    stats.error_share = (
+        (stats.levels.get("error", 0) + stats.levels.get("fatal", 0)) / stats.events if stats.events else 0.0
+    )
+    stats.requests = sum(stats.http_status.values())
+    by_class = {"4": 0, "5": 0}
+    for code, n in stats.http_status.items():
+        if code[:1] in by_class:
+            by_class[code[:1]] += n
+    stats.http_5xx_share = by_class["5"] / stats.requests if stats.requests else 0.0
+    stats.http_4xx_share = by_class["4"] / stats.requests if stats.requests else 0.0
+
+
 def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts]) -> SideStats:
     stats = acc.stats
     stats.pods = list(side.pods)
@@ -150,16 +165,7 @@ def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts
         PodSignal(pod=s.pod, kind=s.kind, count=s.count, message=redact(s.message)[:EXAMPLE_CHARS], at=s.at)
         for s in side.signals
     ]
-    if stats.events:
-        stats.error_share = (stats.levels.get("error", 0) + stats.levels.get("fatal", 0)) / stats.events
-    stats.requests = sum(stats.http_status.values())
-    if stats.requests:
-        by_class = {"4": 0, "5": 0}
-        for code, n in stats.http_status.items():
-            if code[0] in by_class:
-                by_class[code[0]] += n
-        stats.http_5xx_share = by_class["5"] / stats.requests
-        stats.http_4xx_share = by_class["4"] / stats.requests
+    derive_shares(stats)
     if acc.durations.count:
         d = acc.durations
         stats.durations = DurationStats(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, replace
 
+from job.evidence import derive_shares
 from job.judge.known import Matcher, describe, expired, today_utc
 from job.judge.rules import NEVER_PASS_KINDS, refs, run_rules
 from job.model import AckEntry, Evidence, Finding, SideStats, TemplateStat
@@ -185,7 +186,7 @@ def _without(evidence: Evidence, ignored: list[TemplateStat]) -> Evidence:
                 else:
                     side.http_status.pop(status, None)
     for side in (stable, canary):
-        _shares(side)
+        derive_shares(side)
     names = {t.id for t in ignored}
     return replace(
         evidence, stable=stable, canary=canary, templates=[t for t in evidence.templates if t.id not in names]
@@ -194,18 +195,6 @@ def _without(evidence: Evidence, ignored: list[TemplateStat]) -> Evidence:
 
 def _copy(side: SideStats) -> SideStats:
     return replace(side, levels=dict(side.levels), http_status=dict(side.http_status))
-
-
-def _shares(side: SideStats) -> None:
-    side.requests = sum(side.http_status.values())
-    errors = side.levels.get("error", 0) + side.levels.get("fatal", 0)
-    side.error_share = errors / side.events if side.events else 0.0
-    by_class = {"4": 0, "5": 0}
-    for code, count in side.http_status.items():
-        if code[:1] in by_class:
-            by_class[code[:1]] += count
-    side.http_5xx_share = by_class["5"] / side.requests if side.requests else 0.0
-    side.http_4xx_share = by_class["4"] / side.requests if side.requests else 0.0
 
 
 def _still_found(finding: Finding, kept: list[Finding]) -> bool:
