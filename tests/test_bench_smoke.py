@@ -7,34 +7,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_evidence_bench_quick_prints_a_table() -> None:
+def _bench(script: str, *args: str) -> str:
+    """What `bench/<script>` prints, run from the project root with nothing of this shell's
+    environment but PATH (a bench must not depend on an activated venv or an installed package)."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "evidence_bench.py"), "--quick", "--sizes", "500"],
-        capture_output=True, text=True, timeout=300, check=True,
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    header, row = result.stdout.strip().splitlines()[:2]
+    return result.stdout
+
+
+def test_evidence_bench_quick_prints_a_table() -> None:
+    header, row = _bench("evidence_bench.py", "--quick", "--sizes", "500").strip().splitlines()[:2]
     assert "evidence l/s" in header and "drain3 l/s" in header
     assert int(row.split()[0].replace(",", "")) >= 500
 
 
 def test_highcard_bench_quick_prints_a_row_per_size() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "highcard_bench.py"), "--quick", "--kinds", "words"],
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    header, row = result.stdout.strip().splitlines()[:2]
+    header, row = _bench("highcard_bench.py", "--quick", "--kinds", "words").strip().splitlines()[:2]
     assert "evidence l/s" in header and "drain3 l/s" in header and "peak MB" in header
     assert row.split()[0] == "words" and int(row.split()[1].replace(",", "")) >= 2000
 
 
 def test_run_all_records_machine_date_command_and_each_benchmark(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
-    argv = [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--output", str(results)]
-    subprocess.run(
-        [*argv, "--only", "evidence_bench", "--only", "evidence only"],
-        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    _bench(
+        "run_all.py",
+        "--quick",
+        "--output",
+        str(results),
+        "--only",
+        "evidence_bench",
+        "--only",
+        "evidence only",
+    )
     text = results.read_text()
     for line in ("- machine: ", "- date: ", "- commit: ", "- command: `python bench/run_all.py --quick`"):
         assert line in text
@@ -47,11 +54,8 @@ def test_run_all_records_machine_date_command_and_each_benchmark(tmp_path: Path)
 
 
 def test_redaction_bench_quick_prints_its_cost() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "redaction_bench.py"), "--quick"],
-        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
-    )  # fmt: skip
-    assert "redaction alone:" in result.stdout and "cost of redaction:" in result.stdout
+    out = _bench("redaction_bench.py", "--quick")
+    assert "redaction alone:" in out and "cost of redaction:" in out
 
 
 def test_run_all_only_replaces_its_sections_and_keeps_the_others(tmp_path: Path) -> None:
@@ -63,12 +67,7 @@ def test_run_all_only_replaces_its_sections_and_keeps_the_others(tmp_path: Path)
         "## Evidence stage: lines/s and peak memory, beside plain drain3\n\nold evidence figures\n\n"
         "## A benchmark that no longer exists\n\ngone\n"
     )
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--output", str(results),
-         "--only", "evidence_bench"],
-        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    _bench("run_all.py", "--quick", "--output", str(results), "--only", "evidence_bench")
     text = results.read_text()
     assert "old accuracy figures" in text and "old evidence figures" not in text and "gone" not in text
     assert "evidence l/s" in text and "load average" in text and "the other sections are kept" in text
@@ -81,11 +80,8 @@ def test_run_all_only_replaces_its_sections_and_keeps_the_others(tmp_path: Path)
 
 
 def test_evidence_ab_quick_compares_two_commits() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "evidence_ab.py"), "--quick", "HEAD", "."],
-        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
-    )  # fmt: skip
-    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["HEAD"], ["."])]
+    out = _bench("evidence_ab.py", "--quick", "HEAD", ".")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["HEAD"], ["."])]
     assert [(row[0], row[1]) for row in rows] == [
         ("HEAD", "mixed"),
         ("HEAD", "corpus"),
