@@ -13,12 +13,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from job.evidence.parse import LEVEL_RANK, Parsed, parse_line
+from job.evidence.parse import CRASH_HEADS, LEVEL_RANK, Parsed, parse_line
 
 EXTRA_KEPT = 12  # continuation lines kept for examples; the rest are only counted
 STACK_LIMIT = 2000  # a stack never swallows more lines than this
 
-CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", "Exception in thread ")
 _STACK_HEADS = (*CRASH_HEADS, "goroutine ", "SIGQUIT", "SIGABRT", "SIGSEGV")
 _CONTINUATION_HEADS = (
     "Caused by: ",

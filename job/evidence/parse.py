@@ -334,7 +334,8 @@ _TIME_KEYS = frozenset(("ts", "time", "timestamp", "@timestamp", "@t", "t", "dat
 
 _ERROR_WORDS = re.compile(r"(?:[Ee]rror|ERROR|[Ee]xception|[Ff]ailed|FAILED|[Ff]atal|FATAL|[Pp]anic)\b")
 _NOT_ERROR = re.compile(r"\b(?:0|no|zero|without) (?:errors?|failures?|exceptions?)\b", re.I)
-_CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", "Exception in thread ")
+# the first line of a crash in every runtime we read (events.py starts a stack at these too)
+CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", "Exception in thread ")
 
 
 def parse_line(line: str) -> Parsed:
@@ -342,7 +343,7 @@ def parse_line(line: str) -> Parsed:
         parsed = _parse_json(line)
         if parsed is not None:
             return parsed
-    if line.startswith(_CRASH_HEADS):
+    if line.startswith(CRASH_HEADS):
         return Parsed("fatal", line, None, None)
 
     klog = _KLOG.match(line) if line[:1] in "IWEF" else None
