@@ -14,9 +14,7 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from job.config_file import read_config_text
+from job.config_file import load_yaml, read_config_text
 from job.errors import InputError
 from job.model import MetricsConfig, MetricSignal
 
@@ -47,12 +45,7 @@ def load(path: str | None, url: str, required: bool = False) -> MetricsConfig:
     else:
         text = read_config_text(path, "--canary-config")
         where = f"canary config {path!r}"
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InputError(f"{where} is not valid YAML: {str(error).splitlines()[0]}") from None
-    except ValueError as error:  # PyYAML reads `2026-13-01` as a date and raises a bare ValueError
-        raise InputError(f"{where} is not valid YAML: {error}; quote the value") from None
+    document = load_yaml(text, where)
     config = parse(document, url, where)
     return replace(config, required=config.required or required)
 

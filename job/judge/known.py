@@ -23,9 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
-from job.config_file import read_config_text
+from job.config_file import load_yaml, read_config_text
 from job.errors import InputError
 from job.evidence.parse import LEVELS
 from job.evidence.templates import MASKS, WORD_MASKS, is_other_shapes
@@ -52,23 +50,8 @@ def load_file(path: str) -> Acknowledgements:
     return parse_text(text, where)
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML whose dates stay text: `expires: 2026-13-01` is then an error naming its entry
-    (PyYAML's own date constructor raises a bare ValueError there)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def parse_text(text: str, where: str) -> Acknowledgements:
-    try:
-        document = yaml.load(text, Loader=_Loader)  # a SafeLoader
-    except yaml.YAMLError as error:
-        raise InputError(f"{where} is not valid YAML: {' '.join(str(error).split())[:200]}") from None
-    return parse(document, where)
+    return parse(load_yaml(text, where), where)
 
 
 def parse(document: Any, where: str) -> Acknowledgements:

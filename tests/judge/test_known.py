@@ -100,6 +100,8 @@ acknowledge:
         ("- pattern: 'abc def'\n  action: ignore\n", "must be a YAML mapping"),
         ("", "must be a YAML mapping"),
         ("acknowledge: [\n", "is not valid YAML"),
+        ("acknowledge:\n  - pattern: 'abc def'\n    reason: !!int xyz\n", "quote the value or drop its tag"),
+        ("acknowledge: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
     ],
 )
 def test_every_mistake_is_one_line_naming_the_file_the_entry_and_the_fix(text: str, expected: str) -> None:

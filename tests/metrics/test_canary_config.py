@@ -61,10 +61,22 @@ def test_an_unreadable_or_broken_file_is_a_usage_error(tmp_path) -> None:
     broken.write_text("signals: [\n")
     with pytest.raises(InputError, match="not valid YAML"):
         canary_config.load(str(broken), "http://p:9090")
-    impossible_date = tmp_path / "date.yaml"  # PyYAML's date reader raises ValueError, not YAMLError
-    impossible_date.write_text("signals: []\nreviewed: 2026-13-01\n")
-    with pytest.raises(InputError, match=r"not valid YAML.*quote the value"):
-        canary_config.load(str(impossible_date), "http://p:9090")
+    # PyYAML's constructors raise ValueError (a tagged value it cannot hold) or RecursionError
+    # (deep nesting), not YAMLError: each is still one line naming the file, never a traceback
+    for name, text, reason in (
+        ("tag.yaml", "signals: !!float abc\n", r"quote the value or drop its tag"),
+        ("date.yaml", "signals: []\nreviewed: !!timestamp 2026-13-01\n", r"quote the value"),
+        ("deep.yaml", "signals: " + "[" * 5000 + "]" * 5000 + "\n", r"nested too deeply"),
+    ):
+        bad = tmp_path / name
+        bad.write_text(text)
+        with pytest.raises(InputError, match=rf"canary config '.*{name}' is not valid YAML: .*{reason}"):
+            canary_config.load(str(bad), "http://p:9090")
+    # an unquoted date is text, so a wrong one is named by the key that holds it
+    undated = tmp_path / "undated.yaml"
+    undated.write_text("signals: []\nreviewed: 2026-13-01\n")
+    with pytest.raises(InputError, match="reviewed"):
+        canary_config.load(str(undated), "http://p:9090")
 
 
 def test_metrics_options_need_a_prometheus_url_and_come_in_pairs(tmp_path) -> None:
