@@ -103,7 +103,8 @@ def apply(
         first = acknowledged[0].acknowledged or {}
         summary = (
             f"{len(acknowledged)} finding(s) acknowledged as known noise ({acks.source}, entry "
-            f"{first.get('entry')}: {_short(str(first.get('reason')), 120)})."
+            f"{first.get('entry')}: {_short(str(first.get('reason')), 120)})"
+            f"{_raw_shares(evidence, judged)}."
         )
     return Applied(judged, _sorted(extra + kept + protected + acknowledged), summary)
 
@@ -162,6 +163,20 @@ def _always_fail(entry: AckEntry, templates: list[TemplateStat], source: str) ->
         [example for t in seen for example in t.examples[:1]][:2],
         templates=refs(seen),
     )
+
+
+def _raw_shares(raw: Evidence, judged: Evidence) -> str:
+    """The canary shares as the report's table counts them, where leaving the noise out changed
+    them: the verdict's sentence is about the judged figures and must not read as the table's."""
+    changed = [
+        f"{name} {raw_share * 100:.1f}% (judged without the noise: {judged_share * 100:.1f}%)"
+        for name, raw_share, judged_share in (
+            ("error-level share", raw.canary.error_share, judged.canary.error_share),
+            ("HTTP 4xx share", raw.canary.http_4xx_share, judged.canary.http_4xx_share),
+        )
+        if abs(raw_share - judged_share) >= 0.0005
+    ]
+    return f"; with the noise counted, the canary's {' and '.join(changed)}" if changed else ""
 
 
 def _without(evidence: Evidence, ignored: list[TemplateStat]) -> Evidence:

@@ -43,6 +43,13 @@ def test_known_noise_fails_without_the_ack_and_passes_with_it_still_visible_as_i
         assert finding.acknowledged["source"] == "acknowledge file 'acks.yaml'"
         assert finding.templates[0]["pattern"] == NOISE_PATTERN
     assert "2 finding(s) acknowledged as known noise" in verdict.summary
+    # the healthy sentence's figures leave the noise out; the sentence says what the table counts
+    raw_share = verdict.evidence.canary.error_share if verdict.evidence else 0.0
+    assert "error-level share 0.0% vs" in verdict.summary
+    assert (
+        f"with the noise counted, the canary's error-level share {raw_share * 100:.1f}% "
+        "(judged without the noise: 0.0%)" in verdict.summary
+    ), verdict.summary
     # the evidence still counts the lines as they were; the template says which entry ignored it
     assert verdict.evidence is not None and verdict.evidence.canary.levels["error"] > 100
     [noise] = [t for t in verdict.evidence.templates if t.template == NOISE_PATTERN]
