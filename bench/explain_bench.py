@@ -3,7 +3,8 @@
     PYTHONPATH=. python bench/explain_bench.py                  # the 0.5B test model, every scenario
     PYTHONPATH=. python bench/explain_bench.py --model-file .cache/models/X.gguf   # another GGUF
     PYTHONPATH=. python bench/explain_bench.py --expect fail --only rd-bad-5xx go-handler-panic
-    PYTHONPATH=. python bench/explain_bench.py --ollama-host http://127.0.0.1:11434 --model qwen2.5:1.5b
+    PYTHONPATH=. python bench/explain_bench.py --ollama-host http://127.0.0.1:11434 \
+        --model qwen2.5-coder:1.5b-instruct
 
 On the failing scenarios: the share of answers grounding accepted, the share whose accepted cause
 names the right signal (automatic: the signal of the top critical/major finding, see

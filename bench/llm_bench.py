@@ -3,7 +3,8 @@
     PYTHONPATH=. python bench/llm_bench.py                 # 10 KB .. 100 MB, real model
     PYTHONPATH=. python bench/llm_bench.py --quick         # 10 KB and 100 KB: a smoke run
     PYTHONPATH=. python bench/llm_bench.py --accuracy      # the labelled corpus: model vs evidence-only
-    PYTHONPATH=. python bench/llm_bench.py --ollama-host http://127.0.0.1:11434 --model qwen2.5:1.5b-instruct
+    PYTHONPATH=. python bench/llm_bench.py --ollama-host http://127.0.0.1:11434 \
+        --model qwen2.5-coder:1.5b-instruct
 
 Ours: the pipeline turns the logs into evidence and sends a budgeted prompt (default 3,000
 tokens) with num_ctx set to fit. Naive, as the original Argo Rollouts AI metric plugin does:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from e2e import model_image, pins, preflight, stack
-from job.model import LLMConfig
+from job.model import JOB_MODEL
 
 
 def _env_flag(name: str) -> bool:
@@ -47,7 +47,7 @@ def settings(request: pytest.FixtureRequest) -> stack.Settings:
     return stack.Settings(
         airgap=bool(request.config.getoption("--airgap")),
         our_image=os.environ.get("E2E_IMAGE", pins.DEFAULT_OUR_IMAGE),
-        model=os.environ.get("E2E_MODEL", LLMConfig().model),
+        model=os.environ.get("E2E_MODEL", JOB_MODEL),
         build_our_image=os.environ.get("E2E_BUILD", "1") != "0",
         models_dir=Path(os.environ.get("E2E_MODELS") or model_image.default_store()),
     )

@@ -1,14 +1,18 @@
-"""Bake one model from a local Ollama model store into an Ollama image, for air-gapped clusters.
+"""Bake models from a local Ollama model store into an Ollama image, for air-gapped clusters.
 
-    make model-image MODEL=qwen2.5:1.5b-instruct [MODELS=~/.ollama/models] [ENGINE=podman] [IMAGE=...]
-    python -m e2e.model_image qwen2.5:1.5b-instruct --models ~/.ollama/models
+    make model-image MODEL="qwen2.5-coder:1.5b-instruct qwen2.5-coder:0.5b-instruct" \
+        [MODELS=~/.ollama/models] [ENGINE=podman] [IMAGE=...]
+    python -m e2e.model_image qwen2.5-coder:1.5b-instruct qwen2.5-coder:0.5b-instruct \
+        --models ~/.ollama/models
 
 The store is what `ollama pull` writes (`$OLLAMA_MODELS`, default `~/.ollama/models`):
 `manifests/<registry>/<namespace>/<model>/<tag>` is a JSON manifest naming its layers by digest,
-and each layer is `blobs/sha256-<hex>`. Only that model's manifest and blobs are copied into the
-image (checked against the manifest's sizes first, and their sha256 with --verify), under
-/models with OLLAMA_MODELS pointing there, so the cluster never downloads a model. The e2e demo
-builds its Ollama image with this same code (e2e/stack.py); templates/ollama.yaml runs it.
+and each layer is `blobs/sha256-<hex>`. Only the named models' manifests and blobs are copied into
+the image (checked against the manifests' sizes first, and their sha256 with --verify; a blob two
+models share is copied once), under /models with OLLAMA_MODELS pointing there, so the cluster never
+downloads a model. templates/ollama.yaml runs the image with both default models (the analysis
+Job's and the web service's); the e2e demo builds its one-model image with this same code
+(e2e/stack.py).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +50,12 @@ class ModelName:
 
     @classmethod
     def parse(cls, name: str) -> ModelName:
-        """`qwen2.5:1.5b-instruct`, `user/model:tag`, `host/ns/model:tag` as Ollama reads them."""
+        """`qwen2.5-coder:1.5b-instruct`, `user/model:tag`, `host/ns/model:tag` as Ollama reads them."""
         match = re.fullmatch(r"(?:(?P<path>[\w.-]+(?:/[\w.-]+){0,2}))(?::(?P<tag>[\w.-]+))?", name.strip())
         if not match:
-            raise ModelImageError(f"{name!r} is not an Ollama model name: use e.g. qwen2.5:1.5b-instruct")
+            raise ModelImageError(
+                f"{name!r} is not an Ollama model name: use e.g. qwen2.5-coder:1.5b-instruct"
+            )
         parts = match.group("path").split("/")
         if len(parts) == 3:
             registry, namespace, model = parts
@@ -71,9 +78,10 @@ def default_store() -> Path:
     return Path(os.environ.get("OLLAMA_MODELS") or Path.home() / ".ollama" / "models")
 
 
-def image_name(model: str, repository: str = DEFAULT_REPOSITORY) -> str:
-    """`<repository>:<ollama version>-<model slug>`, a valid local tag for any model name."""
-    slug = re.sub(r"[^a-z0-9.]+", "-", model.lower()).strip("-")
+def image_name(models: str | Sequence[str], repository: str = DEFAULT_REPOSITORY) -> str:
+    """`<repository>:<ollama version>-<model slugs>`, a valid local tag for any model names."""
+    names = [models] if isinstance(models, str) else list(models)
+    slug = re.sub(r"[^a-z0-9.]+", "-", "-".join(names).lower()).strip("-")
     return f"{repository}:{pins.OLLAMA_IMAGE.rsplit(':', 1)[1]}-{slug}"
 
 
@@ -153,16 +161,20 @@ def stage(store: Path, files: list[Path], context: Path, base: str = pins.OLLAMA
 
 
 def build(
-    model: str,
+    models: str | Sequence[str],
     store: Path,
     image: str,
     engine: str = "docker",
     base: str = pins.OLLAMA_IMAGE,
     verify: bool = False,
 ) -> str:
-    """Stage the model and build the image with `engine` (docker or podman); returns the image."""
-    name = ModelName.parse(model)
-    files = model_files(store, name, verify)
+    """Stage the models and build the image with `engine` (docker or podman); returns the image."""
+    names = [models] if isinstance(models, str) else list(models)
+    if not names:
+        raise ModelImageError("no model named: name at least one, e.g. qwen2.5-coder:1.5b-instruct")
+    files: dict[Path, None] = {}  # ordered and without repeats: models share blobs
+    for name in names:
+        files.update(dict.fromkeys(model_files(store, ModelName.parse(name), verify)))
     if not shutil.which(engine):
         raise ModelImageError(f"{engine} is not installed: install it or choose ENGINE=docker|podman")
     try:  # next to the store, so the blobs can be hard-linked instead of copied
@@ -170,7 +182,7 @@ def build(
     except OSError:
         staging = tempfile.TemporaryDirectory(prefix="model-image-")
     with staging as tmp:
-        context = stage(store, files, Path(tmp), base)
+        context = stage(store, list(files), Path(tmp), base)
         argv = [engine, "build", "-t", image, "-f", str(context / "Containerfile"), str(context)]
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -182,11 +194,15 @@ def build(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make model-image", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", help="Ollama model name, e.g. qwen2.5:1.5b-instruct")
+    parser.add_argument(
+        "model",
+        nargs="+",
+        help="Ollama model names, e.g. qwen2.5-coder:1.5b-instruct qwen2.5-coder:0.5b-instruct",
+    )
     parser.add_argument(
         "--models", type=Path, default=None, help="model store (default: $OLLAMA_MODELS or ~/.ollama/models)"
     )
-    parser.add_argument("--image", default=None, help=f"image to build (default: {image_name('<model>')})")
+    parser.add_argument("--image", default=None, help=f"image to build (default: {image_name('<models>')})")
     engine = os.environ.get("ENGINE") or "docker"
     parser.add_argument("--engine", default=engine, choices=("docker", "podman"))
     parser.add_argument("--base", default=pins.OLLAMA_IMAGE, help="Ollama image to build on")

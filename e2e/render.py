@@ -335,15 +335,16 @@ def provider_docs(provider: str, our_image: str, model: str, pull_policy: str) -
 
 
 def ollama_docs(image: str, model: str) -> list[Doc]:
-    """templates/ollama.yaml, the manifest users apply, with the demo's model image and model.
+    """templates/ollama.yaml, the manifest users apply, with the demo's model image and its one
+    model (the probes load the models ROLLOUTS_AI_MODELS lists).
 
     The demo asks for half a core instead of two, so it schedules on a small kind node."""
     docs = load_docs(OLLAMA)
     for doc in docs:
         for container in containers(doc):
             container["image"] = image
-            container["env"] = [e for e in container.get("env") or [] if e["name"] != "ROLLOUTS_AI_MODEL"]
-            container["env"].insert(0, {"name": "ROLLOUTS_AI_MODEL", "value": model})
+            container["env"] = [e for e in container.get("env") or [] if e["name"] != "ROLLOUTS_AI_MODELS"]
+            container["env"].insert(0, {"name": "ROLLOUTS_AI_MODELS", "value": model})
             container["resources"]["requests"]["cpu"] = "500m"
     return docs
 

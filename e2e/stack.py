@@ -23,7 +23,7 @@ import yaml
 
 from e2e import model_image, pins, render, scenarios, summary
 from e2e.render import Doc
-from job.model import LLMConfig
+from job.model import JOB_MODEL
 
 ARGO_NAMESPACE = "argo-rollouts"
 
@@ -61,7 +61,7 @@ def _run(
 class Settings:
     airgap: bool
     our_image: str = pins.DEFAULT_OUR_IMAGE
-    model: str = LLMConfig.model  # the project's default model
+    model: str = JOB_MODEL  # the analysis Job's default model; the demo runs both providers on it
     cache_dir: Path = render.ROOT / "e2e" / ".cache"
     artifacts_dir: Path = render.ROOT / "e2e" / "artifacts"
     build_our_image: bool = True

@@ -14,7 +14,7 @@ from job import __version__
 from job.errors import AnalysisError, InputError
 from job.interrupt import Interrupted, stop_on_signals
 from job.logs import configure
-from job.model import LLMConfig, Verdict
+from job.model import JOB_MODEL, WEB_MODEL, LLMConfig, Verdict
 from job.options import check_llm, parse_seconds
 
 EXIT_PASS = 0
@@ -90,8 +90,8 @@ def main(log_level: str) -> None:
     configure(log_level)
 
 
-def llm_options(func):  # type: ignore[no-untyped-def]
-    """LLM flags shared by `analyze` and `serve`."""
+def llm_options(default_model: str):  # type: ignore[no-untyped-def]
+    """LLM flags shared by `analyze` and `serve`; each command has its own default model."""
     options = [
         click.option(
             "--ollama-host",
@@ -115,7 +115,7 @@ def llm_options(func):  # type: ignore[no-untyped-def]
         click.option(
             "--model",
             envvar="ROLLOUTS_AI_MODEL",
-            default=LLMConfig.model,
+            default=default_model,
             show_default=True,
             help="Model name.",
         ),
@@ -143,9 +143,13 @@ def llm_options(func):  # type: ignore[no-untyped-def]
             help="Upper bound on prompt tokens, whatever the log volume.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+
+    def decorate(func):  # type: ignore[no-untyped-def]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def metrics_options(selectors: bool):  # type: ignore[no-untyped-def]
@@ -244,7 +248,7 @@ def build_llm_config(**kw: object) -> LLMConfig:
     metavar="NAME",
     help="Cluster mode: the same file, key acknowledge.yaml of this ConfigMap in the judged namespace.",
 )
-@llm_options
+@llm_options(JOB_MODEL)
 @click.option("--output", "-o", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option(
     "--termination-log",
@@ -480,7 +484,7 @@ def _report(verdict: Verdict, request: object, path: str | None) -> tuple[str | 
     metavar="FILE",
     help="A team's known noise and must-fail messages for every analysis (YAML; never from requests).",
 )
-@llm_options
+@llm_options(WEB_MODEL)
 def serve(**kw: object) -> None:
     """Answer Argo Rollouts' web metric provider: GET|POST /analyze, /healthz, /readyz, /metrics,
     and GET /reports/<id> (the HTML report of an analysis)."""

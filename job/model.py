@@ -50,13 +50,21 @@ class ClusterSource:
 Source = FileSource | ClusterSource
 
 
+# The default models, chosen by measurement (docs/model.md "Default model", bench/RESULTS.md): an
+# analysis Job may wait minutes, so it gets the 1.5B's better explanations; the web provider must
+# answer inside its deadline on a small CPU node, so it gets the 0.5B. A --model, ROLLOUTS_AI_MODEL
+# or an allowed request's model always wins.
+JOB_MODEL = "qwen2.5-coder:1.5b-instruct"
+WEB_MODEL = "qwen2.5-coder:0.5b-instruct"
+
+
 @dataclass(frozen=True)
 class LLMConfig:
     enabled: bool = True
     api: Literal["ollama", "openai"] = "ollama"
     host: str = "http://localhost:11434"
     url: str | None = None
-    model: str = "qwen2.5:1.5b-instruct"
+    model: str = JOB_MODEL
     timeout_seconds: float = 120.0
     extra_prompt: str = ""
     on_error: OnLLMError = "evidence"

@@ -100,6 +100,26 @@ def test_a_garbage_ollama_host_from_the_environment_is_a_usage_error() -> None:
     assert code == 2 and "OLLAMA_HOST" in one_line(err)
 
 
+@pytest.mark.parametrize("command", ["analyze", "serve"])
+def test_each_command_has_its_measured_default_model_and_a_named_one_wins(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from job.model import JOB_MODEL, WEB_MODEL
+
+    def model(*args: str) -> str:
+        parent = main.make_context("rollouts-ai-job", [command])
+        sub = main.get_command(parent, command)
+        assert sub is not None
+        return str(sub.make_context(command, list(args), parent=parent).params["model"])
+
+    monkeypatch.delenv("ROLLOUTS_AI_MODEL", raising=False)
+    default = {"analyze": JOB_MODEL, "serve": WEB_MODEL}[command]
+    assert model() == default
+    monkeypatch.setenv("ROLLOUTS_AI_MODEL", "llama3.2:3b")
+    assert model() == "llama3.2:3b"
+    assert model("--model", "qwen2.5:7b-instruct") == "qwen2.5:7b-instruct"
+
+
 def test_ollama_style_host_port_is_read_as_ollama_reads_it() -> None:
     from job.model import LLMConfig
     from job.options import check_llm

@@ -26,7 +26,7 @@ from job import cli
 from tests.rollout_checks import looks, promotion_risks
 from tests.schemas import CRDS_DIR, crd_errors, validate_manifest
 
-CTX = render.ArgContext(model="qwen2.5:1.5b-instruct")
+CTX = render.ArgContext(model="qwen2.5-coder:1.5b-instruct")
 
 
 # A template shaped like ours (names of the arguments Argo can supply for a Job metric).
@@ -107,7 +107,7 @@ SAMPLE_WEB_TEMPLATE: dict[str, Any] = {
 # ---------------------------------------------------------------- manifests and CRDs
 
 
-MODEL_IMAGE = Settings(airgap=False, model="qwen2.5:1.5b-instruct").ollama_model_image
+MODEL_IMAGE = Settings(airgap=False, model="qwen2.5-coder:1.5b-instruct").ollama_model_image
 MANIFEST_VALUES = {
     "TEMPLATE_NAME": "rollouts-ai-job",
     "INTERNET_URLS": "https://1.1.1.1",
@@ -330,8 +330,8 @@ def test_scenario_tags_are_published_rollouts_demo_tags() -> None:
 
 
 def test_model_image_name_is_a_valid_local_tag() -> None:
-    image = Settings(airgap=True, model="qwen2.5:1.5b-instruct").ollama_model_image
-    assert image == "rollouts-ai-job-e2e/ollama:0.12.10-qwen2.5-1.5b-instruct"
+    image = Settings(airgap=True, model="qwen2.5-coder:1.5b-instruct").ollama_model_image
+    assert image == "rollouts-ai-job-e2e/ollama:0.12.10-qwen2.5-coder-1.5b-instruct"
     assert Settings(airgap=True).pull_policy == "Never"
     assert Settings(airgap=False).pull_policy == "IfNotPresent"
 
@@ -448,7 +448,7 @@ def test_is_our_image(image: str, ours: bool) -> None:
 def test_pull_policy_and_namespace_reach_every_pod_spec() -> None:
     docs = [
         copy.deepcopy(SAMPLE_JOB_TEMPLATE),
-        *render.ollama_docs("m", "qwen2.5:1.5b-instruct"),
+        *render.ollama_docs("m", "qwen2.5-coder:1.5b-instruct"),
     ]
     never = render.set_pull_policy(docs, "Never")
     assert {c["imagePullPolicy"] for d in never for c in render.containers(d)} == {"Never"}
@@ -1442,7 +1442,7 @@ if args[:1] == ["logs"]:
         "ollama http://ollama.ollama.svc.cluster.local:11434 exit=0 http=200")
 if "exec" in args:
     out("NAME                     ID              SIZE      MODIFIED\n"
-        "qwen2.5:1.5b-instruct    65ec06548149    986 MB    now")
+        "qwen2.5-coder:1.5b-instruct    000000000000    1 GB      now")
 sys.exit(0)
 """
 

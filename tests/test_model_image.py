@@ -15,7 +15,8 @@ import pytest
 
 from e2e import model_image, render
 from e2e.model_image import ModelImageError, ModelName
-from job.model import LLMConfig
+from job.model import JOB_MODEL, WEB_MODEL, LLMConfig
+from job.serve.app import ServiceConfig
 from tests.schemas import PROJECT_ROOT, load_documents, validate_manifest
 
 OLLAMA = PROJECT_ROOT / "templates" / "ollama.yaml"
@@ -112,15 +113,45 @@ def test_only_the_job_and_web_pods_may_call_the_model() -> None:
     assert admitted(probe["metadata"]["labels"], port)
 
 
-def test_ready_means_the_model_is_loaded_and_kept() -> None:
+def default_models() -> list[str]:
+    """The models the tool asks for when nobody names one: the analysis Job's, then the web service's."""
+    return [LLMConfig().model, ServiceConfig().llm.model]
+
+
+def test_the_defaults_are_the_measured_models_one_per_provider() -> None:
+    assert default_models() == [JOB_MODEL, WEB_MODEL]
+    assert JOB_MODEL != WEB_MODEL  # the web deadline needs the smaller one (docs/model.md)
+
+
+def test_ready_means_every_default_model_is_loaded_and_kept() -> None:
     container = ollama_container()
     values = env(container)
-    assert values["ROLLOUTS_AI_MODEL"] == LLMConfig().model  # the model the tool asks for
+    assert values["ROLLOUTS_AI_MODELS"].split() == default_models()  # the models the tool asks for
     for probe in ("startupProbe", "readinessProbe"):
-        command = " ".join(container[probe]["exec"]["command"])
-        assert 'ollama run "$ROLLOUTS_AI_MODEL"' in command, probe
+        [shell, flag, script] = container[probe]["exec"]["command"]
+        assert (shell, flag) == ("/bin/sh", "-c"), probe
+        assert 'for m in $ROLLOUTS_AI_MODELS; do ollama run "$m"' in script and "|| exit 1" in script, probe
     assert container["startupProbe"]["timeoutSeconds"] >= 60
     assert values["OLLAMA_KEEP_ALIVE"] == "-1" and values["OLLAMA_MODELS"] == "/models"
+    # both stay loaded: a swap between a Job's analysis and a web measurement would reload weights
+    assert int(values["OLLAMA_MAX_LOADED_MODELS"]) >= len(default_models())
+
+
+def test_the_probe_fails_when_any_listed_model_fails_to_load(tmp_path: Path) -> None:
+    """The probe's own shell, with an `ollama` that knows only the first model."""
+    fake = tmp_path / "ollama"
+    fake.write_text(f'#!/bin/sh\n[ "$2" = "{JOB_MODEL}" ]\n')
+    fake.chmod(0o755)
+    [_, _, script] = ollama_container()["readinessProbe"]["exec"]["command"]
+
+    def probe(models: str) -> int:
+        environment = {"PATH": f"{tmp_path}:/usr/bin:/bin", "ROLLOUTS_AI_MODELS": models}
+        return subprocess.run(["/bin/sh", "-c", script], env=environment, check=False).returncode
+
+    assert probe(JOB_MODEL) == 0
+    assert probe("") != 0  # no model listed is no model loaded
+    assert probe(f"{JOB_MODEL} {WEB_MODEL}") != 0
+    assert probe(f"{WEB_MODEL} {JOB_MODEL}") != 0
 
 
 def test_cpu_only_bounded_and_locked_down() -> None:
@@ -136,8 +167,10 @@ def test_cpu_only_bounded_and_locked_down() -> None:
     assert env(container)["HOME"] in mounts and "/tmp" in mounts
 
 
-def test_the_image_is_what_make_model_image_builds_by_default() -> None:
-    assert ollama_container()["image"] == model_image.image_name(LLMConfig().model)
+def test_the_image_is_what_make_model_image_builds_from_the_default_models() -> None:
+    assert ollama_container()["image"] == model_image.image_name(default_models())
+    header = OLLAMA.read_text(encoding="utf-8").split("apiVersion:")[0]
+    assert f'make model-image MODEL="{" ".join(default_models())}"' in header
 
 
 def test_the_e2e_applies_this_manifest_with_its_own_image_and_model() -> None:
@@ -147,7 +180,7 @@ def test_the_e2e_applies_this_manifest_with_its_own_image_and_model() -> None:
     [deployment] = [d for d in docs if d["kind"] == "Deployment"]
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "rollouts-ai-job-e2e/ollama:0.12.10-x"
-    assert env(container)["ROLLOUTS_AI_MODEL"] == "tiny:1b"
+    assert env(container)["ROLLOUTS_AI_MODELS"] == "tiny:1b"
     assert {d["kind"] for d in docs} == set(objects())
     assert {d["metadata"]["namespace"] for d in docs} == {render.OLLAMA_NAMESPACE}
 
@@ -193,7 +226,7 @@ def fake_store(root: Path, name: str = "qwen2.5:1.5b-instruct") -> tuple[Path, l
         layers.append({"digest": f"sha256:{digest}", "size": len(content)})
     manifest = {"schemaVersion": 2, "config": layers[-1], "layers": layers[:-1]}
     path = store / ModelName.parse(name).manifest
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest))
     (store / "blobs" / ("sha256-" + "0" * 64)).write_bytes(b"another model")
     return store, digests
@@ -258,6 +291,30 @@ def test_build_runs_the_engine_on_the_staged_context(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("model-image-*"))  # the staging directory is gone
 
 
+def test_two_models_share_one_image_and_their_common_blobs_are_staged_once(tmp_path: Path) -> None:
+    store, digests = fake_store(tmp_path, JOB_MODEL)
+    fake_store(tmp_path, WEB_MODEL)  # the same blobs (as two tags of one model would share some)
+    log = tmp_path / "engine.log"
+    engine = tmp_path / "engine"
+    engine.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\n"
+        "context = sys.argv[-1]\n"
+        "files = sorted(os.path.relpath(os.path.join(d, f), context)\n"
+        "               for d, _, fs in os.walk(context) for f in fs)\n"
+        f"open({str(log)!r}, 'w').write(json.dumps(files))\n"
+    )
+    engine.chmod(0o755)
+    model_image.build([JOB_MODEL, WEB_MODEL], store, "registry.local/ollama:x", engine=str(engine))
+    files = json.loads(log.read_text())
+    manifests = [str(Path("models") / ModelName.parse(m).manifest) for m in (JOB_MODEL, WEB_MODEL)]
+    blobs = [f"models/blobs/sha256-{d}" for d in digests]
+    assert sorted(files) == sorted(["Containerfile", *manifests, *blobs])
+    with pytest.raises(ModelImageError, match="not in the model store"):  # one missing model refuses all
+        model_image.build([JOB_MODEL, "llama3.2:1b"], store, "registry.local/ollama:x", engine=str(engine))
+    with pytest.raises(ModelImageError, match="no model named"):
+        model_image.build([], store, "registry.local/ollama:x", engine=str(engine))
+
+
 def test_the_command_says_what_is_wrong_in_one_line(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "e2e.model_image", "qwen2.5:1.5b-instruct", "--models", str(tmp_path)],
@@ -277,4 +334,5 @@ def test_make_model_image_needs_a_model_name() -> None:
     argv = ["make", "-s", "model-image"]
     done = subprocess.run(argv, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
     assert done.returncode == 2
-    assert "make model-image: name the model, e.g. make model-image MODEL=" in done.stderr
+    example = f'make model-image MODEL="{" ".join(default_models())}"'
+    assert f"make model-image: name the models, e.g. {example}" in done.stderr

@@ -37,7 +37,15 @@ from prometheus_client import (
 from job import report
 from job.errors import AnalysisError, InputError
 from job.evidence.redact import redact
-from job.model import Acknowledgements, AnalysisRequest, ClusterSource, LLMConfig, MetricsConfig, Verdict
+from job.model import (
+    WEB_MODEL,
+    Acknowledgements,
+    AnalysisRequest,
+    ClusterSource,
+    LLMConfig,
+    MetricsConfig,
+    Verdict,
+)
 
 from . import flagger
 from .flagger import FlaggerCall
@@ -65,7 +73,7 @@ _METRICS_SHARE_OF_DEADLINE = 0.3
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    llm: LLMConfig = field(default_factory=LLMConfig)
+    llm: LLMConfig = field(default_factory=lambda: LLMConfig(model=WEB_MODEL))
     host: str = "0.0.0.0"
     port: int = 8080
     token_file: str | None = None

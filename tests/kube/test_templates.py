@@ -12,6 +12,7 @@ import yaml
 
 from e2e.scenarios import initial_delay_seconds
 from job.cli import analyze
+from job.model import JOB_MODEL
 from tests.rollout_checks import WARMUP_FLOOR_SECONDS, fresh_baseline_problems, looks, promotion_risks
 from tests.schemas import (
     PROJECT_ROOT,
@@ -143,6 +144,12 @@ def test_every_declared_arg_is_used_and_every_used_arg_declared() -> None:
             "acknowledge-configmap",
         }
     )
+
+
+def test_the_job_asks_for_the_analysis_default_model() -> None:
+    [model] = [a for a in template()["spec"]["args"] if a["name"] == "model"]
+    [option] = [p for p in analyze.params if p.name == "model"]
+    assert model["value"] == option.default == JOB_MODEL
 
 
 # ---------------------------------------------------------------- hardening

@@ -18,7 +18,7 @@ import pytest
 import requests
 from web_service import HERE, ROOT, Service
 
-from job.model import LLMConfig
+from job.model import WEB_MODEL
 from tests.fake_ollama import FakeOllama, ollama_reply
 
 VERDICTS = {"pass", "fail", "inconclusive"}
@@ -432,7 +432,7 @@ def test_health_and_readiness(service_factory: Any) -> None:
     # Not ready for the model, still answering analyses (the Deployment's readinessProbe is /healthz).
     assert analyse(unreachable, "pass").status_code == 200
 
-    with FakeOllama([ollama_reply("{}")], models=(LLMConfig.model,)) as ollama:
+    with FakeOllama([ollama_reply("{}")], models=(WEB_MODEL,)) as ollama:
         reachable = service_factory("--ollama-host", ollama.url)
         assert checked(requests.get(reachable.url + "/readyz", timeout=10)).json()["llm"] is True
         metrics = requests.get(reachable.url + "/metrics", timeout=10).text
@@ -441,7 +441,7 @@ def test_health_and_readiness(service_factory: Any) -> None:
     with FakeOllama([ollama_reply("{}")], models=("some-other-model:latest",)) as ollama:
         not_pulled = service_factory("--ollama-host", ollama.url)
         answer = checked(requests.get(not_pulled.url + "/readyz", timeout=10))
-        assert answer.status_code == 503 and f"ollama pull {LLMConfig.model}" in answer.json()["error"]
+        assert answer.status_code == 503 and f"ollama pull {WEB_MODEL}" in answer.json()["error"]
 
 
 def test_metrics_are_prometheus_text(service: Service) -> None:

@@ -19,6 +19,7 @@ import yaml
 
 from e2e.scenarios import initial_delay_seconds
 from job.cli import main
+from job.model import WEB_MODEL
 from job.serve.params import WEB_PARAMS
 from tests.rollout_checks import WARMUP_FLOOR_SECONDS, fresh_baseline_problems, looks, promotion_risks
 from tests.schemas import PROJECT_ROOT, crd_errors, load_documents, validate_core
@@ -242,6 +243,14 @@ def test_container_args_are_accepted_by_the_real_cli() -> None:
     # Every environment variable the Deployment sets is one the command reads.
     read = {p.envvar for p in command.params if getattr(p, "envvar", None)}
     assert {e["name"] for e in container["env"]} <= read
+
+
+def test_the_service_runs_the_web_default_model() -> None:
+    """The Deployment names the model `serve` picks anyway: the 0.5B, which fits the web deadline."""
+    command, _ = serve_command()
+    [option] = [p for p in command.params if p.name == "model"]
+    env = {e["name"]: e.get("value") for e in web_container()["env"]}
+    assert env["ROLLOUTS_AI_MODEL"] == option.default == WEB_MODEL
 
 
 def test_deployment_is_hardened() -> None:
