@@ -28,36 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.llm_bench import model_server  # noqa: E402
-from job.model import Evidence, Finding, LLMConfig  # noqa: E402
-
-_STOP = {"error", "errors", "warn", "warning", "info", "with", "from", "that", "this", "have", "been",
-         "canary", "stable", "request", "requests", "message", "times", "never", "new", "failed",
-         "level"}  # fmt: skip
-_SIGNAL_WORDS = {
-    "http-5xx": r"\b5\d\d\b|5xx|server error|bad gateway|unavailable|gateway timeout",
-    "http-4xx": r"\b4\d\d\b|4xx|not found|unauthori[sz]ed|forbidden|bad request|too many requests",
-    "latency": r"latenc|slow|p50|p90|p99|response time|\bms\b|seconds?\b|timeout|timed out",
-    "crash": r"crash|panic|fatal|oom|out of memory|exception|traceback|segfault|exit|killed",
-    "pod-": r"restart|crash ?loop|oom|out of memory|not ready|never ready|readiness|image|evict|killed",
-}
+from job.judge.signal import finding_signal  # noqa: E402
+from job.model import Finding, LLMConfig  # noqa: E402
 
 
-def names_signal(cause: str, finding: Finding | None, evidence: Evidence) -> bool:
-    """Does the cause name the top finding's signal: its status class, latency, crash words, or
-    the words and exception names of its template and examples?"""
-    if finding is None or not cause:
-        return False
-    text = cause.lower()
-    for prefix, pattern in _SIGNAL_WORDS.items():
-        if finding.kind.startswith(prefix) and re.search(pattern, text):
-            return True
-    source = " ".join([finding.message, *finding.examples[:2]])
-    exceptions = set(re.findall(r"[A-Za-z_.]*(?:Error|Exception|Panic)\b", source))
-    if any(e.lower() in text for e in exceptions if len(e) > 5):
-        return True
-    words = {w for w in re.findall(r"[a-z][a-z_]{3,}", source.lower()) if w not in _STOP}
-    said = set(re.findall(r"[a-z][a-z_]{3,}", text))
-    return len(words & said) >= 2
+def names_signal(cause: str, finding: Finding | None) -> bool:
+    """Does the cause name the top finding's signal: its status class, latency, crash words, silence,
+    or the exception names and words of its log messages? The same test the grounding applies to
+    every item against the canary (job/judge/signal.py); here it asks for the TOP finding's."""
+    return finding is not None and bool(cause) and finding_signal(finding).named_in(cause)
 
 
 def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = None, raw: bool = False) -> int:
@@ -97,7 +76,7 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
         top = next(
             (f for f in floor.findings if f.side == "canary" and f.severity in ("critical", "major")), None
         )
-        named = answer.usable and names_signal(answer.cause, top, evidence)
+        named = answer.usable and names_signal(answer.cause, top)
         if answer.rejected:
             kinds[answer.rejected_kind or "other"] += 1
         elif answer.error:

@@ -33,7 +33,11 @@ from job.judge.prompt import CAUSE_CHARS, REMEDIATION_CHARS, Prompt
 from job.judge.rules import ALPHA, error_events, status_class
 from job.model import Evidence, Finding, SideStats
 
-_NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)([A-Za-z%\u00d7]*)")
+# A figure: not part of a word ("F1", "p99", "v2"), of a route ("/items/42") or of a dotted name;
+# a ratio's denominator ("517/600") is a figure too.
+_NUMBER = re.compile(r"(?<![\w.,-])(?<![A-Za-z_]/)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)([A-Za-z%\u00d7]*)")
+_FIGURE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)([A-Za-z%\u00d7]*)")
+_MARKER = re.compile(r"<<<data \w+|data \w+>>>")
 _UNITS = {"", "%", "ms", "s", "sec", "secs", "seconds", "x", "\u00d7", "k", "kb", "mb", "gb", "m", "min", "h"}
 _NAME = re.compile(
     r"(?<![\w./-])("
@@ -52,10 +56,18 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # What a model may write in English that a log need not contain: curly quotes, dashes, ellipsis, times.
 _TYPOGRAPHY = set("\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u00d7")
 
+# A number is a status code where the words around it say so ("HTTP 502", "returns 500", "500
+# errors"), not wherever it is between 400 and 599 ("the stable logged 563").
+_STATUS = (
+    r"(?:https?|status|code|returns?|returning|returned|answers?|answered|answering|responds?|responded"
+    r"|with|got|gets)\s+{first}\d\d\b(?!\s?(?:m?s|%|requests?|events?|lines?|times?)\b)"
+    r"|\b{first}\d\d\s+(?:errors?|responses?|status)"
+)
+
 # Topics a sentence may claim something about; a topic's figures come from `_Facts`.
 _TOPICS: dict[str, re.Pattern[str]] = {
-    "5xx": re.compile(r"\b5\d\d\b(?!\s?m?s\b)|\b5xx\b|server errors?", re.I),
-    "4xx": re.compile(r"\b4\d\d\b(?!\s?m?s\b)|\b4xx\b|client errors?", re.I),
+    "5xx": re.compile(rf"\b5xx\b|server errors?|{_STATUS.format(first=5)}", re.I),
+    "4xx": re.compile(rf"\b4xx\b|client errors?|{_STATUS.format(first=4)}", re.I),
     "crash": re.compile(r"\bcrash\w*|\bpanic\w*|\bsegfault\w*|\bfatal\b", re.I),
     "restart": re.compile(r"\brestart\w*|\bcrash ?loop\w*", re.I),
     "oom": re.compile(r"\boom\w*|out of memory", re.I),
@@ -106,9 +118,9 @@ def ground(
     for refusing the first answer), which it must not echo either."""
     cited = list(dict.fromkeys(c.strip() for c in cited))
     try:
-        cause = _whole_sentences(cause, CAUSE_CHARS, "cause")
-        remediation = _whole_sentences(remediation, REMEDIATION_CHARS, "remediation")
         facts = _Facts(prompt, findings, evidence)
+        cause = _whole_sentences(_unjoined(cause, facts), CAUSE_CHARS, "cause")
+        remediation = _whole_sentences(_unjoined(remediation, facts), REMEDIATION_CHARS, "remediation")
         unknown = [c for c in cited if c not in prompt.references]
         if unknown:
             raise _Reject("unknown-id", f"it cites {', '.join(unknown)}, which the data does not contain")
@@ -118,6 +130,7 @@ def ground(
             _check_text(label, text, facts)
             _check_not_parroted(label, text, f"{prompt.system} {told}")
         _check_claims(cause, facts)
+        _check_names_signal(cause, prompt)
         for sentence in _SENTENCE.split(remediation):
             if _side_named(sentence) != "stable":
                 _check_not_healthy(sentence, facts)
@@ -125,6 +138,10 @@ def ground(
             raise _Reject("repetition", "its cause and remediation are the same text")
     except _Reject as rejection:
         return Grounding(rejected=str(rejection), kind=rejection.kind)
+    # A remediation that only copies the data ("yellow 200", "falling back to primary store") tells
+    # the engineer nothing to do: not shown, though nothing in it is false.
+    if facts.has_text(remediation.rstrip(".")):
+        remediation = ""
     return Grounding(cause=cause, remediation=remediation, cited=tuple(cited))
 
 
@@ -139,11 +156,40 @@ _DANGLING = re.compile(
 _STOPPED = re.compile(r"\b(a|an|the|has|have|had|be|been|while|whereas|because|and|or|but|than)[.!?]$", re.I)
 
 
+def _check_names_signal(cause: str, prompt: Prompt) -> None:
+    """A cause must say what it explains: when items in the prompt are against the canary, the signal
+    of one of them: its status class, latency, crash, silence, pod signal, or its message's
+    exception or words. "The canary's stability was not as high as expected" explains no 51% HTTP
+    5xx. (Whether it cites that item is not asked: a cause that names the problem is worth showing.)"""
+    signals = [r.signal for r in prompt.references.values() if r.canary_worse and r.signal is not None]
+    if cause and signals and not any(signal.named_in(cause) for signal in signals):
+        labels = " or ".join(dict.fromkeys(signal.label for signal in signals))
+        raise _Reject("unnamed", f"its cause does not name what it explains ({labels})")
+
+
+# Two sentences run together ("…correctly.Additionally, …"): the one-sentence grammar lets a full stop
+# stand inside a name, and a small model uses that to go on.
+_JOIN = re.compile(r"(?<=[a-z])\.(?=[A-Z][a-z])")
+
+
+def _unjoined(text: str, facts: _Facts) -> str:
+    """The text up to the first full stop that ends a sentence with no space after it: kept when it
+    sits in a name the evidence has ("java.lang.NullPointerException"), cut there otherwise."""
+    for match in _JOIN.finditer(text):
+        start = max(text.rfind(" ", 0, match.start()), 0)
+        end = text.find(" ", match.end())
+        name = text[start : len(text) if end < 0 else end].strip(" ,;:.!?()'\"`")
+        if not facts.has_text(name):
+            return text[: match.end()]
+    return text
+
+
 def _whole_sentences(text: str, cap: int, label: str) -> str:
-    """The text, or its whole sentences when it stops mid-sentence: cut by the length cap, or
-    closed early by the model ("It incorrectly identifies events as")."""
+    """The text, or its whole sentences when it stops mid-sentence: cut by the length cap (even on a
+    full stop: "…(3." is a figure cut in two), or closed early by the model ("It incorrectly
+    identifies events as")."""
     text = " ".join(text.split())
-    at_cap = len(text) >= cap - 1 and not text.endswith((".", "!", "?"))
+    at_cap = len(text) >= cap - 1
     # "…, while the stable version has." or "…a potential issue with the `.": the model (or the
     # grammar's one-sentence pattern) closed the sentence before it was whole.
     stopped = _DANGLING.search(text.rstrip(",;:- ")) is not None or not _balanced(text)
@@ -234,8 +280,12 @@ def _check_claims(cause: str, facts: _Facts) -> None:
     """Direction and side claims in the cause, clause by clause, against the figures."""
     for sentence in _SENTENCE.split(cause):
         side = _side_named(sentence) or "canary"
+        # A clause that names no side is about the side the sentence named first, or, before the
+        # sentence names one, the canary, the subject of a cause ("HTTP 5xx on 86%; stable 0%").
+        first_named: str | None = None
         for clause in _CLAUSE.split(sentence):
-            _check_clause(clause, _side_named(clause) or side, facts)
+            first_named = first_named or _side_named(clause)
+            _check_clause(clause, _side_named(clause) or first_named or "canary", facts)
         if side != "canary":
             continue
         _check_not_healthy(sentence, facts)
@@ -310,8 +360,12 @@ class _Facts:
         self.text = " ".join(" ".join(parts).split()).lower()
         self.chars = set(self.prompt.user)
         self.ids = set(self.prompt.references)
+        # The figures the text states; not the digits of a word, an id or the data block's marker.
+        figures = _MARKER.sub(" ", self.text)
         self.numbers = {
-            float(n.replace(",", "")) for n in re.findall(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?", self.text)
+            float(m.group(1).replace(",", ""))
+            for m in _FIGURE.finditer(figures)
+            if m.group(2).lower() in _UNITS
         }
         for side in (e.canary, e.stable):
             self.numbers |= _side_figures(side)

@@ -25,6 +25,7 @@ from job.judge.prompt import (
     build_prompt,
     context_size,
     estimate_tokens,
+    openers,
 )
 from job.model import Evidence, LLMConfig, LLMResult, Verdict, VerdictValue
 
@@ -67,7 +68,7 @@ def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
     request = ChatRequest(
         system=prompt.system,
         user=prompt.user,
-        schema=answer_schema(list(prompt.references)),
+        schema=answer_schema(list(prompt.references), openers(prompt)),
         num_ctx=context_size(prompt.estimated_tokens),
         max_tokens=ANSWER_TOKENS,
     )

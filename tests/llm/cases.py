@@ -85,10 +85,8 @@ def bad_canary(examples: list[str] | None = None) -> tuple[Evidence, Verdict]:
         confidence=0.95,
         summary="The canary returns 5xx on 9.8% of requests (stable 0.02%) and restarted twice.",
         findings=[
-            Finding(
-                "crash_loop", "critical", "canary", "canary pods restarted 2 times", 2, ["panic: nil map"]
-            ),
-            Finding("error_rate", "major", "canary", "5xx rate 9.8% vs 0.02%", 880, examples or []),
+            Finding("pod-crashloopbackoff", "critical", "canary", "canary pods restarted 2 times", 2),
+            Finding("http-5xx", "major", "canary", "5xx rate 9.8% vs 0.02%", 880, examples or []),
         ],
         evidence=evidence,
     )

@@ -7,6 +7,7 @@ import pytest
 
 from job.judge.grounding import ground
 from job.judge.prompt import CAUSE_CHARS, build_prompt
+from job.model import Evidence, Finding, Verdict
 
 CASES = {"bad": cases.bad_canary, "good": cases.good_canary, "grey": cases.grey_canary}
 
@@ -25,12 +26,12 @@ def check(case: str, cause: str, remediation: str = "", cited: tuple[str, ...] =
         ("bad", "About 9.78% of canary requests fail with 500, and its pods restarted 2 times.", "", "fail"),
         (
             "bad",
-            "The canary has more errors than the stable: 900 vs 3.",
+            "The canary has more upstream connect errors than the stable: 900 vs 3.",
             "Roll back and fix /api/cart.",
             "fail",
         ),
         ("bad", 'It logs "upstream connect error" for GET /api/cart.', "Check what /api/cart calls.", "fail"),
-        ("bad", "The canary p99 latency is 900 ms, slower than stable.", "", "inconclusive"),
+        ("bad", "The canary answers HTTP 500; its p99 is 900 ms, slower than stable.", "", "inconclusive"),
         ("good", "The canary behaves like the stable; no new errors.", "Nothing to fix.", "pass"),
         ("good", "", "", "pass"),
         ("grey", "The canary logs a new cache miss storm error 26 times.", "Check the cache size.", "fail"),
@@ -118,16 +119,16 @@ def test_a_text_cut_mid_sentence_keeps_its_whole_sentences() -> None:
 def test_text_in_the_logs_own_script_is_accepted() -> None:
     evidence, floor = cases.bad_canary(examples=["ERROR 処理に失敗しました id=7"])
     prompt = build_prompt(evidence, floor)
-    grounded = ground(
-        "The canary logs 処理に失敗しました on /api/cart.", "", (), "fail", prompt, floor.findings, evidence
-    )
+    said = "The canary answers HTTP 500 and logs 処理に失敗しました on /api/cart."
+    grounded = ground(said, "", (), "fail", prompt, floor.findings, evidence)
     assert grounded.rejected is None, grounded.rejected
 
 
 def test_ratios_and_differences_of_the_figures_count_as_grounded() -> None:
     # bad_canary: canary p99 900 ms vs stable 120 ms; 5xx share 880/9000 vs 2/10000.
-    assert check("bad", "The canary p99 latency is 7.5x the stable's, 780 ms slower.").rejected is None
-    assert check("bad", "The canary p99 latency is 9x the stable's.").kind == "number"
+    said = "The canary answers HTTP 500; its p99 latency is 7.5x the stable's, 780 ms slower."
+    assert check("bad", said).rejected is None
+    assert check("bad", "The canary answers HTTP 500; its p99 latency is 9x the stable's.").kind == "number"
 
 
 def test_the_verdict_word_is_not_judged_here_but_the_text_is() -> None:
@@ -178,3 +179,77 @@ def test_apostrophes_are_not_quotations() -> None:
 def test_plain_words_the_instructions_also_use_are_no_echo() -> None:
     said = "The canary answers HTTP 500 on /api/cart, unlike the stable."
     assert check("bad", said, "Check /api/cart for issues with the stable version.").rejected is None
+
+
+def test_a_cause_must_name_what_it_explains() -> None:
+    """Against a canary the evidence fails, a cause that names none of its signals says nothing."""
+    vague = "The canary's stability was not as high as expected."
+    assert check("bad", vague).kind == "unnamed"
+    assert "HTTP 5xx" in (check("bad", vague).rejected or ""), "the reason says what to name"
+    assert check("bad", "The canary answers HTTP 500 on most requests.").rejected is None
+    assert check("bad", "Its pods restarted 2 times.").rejected is None
+    assert check("bad", "The upstream connect error on /api/cart.").rejected is None
+    # Nothing is against a healthy canary, so there is nothing it must name.
+    assert check("good", "The canary behaves like the stable.", verdict="pass").rejected is None
+
+
+def test_small_numbers_are_figures_too() -> None:
+    """A one-digit or two-digit number is checked like any other: the digits of an id ("F1"), a key
+    ("p99") or the data block's marker are no evidence for it."""
+    assert check("bad", "The canary answers HTTP 500 on 99 requests.").kind == "number"
+    assert check("bad", "The canary answers HTTP 500 and restarted 4 times.").kind == "number"
+    assert check("bad", "The canary answers HTTP 500 and restarted 2 times.").rejected is None
+    assert check("bad", "The canary answers HTTP 500 on 880/9,000 requests.").rejected is None
+    assert check("bad", "The canary answers HTTP 500 on 880/9999 requests.").kind == "number"
+
+
+def test_a_figure_cut_by_the_cap_is_never_shown() -> None:
+    """The grammar's cap can end a text on a full stop inside a figure ("…vs 4." for "48 ms")."""
+    head = "The canary answers HTTP 500 on /api/cart, with a p99 latency of 900 ms"
+    cut = (head + " " + "and more " * 20)[: CAUSE_CHARS - 4] + " (3."
+    grounded = check("bad", cut)
+    assert grounded.rejected is None and grounded.cause == "The canary answers HTTP 500 on /api/cart."
+
+
+def test_sentences_run_together_keep_the_first_and_names_stay_whole() -> None:
+    joined = "The canary answers HTTP 500 on /api/cart.Additionally, it restarted 5 times."
+    assert check("bad", joined).cause == "The canary answers HTTP 500 on /api/cart."
+    evidence, floor = cases.bad_canary(examples=["java.lang.NullPointerException: cart is null"])
+    prompt = build_prompt(evidence, floor)
+    named = "The canary answers HTTP 500 with java.lang.NullPointerException."
+    grounded = ground(named, "", (), "fail", prompt, floor.findings, evidence)
+    assert grounded.rejected is None and grounded.cause == named
+
+
+def _five_xx_canary():
+    evidence = Evidence(stable=cases.side(563), canary=cases.side(600, errors=517, five_xx=517))
+    message = "canary returns HTTP 5xx on 86% of requests (517/600)"
+    findings = [Finding("http-5xx", "critical", "canary", message)]
+    return evidence, Verdict("fail", 0.1, 0.9, "5xx", findings=findings, evidence=evidence)
+
+
+def test_a_clause_before_any_side_is_about_the_canary() -> None:
+    """The finding's own words, with the cause's subject left out: "…; stable 0% (0/600)" names the
+    stable only for the clause that says so."""
+    evidence, floor = _five_xx_canary()
+    prompt = build_prompt(evidence, floor)
+    said = "HTTP 5xx on 86% of requests (517/600); stable 0%."
+    assert ground(said, "", (), "fail", prompt, floor.findings, evidence).rejected is None
+    wrong = "HTTP 5xx on 86% of requests (517/600); stable HTTP 500 too."
+    assert ground(wrong, "", (), "fail", prompt, floor.findings, evidence).kind == "side"
+
+
+def test_a_number_from_400_to_599_is_a_status_code_only_where_the_words_say_so() -> None:
+    evidence, floor = _five_xx_canary()
+    prompt = build_prompt(evidence, floor)
+    count = "The canary answers HTTP 500 on 517 requests, while the stable logged 563."
+    assert ground(count, "", (), "fail", prompt, floor.findings, evidence).rejected is None
+    status = "The canary answers HTTP 500 on 517 requests, while the stable returns 500 too."
+    assert ground(status, "", (), "fail", prompt, floor.findings, evidence).kind == "side"
+
+
+def test_a_remediation_that_only_copies_the_data_is_not_shown() -> None:
+    grounded = check("bad", "The canary answers HTTP 500 on /api/cart.", "upstream connect error.")
+    assert grounded.rejected is None and grounded.remediation == ""
+    advice = "Check the upstream that /api/cart connects to."
+    assert check("bad", "The canary answers HTTP 500 on /api/cart.", advice).remediation == advice

@@ -19,9 +19,12 @@ HEALTHY = [s for s in load_scenarios() if s.expect == "pass"]
 
 
 def always_fail(evidence, floor):
-    """The worst valid answer the grounding lets through: fail, certain, citing everything."""
+    """The worst valid answer the grounding lets through: fail, certain, citing everything, with a
+    cause that names what it cites (the grounding refuses one that names nothing)."""
     prompt = build_prompt(evidence, floor)
-    content = {"cited": list(prompt.references)[:4], "cause": "See the cited items.", "remediation": "",
+    cited = list(prompt.references)[:4]
+    named = ", ".join(prompt.references[key].signal.label for key in cited)
+    content = {"cited": cited, "cause": f"The canary shows {named}.", "remediation": "",
                "verdict": "fail", "confidence": 1.0}  # fmt: skip
     answer = parse_answer(Reply(json.dumps(content), cut_off=False), prompt, floor, evidence)
     answer.result = LLMResult(model="always-fail")

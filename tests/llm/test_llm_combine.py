@@ -35,14 +35,17 @@ def answer_for(case: str, content: object, cut_off: bool = False) -> ModelAnswer
     return answer
 
 
-def say(verdict: str, confidence: float, cited: list[str], cause: str = "See the cited items.") -> dict:
+def say(verdict: str, confidence: float, cited: list[str], cause: str = "A cache miss storm error.") -> dict:
     return {"cited": cited, "cause": cause, "remediation": "", "verdict": verdict, "confidence": confidence}
 
 
 def worst_case(case: str) -> ModelAnswer:
-    """The most damaging valid answer: fail, fully confident, citing every item in the prompt."""
+    """The most damaging valid answer: fail, fully confident, citing every item in the prompt, with a
+    cause that names them (the grounding refuses a cause that names nothing against the canary)."""
     evidence, floor = CASES[case]()
-    return answer_for(case, say("fail", 1.0, list(build_prompt(evidence, floor).references)))
+    references = build_prompt(evidence, floor).references
+    named = "The canary shows " + ", ".join(ref.signal.label for ref in references.values()) + "."
+    return answer_for(case, say("fail", 1.0, list(references), named))
 
 
 def random_contents(rng: random.Random, n: int) -> list[object]:
@@ -117,15 +120,16 @@ def test_bad_models_cannot_lower_accuracy_on_labelled_cases() -> None:
 
 def test_grounded_confident_escalation_moves_one_step() -> None:
     _, grey = cases.grey_canary()
-    verdict = combine(grey, answer_for("grey", say("fail", 0.9, ["T1"], "A new cache error.")), LLMConfig())
+    cause = "A new cache miss storm error."
+    verdict = combine(grey, answer_for("grey", say("fail", 0.9, ["T1"], cause)), LLMConfig())
     assert verdict.verdict == "inconclusive" and verdict.mode == "evidence+llm"
     assert verdict.score <= 0.5 and verdict.llm.used
     # The summary says why the verdict moved, in the evidence's words, not the model's.
-    assert "T1 (ERROR cache miss storm" in verdict.summary and "A new cache error" not in verdict.summary
-    assert verdict.llm.cause == "A new cache error." and verdict.llm.cited == ["T1"]
+    assert "T1 (ERROR cache miss storm" in verdict.summary and cause not in verdict.summary
+    assert verdict.llm.cause == cause and verdict.llm.cited == ["T1"]
 
     _, thin = cases.thin_canary()
-    verdict = combine(thin, answer_for("thin", say("fail", 0.8, ["T1"])), LLMConfig())
+    verdict = combine(thin, answer_for("thin", say("fail", 0.8, ["T1"], "A db timeout.")), LLMConfig())
     assert verdict.verdict == "fail" and verdict.confidence <= 0.8
 
 
@@ -165,10 +169,10 @@ def test_disagreement_is_a_note_not_a_summary_sentence() -> None:
     _, grey = cases.grey_canary()
     floor = replace(grey, verdict="fail")
     verdict = combine(
-        floor, answer_for("grey", say("inconclusive", 0.8, ["T1"], "A new cache error.")), LLMConfig()
+        floor, answer_for("grey", say("inconclusive", 0.8, ["T1"], "A new cache miss storm.")), LLMConfig()
     )
     assert verdict.verdict == "fail" and verdict.summary == floor.summary
-    assert "may not lower" in verdict.llm.note and verdict.llm.cause == "A new cache error."
+    assert "may not lower" in verdict.llm.note and verdict.llm.cause == "A new cache miss storm."
 
 
 def test_agreeing_model_explains_in_its_own_fields() -> None:

@@ -208,3 +208,32 @@ def test_the_schema_lets_the_model_cite_only_the_ids_of_its_prompt() -> None:
     cited = answer_schema(["F1", "T1"])["properties"]["cited"]
     assert cited["items"]["enum"] == ["F1", "T1"] and cited["maxItems"] == 2
     assert answer_schema(["F1"])["properties"]["cause"]["pattern"].startswith("^")
+
+
+def test_against_the_canary_the_cause_must_start_with_a_signal_of_the_evidence() -> None:
+    """The grammar makes the cause open with what it explains; nothing against a healthy canary,
+    nothing imposed."""
+    from job.judge.prompt import answer_schema, openers
+
+    evidence, floor = cases.bad_canary()
+    prompt = build_prompt(evidence, floor)
+    assert openers(prompt) == ["pod crashloopbackoff", "HTTP 5xx", "500 upstream connect error"]
+    pattern = answer_schema(list(prompt.references), openers(prompt))["properties"]["cause"]["pattern"]
+    assert re.match(pattern, "HTTP 5xx on /api/cart from an upstream connect error.")
+    assert re.match(pattern, "500 upstream connect error on /api/cart.")
+    assert not re.match(pattern, "The canary's stability was not as high as expected.")
+    assert not re.match(pattern, "HTTP 5xx on /api/cart. Then more."), "still one sentence"
+    good, good_floor = cases.good_canary()
+    assert openers(build_prompt(good, good_floor)) == []
+    free = answer_schema(["F1"], [])["properties"]["cause"]["pattern"]
+    assert re.match(free, "The canary behaves like the stable.")
+
+
+def test_an_opener_is_matched_literally_by_the_grammar() -> None:
+    """Log text in an opener ("user 'shop'@'localhost' (using password: YES)") is no pattern syntax."""
+    from job.judge.prompt import answer_schema
+
+    opener = "Access denied for user 'shop'@'localhost' (using password: YES)"
+    pattern = answer_schema(["F1"], [opener, "a.b*c+"])["properties"]["cause"]["pattern"]
+    assert re.match(pattern, opener + " on every login.")
+    assert re.match(pattern, "a.b*c+ everywhere.") and not re.match(pattern, "aXbbbcc everywhere.")
