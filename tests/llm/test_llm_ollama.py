@@ -10,7 +10,7 @@ import pytest
 
 from job.judge.combine import combine
 from job.judge.llm import consult, ping
-from job.judge.prompt import answer_schema, build_prompt
+from job.judge.prompt import answer_schema, build_prompt, openers
 from job.model import LLMConfig
 from job.report import render, termination_message
 from tests.fake_ollama import DEFAULT_MODEL, Canned, FakeOllama, ollama_reply
@@ -43,7 +43,8 @@ def test_valid_answer_is_read_and_the_request_is_pinned() -> None:
 
     (request,) = server.requests
     assert request["stream"] is False
-    schema = answer_schema(list(build_prompt(evidence, floor).references))
+    prompt = build_prompt(evidence, floor)
+    schema = answer_schema(list(prompt.references), openers(prompt))
     assert request["format"] == schema and schema["properties"]["cited"]["items"]["enum"] == [
         "F1",
         "F2",

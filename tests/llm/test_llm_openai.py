@@ -7,7 +7,7 @@ import pytest
 
 from job.judge.combine import combine
 from job.judge.llm import consult, ping
-from job.judge.prompt import answer_schema, build_prompt
+from job.judge.prompt import answer_schema, build_prompt, openers
 from job.model import LLMConfig
 from tests.fake_ollama import DEFAULT_MODEL, Canned, FakeOpenAI, openai_reply
 
@@ -23,7 +23,8 @@ def test_json_schema_request_and_answer() -> None:
     assert answer.usable and answer.verdict == "fail" and answer.result.prompt_tokens == 901
     (request,) = server.requests
     assert request["response_format"]["type"] == "json_schema"
-    schema = answer_schema(list(build_prompt(evidence, floor).references))
+    prompt = build_prompt(evidence, floor)
+    schema = answer_schema(list(prompt.references), openers(prompt))
     assert request["response_format"]["json_schema"]["schema"] == schema
     assert request["temperature"] == 0 and isinstance(request["seed"], int) and request["max_tokens"] > 0
 
@@ -35,7 +36,8 @@ def test_falls_back_to_json_object_when_json_schema_is_rejected(status: int) -> 
         answer = consult(evidence, floor, config(server))
     assert answer.usable
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]
-    schema = answer_schema(list(build_prompt(evidence, floor).references))
+    prompt = build_prompt(evidence, floor)
+    schema = answer_schema(list(prompt.references), openers(prompt))
     assert server.requests[1]["response_format"]["schema"] == schema, "the schema still travels"
 
 
