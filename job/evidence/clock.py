@@ -187,7 +187,9 @@ def _other(match: re.Match[str], year: int | None) -> tuple[float | None, str | 
     letter, first, count, at = _FORMAT_OF[match.lastindex - 1]  # type: ignore[operator]
     if letter == "e":
         epoch = match.group(first + 1)
-        return (int(epoch) / 1000.0 if len(epoch) == 13 else float(epoch)), None, match.start(first + 1) + 10
+        # 13 digits are milliseconds; "1795806026.19" (seconds with two decimals) is 13 characters too
+        millis = len(epoch) == 13 and "." not in epoch
+        return (int(epoch) / 1000.0 if millis else float(epoch)), None, match.start(first + 1) + 10
     # to the second (AM/PM follows it in "j"); a zone or year written after it is the line before's
     end = match.end() if letter == "j" else match.end(first + (5 if letter in "ak" else 6))
     key = letter + match.string[match.start() : end]

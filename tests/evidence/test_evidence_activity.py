@@ -88,6 +88,12 @@ def test_the_time_of_a_record_is_read_from_common_formats(line: str, expected: s
     assert parse_time(line, year=2026) == pytest.approx(want, abs=1e-6)
 
 
+def test_epoch_seconds_with_two_decimals_are_seconds_not_milliseconds() -> None:
+    """Thirteen characters like a time in ms: a JSON logger rounding to ms drops a trailing zero."""
+    assert parse_time('{"timestamp":1795674739.19,"level":3}') == pytest.approx(1795674739.19)
+    assert LineClock().time('{"ts":1795674739.19,"msg":"x"}') == pytest.approx(1795674739.19)
+
+
 @pytest.mark.parametrize(
     "line",
     [
