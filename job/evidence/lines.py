@@ -16,6 +16,14 @@ MINE_CHARS = 2000  # text beyond this is never looked at by the parser or the mi
 # `kubectl logs --timestamps` and CRI log files put the runtime's time (and stream, partial flag)
 # before the app's own text; without it a stack trace's "\tat ..." lines stay continuation lines
 _RUNTIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z (?:std(?:out|err) [FP] )?")
+# ...unless that time is the app's own, followed by its level padded to a column: Spring Boot 3 in
+# UTC (`2026-11-27T19:00:00.123Z  INFO 1 --- [main] ...`), Rust's tracing (`...456Z  WARN app: ...`).
+# Stripped, such a line would start with a space and be read as the previous record's continuation.
+_PADDED_LEVEL = re.compile(r"\s+(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL)\s")
+# ANSI escape sequences (ECMA-48 CSI: colours, bold, cursor moves): loggers that colour their output
+# whatever the terminal (Rust's tracing, NestJS, a forced `--color`) would otherwise hide the level,
+# `status=500` and the time behind them
+_ANSI_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 class LineReader:
@@ -83,6 +91,8 @@ class LineReader:
         text = block.decode("utf-8", "replace")
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\x1b" in text:
+            text = _ANSI_CSI.sub("", text)
         lines: list[str] = []
         stamps: dict[int, str] = {}  # line index -> the runtime timestamp stripped from it
         split, text = text.split("\n"), ""  # the block's text is not kept beside its lines
@@ -91,7 +101,7 @@ class LineReader:
                 continue
             if line[10:11] == "T" and line[4:5] == "-":
                 runtime = _RUNTIME_PREFIX.match(line)
-                if runtime is not None:
+                if runtime is not None and _PADDED_LEVEL.match(line, runtime.end()) is None:
                     stamp = line[: runtime.end()]
                     line = line[runtime.end() :]
                     stamps[len(lines)] = stamp  # the next line's, if it has none of its own

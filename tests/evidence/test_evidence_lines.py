@@ -71,6 +71,34 @@ def test_kubectl_timestamps_and_cri_prefixes_are_removed() -> None:
     ]
 
 
+def test_an_apps_own_utc_time_before_a_padded_level_is_kept() -> None:
+    """Spring Boot 3 in UTC and Rust's tracing write `...Z  INFO`: their own time, not kubectl's.
+    Stripped, every INFO line would start with a space and join the record before it."""
+    data = (
+        b"2026-11-27T19:00:00.123Z  INFO 1 --- [main] c.e.Billing : Started\n"
+        b"2026-11-27T19:00:00.123456Z  WARN shop::cart: slow\n"
+        b"2026-11-27T19:00:01.5Z 2026-11-27T19:00:01.499Z  INFO 1 --- [main] c.e.Billing : ready\n"
+        b'2026-11-27T19:00:02.1Z   File "/app/x.py", line 3, in f\n'
+    )
+    lines, _ = lines_of([data])
+    assert lines == [
+        "2026-11-27T19:00:00.123Z  INFO 1 --- [main] c.e.Billing : Started",
+        "2026-11-27T19:00:00.123456Z  WARN shop::cart: slow",
+        "2026-11-27T19:00:01.499Z  INFO 1 --- [main] c.e.Billing : ready",
+        '  File "/app/x.py", line 3, in f',
+    ]
+
+
+def test_ansi_colour_codes_are_removed() -> None:
+    """Rust's tracing colours its output even into a pipe; NestJS unless NO_COLOR is set."""
+    data = (
+        b"\x1b[2m2026-11-27T19:00:00.1Z\x1b[0m \x1b[31mERROR\x1b[0m \x1b[2mapp\x1b[0m\x1b[2m:\x1b[0m failed "
+        b"\x1b[3mstatus\x1b[0m\x1b[2m=\x1b[0m500\n\x1b[32m[Nest] 1  - \x1b[39mok\x1b[0K\n"
+    )
+    lines, _ = lines_of([data])
+    assert lines == ["ERROR app: failed status=500", "[Nest] 1  - ok"]
+
+
 def test_the_runtime_timestamp_belongs_to_its_line_only() -> None:
     """A line without the runtime's prefix has no stamp: it is not given an older line's."""
     reader = LineReader(
