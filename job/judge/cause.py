@@ -9,7 +9,7 @@ behind "(+1 more)".
 
 from __future__ import annotations
 
-from job.judge.rules import FAILURE_WORDS
+from job.judge.rules import names_failure
 from job.model import Evidence, Finding, TemplateStat
 
 # findings whose message already quotes the log message (or the pod signal) that explains them
@@ -41,7 +41,7 @@ def _could_explain(template: TemplateStat) -> bool:
     rising = template.stable == 0 or template.significant
     if template.level in ("error", "fatal"):
         return rising
-    return template.level == "warn" and rising and FAILURE_WORDS.search(template.template) is not None
+    return rising and names_failure(template)
 
 
 def _weight(template: TemplateStat) -> tuple[int, int, int]:

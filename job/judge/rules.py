@@ -48,6 +48,16 @@ FAILURE_WORDS = re.compile(
     r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many",
     re.I,
 )
+# A line with no level at all (Go's `log`, print statements) that says a call failed: Go's errors
+# rarely say "error" (`charge 42: dial tcp 10.0.0.8:443: connect: connection refused`, `context
+# deadline exceeded`). Judged like a failing warning; resource words (heap, memory) are left out:
+# a plain line may report them as routine figures.
+PLAIN_FAILURE_WORDS = re.compile(
+    r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
+    r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
+    r"|broken pipe|no such host|error|exception|no space|too many",
+    re.I,
+)
 # a canary that goes quiet: the canary's events in the quiet part against its share before it
 QUIET_ALPHA = 0.001  # a handful of looks at one question: strict, so chance silences never fire
 QUIET_MIN_EXPECTED = 10  # canary events expected in the quiet part before silence means anything
@@ -358,20 +368,31 @@ def new_error_templates(evidence: Evidence) -> list[Finding]:
     return findings
 
 
+def names_failure(template: TemplateStat) -> bool:
+    """A warning, or a line without a level, whose message names a failure (or, for a warning,
+    resource pressure)."""
+    if template.level == "warn":
+        return FAILURE_WORDS.search(template.template) is not None
+    return template.level == "unknown" and PLAIN_FAILURE_WORDS.search(template.template) is not None
+
+
+def _frequent(template: TemplateStat, evidence: Evidence) -> bool:
+    return template.significant and template.canary >= FAILING_WARNING_SHARE * evidence.canary.events
+
+
 def _is_failing_warning(template: TemplateStat, evidence: Evidence) -> bool:
-    return (
-        template.level == "warn"
-        and template.stable == 0
-        and template.significant
-        and template.canary >= FAILING_WARNING_SHARE * evidence.canary.events
-        and FAILURE_WORDS.search(template.template) is not None
-    )
+    return template.stable == 0 and _frequent(template, evidence) and names_failure(template)
+
+
+def _what(template: TemplateStat) -> str:
+    return "warning" if template.level == "warn" else "message (no level)"
 
 
 @rule("failing_warnings")
 def failing_warnings(evidence: Evidence) -> list[Finding]:
-    """Warnings new in the canary that name a failure or resource pressure, often enough to matter:
-    a database refusing the app's logins, a proxy's backends going down, a heap filling up."""
+    """Warnings (and lines with no level) new in the canary that name a failure or resource
+    pressure, often enough to matter: a database refusing the app's logins, a proxy's backends
+    going down, a heap filling up, a Go service's `connect: connection refused`."""
     canary_events = max(1, evidence.canary.events)
     found = [t for t in evidence.templates if _is_failing_warning(t, evidence)]
     found.sort(key=lambda t: -t.canary)
@@ -380,8 +401,9 @@ def failing_warnings(evidence: Evidence) -> list[Finding]:
             "failing-warning",
             "major",
             "canary",
-            f"new warning in the canary, {t.canary} times ({_pct(t.canary / canary_events)} of its events, "
-            f"never in stable), naming a failure or resource pressure: {t.template[:200]}",
+            f"new {_what(t)} in the canary, {t.canary} times "
+            f"({_pct(t.canary / canary_events)} of its events, never in stable), "
+            f"naming a failure or resource pressure: {t.template[:200]}",
             t.canary,
             t.examples[:2],
             templates=refs([t]),
@@ -392,18 +414,22 @@ def failing_warnings(evidence: Evidence) -> list[Finding]:
 
 @rule("template_increase")
 def template_increase(evidence: Evidence) -> list[Finding]:
-    """Error and warning messages both sides print, significantly more often in the canary."""
+    """Error and warning messages both sides print, significantly more often in the canary. A
+    warning (or a line without a level) naming a failure that became 3x as frequent and is as
+    common as a failing warning is major: a timeout the stable hit now and then, on every other
+    request of the canary (its retries hide it from the status codes)."""
     findings: list[Finding] = []
     rising = [
         t
         for t in evidence.templates
-        if t.stable > 0 and t.significant and t.level in ("error", "fatal", "warn")
+        if t.stable > 0 and t.significant and (t.level in ("error", "fatal", "warn") or names_failure(t))
     ]
     rising.sort(key=lambda t: (t.p_value if t.p_value is not None else 1.0, -t.canary))
     for template in rising[:MAX_TEMPLATE_FINDINGS]:
         ratio = template.ratio or 0.0
-        if template.level == "warn":
-            severity: Severity = "minor"
+        if template.level in ("warn", "unknown"):
+            failing = ratio >= 3 and names_failure(template) and _frequent(template, evidence)
+            severity: Severity = "major" if failing else "minor"
         elif ratio >= 3:
             severity = "major"
         elif ratio >= 1.5:
@@ -415,7 +441,8 @@ def template_increase(evidence: Evidence) -> list[Finding]:
                 "template-increase",
                 severity,
                 "canary",
-                f"{template.level} message {ratio:.1f}x as frequent in the canary "
+                f"{_what(template) if template.level == 'unknown' else template.level + ' message'} "
+                f"{ratio:.1f}x as frequent in the canary "
                 f"({template.canary} vs {template.stable} in stable, per event): {template.template[:200]}",
                 template.canary,
                 template.examples[:2],

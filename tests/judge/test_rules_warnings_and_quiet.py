@@ -1,5 +1,8 @@
 """Failing warnings, quiet services and start-up failures: signals a thin or warning-only log carries."""
 
+import random
+
+import pytest
 from judge_helpers import evidence, evidence_from_logs, side
 
 from job.judge.policy import decide
@@ -108,3 +111,64 @@ def test_a_full_connection_pool_warning_is_not_a_failing_one() -> None:
     note = "Connection pool is full, discarding connection: payments.internal. Connection pool size: 10"
     ev = evidence_from_logs(db_log(200, 1), db_log(200, 2, note, 40))
     assert failing_warnings(ev) == [] and verdict_of(ev).verdict == "pass"
+
+
+def go_log(requests: int, seed: int, failing: str | None = None, share: float = 0.0) -> str:
+    """A Go service logging with the stdlib `log` (no level): `failing` for `share` of the charges."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(requests):
+        stamp = f"2026/11/27 19:{i // 60 % 60:02d}:{i % 60:02d}"
+        charge = rng.randrange(1000, 9999)
+        if failing and rng.random() < share:
+            out.append(f"{stamp} charge {charge}: {failing}")
+        else:
+            out.append(f"{stamp} charge {charge} accepted for {rng.randrange(1, 500)} cents")
+    return "\n".join(out) + "\n"
+
+
+REFUSED = 'Post "http://127.0.0.1:9099/v1/charge": dial tcp 127.0.0.1:9099: connect: connection refused'
+
+
+GO_FAILURES = [REFUSED, "context deadline exceeded", "read tcp 10.0.0.8:443: i/o timeout"]
+
+
+@pytest.mark.parametrize("failing", GO_FAILURES)
+def test_a_go_error_logged_without_a_level_fails_the_canary(failing: str) -> None:
+    """Go's errors rarely say "error": a burst of them, new in the canary, is a failure."""
+    ev = evidence_from_logs(go_log(400, 1), go_log(400, 2, failing, 0.3))
+    [finding] = failing_warnings(ev)
+    assert finding.severity == "major" and "no level" in finding.message
+    assert verdict_of(ev).verdict == "fail"
+
+
+def test_a_new_line_without_a_level_that_names_no_failure_passes() -> None:
+    ev = evidence_from_logs(go_log(400, 1), go_log(400, 2, "cache warmed: 512MB heap, 40000 entries", 0.3))
+    assert failing_warnings(ev) == [] and verdict_of(ev).verdict == "pass"
+
+
+def retry_log(requests: int, seed: int, timeout_share: float) -> str:
+    """A Python service whose client retries a dependency after a timeout (a WARNING), then serves."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(requests):
+        stamp = f"2026-11-27 19:{i // 60 % 60:02d}:{i % 60:02d},{rng.randrange(1000):03d}"
+        if rng.random() < timeout_share:
+            out.append(f"{stamp} WARNING [payments.client] call to ledger timed out after 2.0s, retrying")
+        out.append(f"{stamp} INFO [payments.api] POST /charge 200 in {rng.randrange(10, 40)}ms")
+    return "\n".join(out) + "\n"
+
+
+def test_a_failure_warning_the_stable_has_now_and_then_on_every_other_canary_request_fails() -> None:
+    """The retries keep every answer a 200: the warning's rise is the only sign."""
+    ev = evidence_from_logs(retry_log(400, 1, 0.01), retry_log(400, 2, 0.5))
+    [finding] = [f for f in run_rules(ev) if f.kind == "template-increase"]
+    assert finding.severity == "major" and "timed out" in finding.message
+    assert verdict_of(ev).verdict == "fail"
+
+
+def test_a_failure_warning_at_the_stable_rate_or_a_small_rise_is_not_major() -> None:
+    same = evidence_from_logs(retry_log(2000, 1, 0.02), retry_log(2000, 2, 0.02))
+    assert verdict_of(same).verdict == "pass"
+    small = evidence_from_logs(retry_log(3000, 1, 0.001), retry_log(3000, 2, 0.004))
+    assert all(f.severity != "major" for f in run_rules(small)) and verdict_of(small).verdict == "pass"
