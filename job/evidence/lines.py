@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are cut here while reading
 MINE_CHARS = 2000  # text beyond this is never looked at by the parser or the miner
+# ...but a JSON record is kept whole up to this: cut, it is no JSON, and its status or level often
+# follows a long field (pino's and Caddy's request headers with their cookies, a stack trace)
+JSON_CHARS = 64 * 1024
 # `kubectl logs --timestamps` and CRI log files put the runtime's time (and stream, partial flag)
 # before the app's own text; without it a stack trace's "\tat ..." lines stay continuation lines
 _RUNTIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z (?:std(?:out|err) [FP] )?")
@@ -107,7 +110,9 @@ class LineReader:
                     stamps[len(lines)] = stamp  # the next line's, if it has none of its own
                     if not line or line.isspace():
                         continue
-            lines.append(line if len(line) <= MINE_CHARS else line[:MINE_CHARS])
+            if len(line) > MINE_CHARS:
+                line = line[: JSON_CHARS if line[0] == "{" else MINE_CHARS]
+            lines.append(line)
         if self._clean is not None and lines:
             lines = self._clean(lines)
         if not stamps:

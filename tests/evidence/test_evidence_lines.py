@@ -1,4 +1,4 @@
-from job.evidence.lines import MINE_CHARS, LineReader
+from job.evidence.lines import JSON_CHARS, MINE_CHARS, LineReader
 
 
 def lines_of(chunks: list[bytes], max_line: int = 1 << 20) -> tuple[list[str], LineReader]:
@@ -53,6 +53,13 @@ def test_a_file_without_newlines_does_not_grow_memory() -> None:
 def test_long_lines_are_truncated_for_mining() -> None:
     lines, _ = lines_of([b"E" * (MINE_CHARS * 3) + b"\n"])
     assert len(lines[0]) == MINE_CHARS
+
+
+def test_a_long_json_record_is_kept_whole_up_to_its_own_limit() -> None:
+    """Cut at MINE_CHARS it would be no JSON, and its status (after the request headers) lost."""
+    record = b'{"req":{"headers":{"cookie":"' + b"a" * 5000 + b'"}},"res":{"statusCode":500}}\n'
+    lines, _ = lines_of([record, b"{" + b"x" * (JSON_CHARS * 2) + b"\n"])
+    assert lines[0] == record.decode().strip() and len(lines[1]) == JSON_CHARS
 
 
 def test_kubectl_timestamps_and_cri_prefixes_are_removed() -> None:
