@@ -42,22 +42,17 @@ _HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 # a warning that names a failure or an exhausted resource, new in the canary and at least this share
 # of its events: many servers log refused logins, dead backends or memory pressure as warnings
 FAILING_WARNING_SHARE = 0.01
-FAILURE_WORDS = re.compile(
+_FAILED = (
     r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
     r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
-    r"|broken pipe|error|exception|heap|memory|\boom\b|gc overhead|no space|too many",
-    re.I,
+    r"|broken pipe|gave up|giving up|no such host|error|exception|no space|too many"
 )
+FAILURE_WORDS = re.compile(_FAILED + r"|heap|memory|\boom\b|gc overhead", re.I)
 # A line with no level at all (Go's `log`, print statements) that says a call failed: Go's errors
 # rarely say "error" (`charge 42: dial tcp 10.0.0.8:443: connect: connection refused`, `context
 # deadline exceeded`). Judged like a failing warning; resource words (heap, memory) are left out:
 # a plain line may report them as routine figures.
-PLAIN_FAILURE_WORDS = re.compile(
-    r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
-    r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
-    r"|broken pipe|no such host|error|exception|no space|too many",
-    re.I,
-)
+PLAIN_FAILURE_WORDS = re.compile(_FAILED, re.I)
 # a canary that goes quiet: the canary's events in the quiet part against its share before it
 QUIET_ALPHA = 0.001  # a handful of looks at one question: strict, so chance silences never fire
 QUIET_MIN_EXPECTED = 10  # canary events expected in the quiet part before silence means anything

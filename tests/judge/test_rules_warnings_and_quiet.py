@@ -172,3 +172,9 @@ def test_a_failure_warning_at_the_stable_rate_or_a_small_rise_is_not_major() -> 
     assert verdict_of(same).verdict == "pass"
     small = evidence_from_logs(retry_log(3000, 1, 0.001), retry_log(3000, 2, 0.004))
     assert all(f.severity != "major" for f in run_rules(small)) and verdict_of(small).verdict == "pass"
+
+
+def test_a_new_warning_that_gave_up_is_a_failing_one() -> None:
+    note = "audit write for order 4411 gave up after 3 attempts"
+    ev = evidence_from_logs(db_log(200, 1), db_log(200, 2, note, 40))
+    assert [f.severity for f in failing_warnings(ev)] == ["major"]

@@ -33,8 +33,15 @@ public class Billing {
     static final String VERSION = System.getenv().getOrDefault("APP_VERSION", "2.7.1");
     static final List<byte[]> RENDER_CACHE = new ArrayList<>();
 
+    // LOG_LAYOUT=boot3: Spring Boot 3.2+'s default console layout, ISO-8601 time with its zone
+    // (`2024-11-21T10:09:43.374Z  INFO 127587 --- [myapp] [           main] ...`; "Z" in UTC, as in
+    // a container), the application name in brackets; otherwise Spring Boot 2's
+    static final boolean BOOT3 = "boot3".equals(System.getenv("LOG_LAYOUT"));
+
     static class BootFormatter extends Formatter {
-        private final SimpleDateFormat fmt = new SimpleDateFormat("yyyy-MM-dd HH:mm:ss.SSS");
+        private final SimpleDateFormat fmt = BOOT3
+                ? new SimpleDateFormat("yyyy-MM-dd'T'HH:mm:ss.SSSXXX")
+                : new SimpleDateFormat("yyyy-MM-dd HH:mm:ss.SSS");
 
         private static String level(Level l) {
             if (l == Level.SEVERE) return "ERROR";
@@ -55,7 +62,8 @@ public class Billing {
         public synchronized String format(LogRecord r) {
             String thread = Thread.currentThread().getName();
             if (thread.length() > 15) thread = thread.substring(thread.length() - 15);
-            String line = String.format("%s %s %d --- [%15s] %-40s : %s%n", fmt.format(new Date(r.getMillis())),
+            String line = String.format(BOOT3 ? "%s %s %d --- [billing] [%15s] %-40s : %s%n"
+                    : "%s %s %d --- [%15s] %-40s : %s%n", fmt.format(new Date(r.getMillis())),
                     level(r.getLevel()), PID, thread, abbreviate(r.getLoggerName()), formatMessage(r));
             if (r.getThrown() != null) {
                 StringWriter sw = new StringWriter();

@@ -1,0 +1,3 @@
+module example.invalid/gopay
+
+go 1.19

@@ -1,0 +1,344 @@
+"""Log formats and failure shapes a red-team pass found the analysis misread: each a failing canary
+and its healthy look-alike in the same format. Same rules as make_all.py: real programs on
+127.0.0.1, bounded traffic, labels decided from the story before any analysis ran.
+
+    python tests/corpus/make/make_formats.py --list
+    python tests/corpus/make/make_formats.py [NAME ...]      # remake all or some
+    python tests/corpus/make/make_formats.py --labels        # rewrite scenario.yaml only
+
+Needs (Debian 12): openjdk-17-jdk-headless, golang-go (1.19), cargo + rustc and
+librust-tracing-subscriber-dev (the crates are read from /usr/share/cargo/registry, offline).
+Builds go to CORPUS3_BUILD (default /work/cache/corpus3).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import harness
+from harness import APPS, PY_ENV, Request, Scenario, free_port, pod_log, serve_and_capture
+
+BUILD = Path(os.environ.get("CORPUS3_BUILD", "/work/cache/corpus3"))
+PY = sys.executable
+RNG = random.Random(20261128)
+SCENARIOS: list[Scenario] = []
+scenario = harness.registrar(SCENARIOS)
+SCRIPT = "tests/corpus/make/make_formats.py"
+
+
+def pod_name(prefix: str) -> str:
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return f"{prefix}-{''.join(RNG.choices(alphabet, k=9))}-{''.join(RNG.choices(alphabet, k=5))}"
+
+
+class Dependency:
+    """A stand-in dependency (apps/stubdep.py) on its own port; its output is not in any pod log."""
+
+    def __init__(self, seed: int, **delays: str) -> None:
+        self.port = free_port()
+        env = {**os.environ, **PY_ENV, "SEED": str(seed), **delays}
+        cmd = [PY, str(APPS / "stubdep.py"), str(self.port)]
+        self.process = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+        )
+        harness.wait_for_port(self.port, self.process)
+
+    def __enter__(self) -> Dependency:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+# ------------------------------------------------------------------ Spring Boot 3 layout in UTC
+
+BOOT3_FMT = (
+    "Spring Boot 3.2+ default console layout in UTC (ISO time with 'Z', level, pid --- [app] [thread] "
+    "logger : msg; docs.spring.io/spring-boot/reference/features/logging.html) + Java stack traces"
+)
+BOOT3_APP = "Java billing service (Spring Boot 3 log layout, UTC)"
+
+
+@functools.cache
+def billing_classes() -> Path:
+    out = BUILD / "billing"
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["javac", "-d", str(out), str(APPS / "billing" / "Billing.java")], check=True)
+    return out
+
+
+def billing_pod(log: Path, n: int, env: dict[str, str]) -> None:
+    port = free_port()
+    cmd = ["java", "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Duser.timezone=UTC"]
+    cmd += ["-cp", str(billing_classes()), "com.example.billing.Billing", str(port)]
+    requests = [Request(f"/api/invoices/{RNG.randint(1, 5000)}") for _ in range(n)]
+    requests += [Request("/actuator/health")] * (n // 10)
+    RNG.shuffle(requests)
+    serve_and_capture(cmd, log, port, requests, env={"LOG_LAYOUT": "boot3", **env}, startup_timeout=30)
+
+
+@scenario(
+    "boot3-utc-good",
+    "pass",
+    "good",
+    BOOT3_APP,
+    BOOT3_FMT,
+    "stable 3.1.0 and canary 3.2.0 both healthy, logging in Spring Boot 3's default layout in a UTC "
+    "container: every line starts '2026-...123Z  INFO', which a reader of `kubectl logs --timestamps` "
+    "must not take for the runtime's own prefix",
+    ("javac", "java"),
+)
+def _boot3_good(root: Path) -> None:
+    for _ in (1, 2):
+        billing_pod(pod_log(root, "stable", pod_name("billing")), 100, {"APP_VERSION": "3.1.0"})
+        billing_pod(pod_log(root, "canary", pod_name("billing")), 100, {"APP_VERSION": "3.2.0"})
+
+
+@scenario(
+    "boot3-utc-pool-exhausted",
+    "fail",
+    "error-burst",
+    BOOT3_APP,
+    BOOT3_FMT,
+    "canary 3.2.0 halves the JDBC pool and holds connections across a PDF render: 2 in 5 invoice loads "
+    "fail with 'Could not open JDBC Connection' (ERROR with its stack trace) and answer 500; the "
+    "layout is Spring Boot 3's in UTC ('...Z  INFO', '...Z ERROR')",
+    ("javac", "java"),
+)
+def _boot3_pool(root: Path) -> None:
+    for _ in (1, 2):
+        billing_pod(pod_log(root, "stable", pod_name("billing")), 100, {"APP_VERSION": "3.1.0"})
+        billing_pod(
+            pod_log(root, "canary", pod_name("billing")), 100, {"APP_VERSION": "3.2.0", "APP_MODE": "pool"}
+        )
+
+
+# ------------------------------------------------------------------ Rust tracing, ANSI colours
+
+TRACING_FMT = (
+    "Rust tracing-subscriber 0.3 default fmt (ISO time, padded level, span{fields}: target: message "
+    "key=value), ANSI colours on as by default (docs.rs/tracing-subscriber fmt::format::Full)"
+)
+TRACING_APP = "Rust cart service (tracing, tower-http-style request log)"
+
+
+@functools.cache
+def rust_cart() -> Path:
+    out = BUILD / "rustcart"
+    (out / ".cargo").mkdir(parents=True, exist_ok=True)
+    (out / ".cargo" / "config.toml").write_text(
+        '[source.crates-io]\nreplace-with = "debian"\n[source.debian]\n'
+        'directory = "/usr/share/cargo/registry"\n[net]\noffline = true\n'
+    )
+    shutil.copytree(APPS / "rustcart", out, dirs_exist_ok=True)
+    subprocess.run(["cargo", "build", "--release", "-q"], cwd=out, check=True)
+    return out / "target" / "release" / "cart"
+
+
+def cart_pod(log: Path, n: int, version: str, inventory_port: int) -> None:
+    port = free_port()
+    requests = [Request(f"/cart/{RNG.randint(1, 9000)}") for _ in range(n)]
+    env = {"APP_VERSION": version, "INVENTORY_PORT": str(inventory_port)}
+    serve_and_capture([str(rust_cart()), str(port)], log, port, requests, env=env)
+
+
+@scenario(
+    "rust-tracing-ansi-good",
+    "pass",
+    "good",
+    TRACING_APP,
+    TRACING_FMT,
+    "stable 1.8.0 and canary 1.9.0 both reach the inventory service; every request answers 200; the "
+    "log is coloured (ANSI escape codes around the time, level and field names)",
+    ("cargo",),
+)
+def _rust_good(root: Path) -> None:
+    with Dependency(1) as inventory:
+        for _ in (1, 2):
+            cart_pod(pod_log(root, "stable", pod_name("cart")), 120, "1.8.0", inventory.port)
+            cart_pod(pod_log(root, "canary", pod_name("cart")), 120, "1.9.0", inventory.port)
+
+
+@scenario(
+    "rust-tracing-ansi-503",
+    "fail",
+    "http5xx",
+    TRACING_APP,
+    TRACING_FMT,
+    "canary 1.9.0's manifest gives the inventory service's old port (nothing listens there): every "
+    "stock check, a third of the requests, answers 503; the handler logs nothing else, only the "
+    "request line's coloured status=503 at INFO",
+    ("cargo",),
+)
+def _rust_503(root: Path) -> None:
+    with Dependency(1) as inventory:
+        for _ in (1, 2):
+            cart_pod(pod_log(root, "stable", pod_name("cart")), 120, "1.8.0", inventory.port)
+            cart_pod(pod_log(root, "canary", pod_name("cart")), 120, "1.9.0", free_port())
+
+
+# ------------------------------------------------------------------ Go stdlib log, no levels
+
+GOLOG_FMT = "Go stdlib log (date time message, no level); errors as Go prints them (no word 'error')"
+GOLOG_APP = "Go payments service (stdlib log)"
+
+
+@functools.cache
+def gopay() -> Path:
+    out = BUILD / "gopay"
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOCACHE": str(BUILD / "gocache")}
+    subprocess.run(["go", "build", "-o", str(out / "gopay"), "."], cwd=APPS / "gopay", env=env, check=True)
+    return out / "gopay"
+
+
+def pay_pod(log: Path, n: int, env: dict[str, str]) -> None:
+    port = free_port()
+    cards = ("visa", "mastercard", "amex")
+    requests = [
+        Request(
+            f"/charge/{RNG.randint(10_000, 99_999)}?card={RNG.choice(cards)}&cents={RNG.randint(100, 90_000)}"
+        )
+        for _ in range(n)
+    ]
+    serve_and_capture([str(gopay()), "-port", str(port)], log, port, requests, env=env)
+
+
+@scenario(
+    "golog-payments-good",
+    "pass",
+    "good",
+    GOLOG_APP,
+    GOLOG_FMT,
+    "stable 2.3.0 and canary 2.4.0 both send every card to the processor; every charge is accepted",
+    ("go",),
+)
+def _golog_good(root: Path) -> None:
+    with Dependency(2, MEDIAN_MS="6") as processor:
+        url = f"http://127.0.0.1:{processor.port}"
+        for _ in (1, 2):
+            pay_pod(
+                pod_log(root, "stable", pod_name("payments")),
+                150,
+                {"APP_VERSION": "2.3.0", "PROCESSOR_URL": url},
+            )
+            pay_pod(
+                pod_log(root, "canary", pod_name("payments")),
+                150,
+                {"APP_VERSION": "2.4.0", "PROCESSOR_URL": url},
+            )
+
+
+@scenario(
+    "golog-payments-conn-refused",
+    "fail",
+    "error-burst",
+    GOLOG_APP,
+    GOLOG_FMT,
+    "canary 2.4.0 sends amex cards (a third of the charges) to a new direct processor whose URL has "
+    "the wrong port: each logs 'charge N: Post ...: dial tcp ...: connect: connection refused' (no "
+    "level, no word 'error') and answers 502, which nothing logs",
+    ("go",),
+)
+def _golog_refused(root: Path) -> None:
+    with Dependency(2, MEDIAN_MS="6") as processor:
+        url = f"http://127.0.0.1:{processor.port}"
+        wrong = f"http://127.0.0.1:{free_port()}"
+        for _ in (1, 2):
+            pay_pod(
+                pod_log(root, "stable", pod_name("payments")),
+                150,
+                {"APP_VERSION": "2.3.0", "PROCESSOR_URL": url},
+            )
+            pay_pod(
+                pod_log(root, "canary", pod_name("payments")),
+                150,
+                {"APP_VERSION": "2.4.0", "PROCESSOR_URL": url, "AMEX_PROCESSOR_URL": wrong},
+            )
+
+
+# ------------------------------------------------------------------ Python logging, retried timeouts
+
+RETRY_FMT = "Python logging ('%(asctime)s %(levelname)s [%(name)s] %(message)s') + http.server request lines"
+RETRY_APP = "Python orders service (stdlib, audit writes to a ledger with retries)"
+
+
+def orders_pod(log: Path, n: int, version: str, ledger_port: int, timeout: str) -> None:
+    port = free_port()
+    requests = [
+        Request(
+            "/orders", "POST", f'{{"order": {RNG.randint(1, 10**6)}, "items": {RNG.randint(1, 5)}}}'.encode()
+        )
+        for _ in range(n)
+    ]
+    env = {
+        **PY_ENV,
+        "APP_VERSION": version,
+        "LEDGER_URL": f"http://127.0.0.1:{ledger_port}",
+        "LEDGER_TIMEOUT": timeout,
+    }
+    serve_and_capture([PY, str(APPS / "ordersvc.py"), str(port)], log, port, requests, env=env)
+
+
+# the ledger answers in ~25 ms and stalls for 400 ms on 2% of the writes
+LEDGER_DELAYS = {"MEDIAN_MS": "25", "SLOW_SHARE": "0.02", "SLOW_MS": "400"}
+
+
+@scenario(
+    "py-retry-timeouts-good",
+    "pass",
+    "noise",
+    RETRY_APP,
+    RETRY_FMT,
+    "stable 5.0.0 and canary 5.1.0 both write audit records with a 0.2 s timeout; the ledger stalls now "
+    "and then, so about 2% of the writes log a 'timed out ... retrying' WARNING on both sides",
+)
+def _retry_good(root: Path) -> None:
+    with Dependency(3, **LEDGER_DELAYS) as ledger:
+        for _ in (1, 2):
+            orders_pod(pod_log(root, "stable", pod_name("orders")), 120, "5.0.0", ledger.port, "0.2")
+            orders_pod(pod_log(root, "canary", pod_name("orders")), 120, "5.1.0", ledger.port, "0.2")
+
+
+@scenario(
+    "py-retry-timeouts",
+    "fail",
+    "timeout",
+    RETRY_APP,
+    RETRY_FMT,
+    "canary 5.1.0 sets the ledger timeout to 0.025 s (meant 0.25 s): about half the audit writes time "
+    "out and are retried, some give up after three attempts (audit records lost); every order still "
+    "answers 201; the stable logs the same WARNING for 2% of its writes",
+)
+def _retry_bad(root: Path) -> None:
+    with Dependency(3, **LEDGER_DELAYS) as ledger:
+        for _ in (1, 2):
+            orders_pod(pod_log(root, "stable", pod_name("orders")), 120, "5.0.0", ledger.port, "0.2")
+            orders_pod(pod_log(root, "canary", pod_name("orders")), 120, "5.1.0", ledger.port, "0.025")
+
+
+# ------------------------------------------------------------------ driver
+
+
+def available(sc: Scenario) -> str | None:
+    for need in sc.needs:
+        if shutil.which(need) is None:
+            return need
+    if "cargo" in sc.needs and not Path("/usr/share/cargo/registry/tracing-subscriber-0.3.16").is_dir():
+        return "librust-tracing-subscriber-dev"
+    return None
+
+
+def main() -> int:
+    return harness.run_scenarios(harness.parser(__doc__).parse_args(), SCENARIOS, available, SCRIPT, BUILD)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
