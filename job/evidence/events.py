@@ -1,8 +1,9 @@
 """Lines -> events: a multi-line record (traceback, Go panic with its goroutine dump, Java
 stack trace, Node.js uncaught exception, indented continuation lines) becomes one event.
 
-A Python traceback that follows an error log line belongs to it (a handled exception,
-`logger.exception`); a traceback on its own is an uncaught exception: a crash. Inside a
+A Python traceback that follows an error or warning log line belongs to it (a handled exception,
+`logger.exception`, `logger.warning(..., exc_info=True)`); a traceback on its own, or after an
+info line, is an uncaught exception: a crash. Inside a
 stack, unindented lines (`main.main()`, `KeyError: 'x'`) continue it until a line looks
 like a new record (a timestamp, JSON, a level word...).
 """
@@ -85,7 +86,7 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
                 if in_stack and stack_lines < STACK_LIMIT:
                     continued = _RECORD_START.match(line) is None
                 elif line.startswith(_CONTINUATION_HEADS):
-                    continued = not line.startswith("Traceback") or LEVEL_RANK[parsed.level] >= _ERROR_RANK  # type: ignore[union-attr]
+                    continued = not line.startswith("Traceback") or LEVEL_RANK[parsed.level] >= _WARN_RANK  # type: ignore[union-attr]
                 elif first.islower() and _JAVA_EXCEPTION.match(line) is not None:
                     continued = True
                 if continued:
@@ -128,7 +129,7 @@ def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Ev
         if error is not None:
             kind = "Traceback" if head.startswith("Traceback") else "uncaught"
             parsed = parsed._replace(message=f"{kind}: {error}")
-    elif extra and LEVEL_RANK[parsed.level] >= _ERROR_RANK:
+    elif extra and LEVEL_RANK[parsed.level] >= _WARN_RANK:
         # a logged exception: its type belongs to the shape ("Request failed -> KeyError: 'id'")
         error = next((line for line in reversed(extra) if _EXCEPTION_LINE.match(line)), None)
         if error is not None:

@@ -68,6 +68,15 @@ def test_logged_python_traceback_belongs_to_its_error_line_and_is_no_crash() -> 
     assert found[0].parsed.message.endswith("-> TimeoutError: gateway timed out")
 
 
+def test_a_traceback_logged_with_a_warning_belongs_to_it_and_is_no_crash() -> None:
+    """`logger.warning("...", exc_info=True)`: a handled exception, the service goes on."""
+    logged = PY_LOGGED.replace("ERROR app.views: payment failed", "WARNING app.views: payment retried")
+    found = events(logged)
+    assert len(found) == 2 and not any(e.crash for e in found)
+    assert found[0].parsed.level == "warn" and found[0].lines == 7
+    assert found[0].parsed.message.endswith("-> TimeoutError: gateway timed out")
+
+
 def test_uncaught_python_traceback_is_a_crash_named_by_its_exception() -> None:
     found = events(PY_UNCAUGHT)
     assert len(found) == 2
