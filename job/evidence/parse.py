@@ -188,7 +188,7 @@ def duration_ms(line: str) -> float | None:
 _J_ROLES: dict[str, tuple[str, int]] = {}
 for _role, _keys in (
     ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level",
-               "LogLevel", "Level", "s")),  # s: MongoDB's "I"/"W"/"E"/"F"
+               "LogLevel", "Level", "s", "severity_text", "SeverityText")),  # s: MongoDB's "I"/"W"/"E"/"F"
     ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log", "Message", "MessageTemplate")),
     ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace", "@x", "Exception",
                "thrown")),
@@ -307,6 +307,8 @@ def _parse_json(line: str) -> Parsed | None:
     elif "grpc" in found:
         status = grpc_as_http(found["grpc"])
     message = found.get("msg")
+    if message is None and ("severity_text" in record or "SeverityText" in record):
+        message = _otel_body(record)
     error = found.get("error")
     request = False
     if message is not None and not isinstance(message, str):
@@ -325,6 +327,13 @@ def _parse_json(line: str) -> Parsed | None:
         if level == "unknown":
             level = "error"
     return Parsed(level, message, status, found["duration"], request and error is None)
+
+
+def _otel_body(record: dict[str, Any]) -> Any:
+    """An OpenTelemetry log record's body (its message), as the SDKs' console/stdout exporters write
+    it: `"body": "..."` (Python), `"Body": {"Type": "String", "Value": "..."}` (Go)."""
+    body = record.get("body", record.get("Body"))
+    return body.get("Value", body) if isinstance(body, dict) else body
 
 
 _TIME_KEYS = frozenset(("ts", "time", "timestamp", "@timestamp", "@t", "t", "date", "datetime", "asctime"))

@@ -188,6 +188,16 @@ def test_app_request_lines_with_an_arrow_and_a_spaced_unit() -> None:
     assert (parsed.status, parsed.message, parsed.duration_ms) == (503, "GET /api/invoices/1039 503", 16.0)
 
 
+def test_opentelemetry_log_records() -> None:
+    """The OTel SDKs' console/stdout exporters: severity_text and body (Python), SeverityText and a
+    typed Body (Go); the level was lost and the message was every field at once."""
+    python = '{"body": "checkout failed for order 43", "severity_number": 17, "severity_text": "ERROR"}'
+    go = '{"Severity":17,"SeverityText":"ERROR","Body":{"Type":"String","Value":"card declined"}}'
+    assert parse_line(python)[:2] == ("error", "checkout failed for order 43")
+    assert parse_line(go)[:2] == ("error", "card declined")
+    assert parse_line('{"method":"POST","path":"/x","status":201,"body":{"item":3}}')[1] == "POST /x 201"
+
+
 @pytest.mark.parametrize(
     ("line", "level", "message"),
     [
