@@ -5,7 +5,8 @@ A Python traceback that follows an error or warning log line belongs to it (a ha
 `logger.exception`, `logger.warning(..., exc_info=True)`); a traceback on its own, or after an
 info line, is an uncaught exception: a crash. Inside a
 stack, unindented lines (`main.main()`, `KeyError: 'x'`) continue it until a line looks
-like a new record (a timestamp, JSON, a level word...).
+like a new record (a timestamp, JSON, a level word...). A JSON record pretty-printed over lines
+("{" ... "}") is joined and parsed as one record.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from typing import NamedTuple
 from job.evidence.parse import CRASH_HEADS, LEVEL_RANK, Parsed, parse_line
 
 EXTRA_KEPT = 12  # continuation lines kept for examples; the rest are only counted
+# A JSON record printed over many lines ("{" alone, indented fields, "}" alone: OpenTelemetry's
+# console exporters, JSON.stringify(record, null, 2)) is read as one record up to this many lines;
+# its compact text up to PRETTY_JSON_HEAD characters is the event's head
+PRETTY_JSON_LINES = 1000
+PRETTY_JSON_HEAD = 2000
 STACK_LIMIT = 2000  # a stack never swallows more lines than this
 
 _STACK_HEADS = (*CRASH_HEADS, "goroutine ", "SIGQUIT", "SIGABRT", "SIGSEGV")
@@ -78,10 +84,21 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
     count = 0
     in_stack = False
     stack_lines = 0
+    record: list[str] | None = None  # a pretty-printed JSON record's lines, from its "{" line on
     for line in lines:
         if head is not None:
             first = line[0]
             continued = first == " " or first == "\t"
+            if record is not None:
+                if continued and len(record) < PRETTY_JSON_LINES:
+                    record.append(line.strip())
+                elif first == "}" and not continued:  # its closing brace: the record is whole
+                    text = "".join(record) + line.strip()
+                    yield _event(text[:PRETTY_JSON_HEAD], parse_line(text), count + 1, None)
+                    head, record = None, None
+                    continue
+                else:
+                    record = None  # too long, or no JSON after all: lines as they come
             if not continued:
                 if in_stack and stack_lines < STACK_LIMIT:
                     continued = _RECORD_START.match(line) is None
@@ -103,6 +120,8 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
                 continue
             yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
         head, extra, count, stack_lines = line, None, 1, 0
+        if line == "{":
+            record = [line]
         parsed = parse_line(line)
         in_stack = line.startswith(_STACK_HEADS) or (
             line[0] in "/f" and _NODE_CRASH_HEAD.match(line) is not None

@@ -44,6 +44,31 @@ Caused by: java.lang.IllegalStateException: no session
 """
 
 
+# opentelemetry-sdk 1.45's ConsoleLogExporter (logging bridged to OTel), fields shortened
+OTEL_CONSOLE = """\
+{
+    "body": "order 42 placed",
+    "severity_number": 9,
+    "severity_text": "INFO",
+    "attributes": {
+        "code.function.name": "<module>"
+    },
+    "timestamp": "2026-11-27T19:56:05.624256Z",
+    "event_name": ""
+}
+{
+    "body": "checkout failed for order 43",
+    "severity_number": 17,
+    "severity_text": "ERROR",
+    "attributes": {
+        "code.function.name": "<module>"
+    },
+    "timestamp": "2026-11-27T19:56:05.624773Z",
+    "event_name": ""
+}
+"""
+
+
 def events(text: str):  # type: ignore[no-untyped-def]
     return list(group_events(line for line in text.splitlines() if line.strip()))
 
@@ -147,3 +172,18 @@ def test_a_fatal_that_stops_the_process_is_still_a_crash() -> None:
     ]
     for event in group_events(lines):
         assert event.crash, event.head
+
+
+def test_a_json_record_printed_over_many_lines_is_one_record() -> None:
+    """Line by line it was "{" and "}" events with no level: an ERROR record could not be seen."""
+    found = events(OTEL_CONSOLE)
+    assert [(e.parsed.level, e.parsed.message, e.lines) for e in found] == [
+        ("info", "order 42 placed", 10),
+        ("error", "checkout failed for order 43", 10),
+    ]
+    assert not any(e.crash for e in found)
+
+
+def test_a_lone_brace_without_a_json_record_after_it_changes_nothing() -> None:
+    found = events("{\n  not json at all\n2024-05-01 12:00:00 INFO next\n}\n")
+    assert [e.head for e in found] == ["{", "2024-05-01 12:00:00 INFO next", "}"]
