@@ -324,12 +324,89 @@ def _retry_bad(root: Path) -> None:
             orders_pod(pod_log(root, "canary", pod_name("orders")), 120, "5.1.0", ledger.port, "0.025")
 
 
+# ------------------------------------------------------------------ OpenTelemetry console exporter, exc_info
+
+OTEL_PY = os.environ.get("CORPUS3_OTEL_PYTHON", "/work/cache/venv-otel/bin/python")
+OTEL_FMT = (
+    "OpenTelemetry Python SDK 1.45 ConsoleLogExporter (logging bridged to OTel): one pretty-printed "
+    "JSON record per log record (body, severity_number, severity_text, attributes, timestamp, resource)"
+)
+PLAIN_FMT = "Python logging ('%(asctime)s %(levelname)s [%(name)s] %(message)s'), tracebacks of exc_info"
+CART_APP = "Python cart pricing service (stdlib, recommendations with a 0.1 s timeout)"
+
+
+def cart_py_pod(log: Path, n: int, env: dict[str, str], python: str = PY) -> None:
+    port = free_port()
+    requests = [Request(f"/cart/{RNG.randint(1, 9000)}") for _ in range(n)]
+    serve_and_capture(
+        [python, str(APPS / "cartsvc.py"), str(port)], log, port, requests, env={**PY_ENV, **env}
+    )
+
+
+@scenario(
+    "otel-console-good",
+    "pass",
+    "good",
+    CART_APP,
+    OTEL_FMT,
+    "stable 2.0.0 and canary 2.1.0 both healthy, their logs written by OpenTelemetry's console exporter "
+    "(OTEL_LOGS_EXPORTER=console): each log record is a JSON object over about 28 lines",
+    ("otel",),
+)
+def _otel_good(root: Path) -> None:
+    with Dependency(4, MEDIAN_MS="5") as reco:
+        env = {"LOG_EXPORT": "otel", "RECO_URL": f"http://127.0.0.1:{reco.port}"}
+        cart_py_pod(pod_log(root, "stable", pod_name("cart")), 60, {**env, "APP_VERSION": "2.0.0"}, OTEL_PY)
+        cart_py_pod(pod_log(root, "canary", pod_name("cart")), 60, {**env, "APP_VERSION": "2.1.0"}, OTEL_PY)
+
+
+@scenario(
+    "otel-console-pricing-errors",
+    "fail",
+    "error-burst",
+    CART_APP,
+    OTEL_FMT,
+    "canary 2.1.0 subtracts a 'discount' field that carts made before it lack: a third of the carts "
+    "log an ERROR record 'pricing failed for cart N' (with exception.type KeyError and its stack "
+    "trace as attributes) and answer 500",
+    ("otel",),
+)
+def _otel_errors(root: Path) -> None:
+    with Dependency(4, MEDIAN_MS="5") as reco:
+        env = {"LOG_EXPORT": "otel", "RECO_URL": f"http://127.0.0.1:{reco.port}"}
+        cart_py_pod(pod_log(root, "stable", pod_name("cart")), 60, {**env, "APP_VERSION": "2.0.0"}, OTEL_PY)
+        canary = {**env, "APP_VERSION": "2.1.0", "APP_MODE": "discount-bug"}
+        cart_py_pod(pod_log(root, "canary", pod_name("cart")), 60, canary, OTEL_PY)
+
+
+@scenario(
+    "py-warning-exc-info-good",
+    "pass",
+    "noise",
+    CART_APP,
+    PLAIN_FMT,
+    "stable 2.0.0 and canary 2.1.0 both healthy; while the canary served, the recommendations service "
+    "stalled a few times: those carts log 'recommendations ... timed out, serving defaults' as a "
+    "WARNING with its traceback (logger.warning(..., exc_info=True)) and still answer 200",
+)
+def _warning_exc_info(root: Path) -> None:
+    with Dependency(5, MEDIAN_MS="5") as calm, Dependency(6, MEDIAN_MS="5", SLOW_SHARE="0.01") as stalling:
+        for _ in (1, 2):
+            stable = {"APP_VERSION": "2.0.0", "RECO_URL": f"http://127.0.0.1:{calm.port}"}
+            cart_py_pod(pod_log(root, "stable", pod_name("cart")), 150, stable)
+            canary = {"APP_VERSION": "2.1.0", "RECO_URL": f"http://127.0.0.1:{stalling.port}"}
+            cart_py_pod(pod_log(root, "canary", pod_name("cart")), 150, canary)
+
+
 # ------------------------------------------------------------------ driver
 
 
 def available(sc: Scenario) -> str | None:
     for need in sc.needs:
-        if shutil.which(need) is None:
+        if need == "otel":
+            if subprocess.run([OTEL_PY, "-c", "import opentelemetry.sdk"], capture_output=True).returncode:
+                return f"opentelemetry-sdk in CORPUS3_OTEL_PYTHON={OTEL_PY}"
+        elif shutil.which(need) is None:
             return need
     if "cargo" in sc.needs and not Path("/usr/share/cargo/registry/tracing-subscriber-0.3.16").is_dir():
         return "librust-tracing-subscriber-dev"
