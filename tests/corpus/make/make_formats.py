@@ -354,10 +354,16 @@ def cart_py_pod(log: Path, n: int, env: dict[str, str], python: str = PY) -> Non
     ("otel",),
 )
 def _otel_good(root: Path) -> None:
+    otel_pair(root, "good")
+
+
+def otel_pair(root: Path, canary_mode: str) -> None:
+    """One pod a side, 60 requests each (the records are ~1 KB)."""
     with Dependency(4, MEDIAN_MS="5") as reco:
         env = {"LOG_EXPORT": "otel", "RECO_URL": f"http://127.0.0.1:{reco.port}"}
         cart_py_pod(pod_log(root, "stable", pod_name("cart")), 60, {**env, "APP_VERSION": "2.0.0"}, OTEL_PY)
-        cart_py_pod(pod_log(root, "canary", pod_name("cart")), 60, {**env, "APP_VERSION": "2.1.0"}, OTEL_PY)
+        canary = {**env, "APP_VERSION": "2.1.0", "APP_MODE": canary_mode}
+        cart_py_pod(pod_log(root, "canary", pod_name("cart")), 60, canary, OTEL_PY)
 
 
 @scenario(
@@ -372,11 +378,7 @@ def _otel_good(root: Path) -> None:
     ("otel",),
 )
 def _otel_errors(root: Path) -> None:
-    with Dependency(4, MEDIAN_MS="5") as reco:
-        env = {"LOG_EXPORT": "otel", "RECO_URL": f"http://127.0.0.1:{reco.port}"}
-        cart_py_pod(pod_log(root, "stable", pod_name("cart")), 60, {**env, "APP_VERSION": "2.0.0"}, OTEL_PY)
-        canary = {**env, "APP_VERSION": "2.1.0", "APP_MODE": "discount-bug"}
-        cart_py_pod(pod_log(root, "canary", pod_name("cart")), 60, canary, OTEL_PY)
+    otel_pair(root, "discount-bug")
 
 
 @scenario(
