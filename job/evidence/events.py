@@ -44,7 +44,8 @@ _EXCEPTION_LINE = re.compile(r"^[\w.$]*(?:Error|Exception|Interrupt|Exit)\b.*")
 _RECORD_START = re.compile(
     r"^(?:\d|\{|\[(?!signal)|[IWEF]\d{4} "
     r"|(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE)\b"
-    r"|time=|ts=|level=|[A-Z][a-z]{2} [ \d]\d )"
+    r"|time=|ts=|level=|[A-Z][a-z]{2} [ \d]\d "
+    r"|\S{1,12} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2})"  # java.util.logging, any locale: "nov. 27, 2026 8:02:30"
 )
 _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)\b")
 _ERROR_RANK = LEVEL_RANK["error"]

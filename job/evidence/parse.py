@@ -110,6 +110,23 @@ _LEVEL_HINTS = (
     "[",
     "<",
 )
+# java.util.logging's SimpleFormatter writes the level as the JVM's locale names it ("GRAVE: ...",
+# "SCHWERWIEGEND: ...", "重大: ..."): the names of the JDK's own translations (sun.util.logging
+# .resources.logging_<locale>: de es fr it ja ko pt_BR sv zh_CN zh_TW)
+_JUL_LOCALIZED = {
+    **dict.fromkeys(("SCHWERWIEGEND", "GRAVE", "ALLVARLIG", "重大", "심각", "严重", "嚴重"), "error"),
+    **dict.fromkeys(("WARNUNG", "ADVERTENCIA", "AVERTISSEMENT", "AVVERTENZA", "ADVERTÊNCIA", "VARNING",
+                     "警告", "경고"), "warn"),
+    **dict.fromkeys(("INFORMATION", "INFORMACIÓN", "INFOS", "INFORMAZIONI", "INFORMAÇÕES", "情報",
+                     "정보", "信息", "資訊", "KONFIGURATION", "CONFIGURAR", "CONFIGURAZIONE",
+                     "CONFIGURAÇÃO", "KONFIG", "構成", "구성", "配置", "組態"), "info"),
+    **dict.fromkeys(("FEIN", "FEINER", "AM FEINSTEN", "DETALLADO", "MUY DETALLADO", "MÁS DETALLADO",
+                     "PRÉCIS", "PLUS PRÉCIS", "LE PLUS PRÉCIS", "BUONO", "MIGLIORE", "OTTIMALE", "普通",
+                     "詳細", "最も詳細", "미세", "보다 미세", "가장 미세", "DETALHADO", "MAIS DETALHADO",
+                     "O MAIS DETALHADO", "FIN", "FINARE", "FINASTE", "详细", "较详细", "非常详细",
+                     "較詳細", "最詳細"), "debug"),
+}  # fmt: skip
+_JUL_NAME_CHARS = 1 + max(len(name) for name in _JUL_LOCALIZED)
 _LOGFMT_LEVEL = re.compile(r"(?:level|lvl|severity)=\"?(\w+)")
 _LOGFMT_VALUE = re.compile(r"\"([^\"\\]*(?:\\.[^\"\\]*)*)\"|(\S+)")
 
@@ -409,6 +426,8 @@ def parse_line(line: str) -> Parsed:
         body = body[: word.start()] + " " + body[word.end() :] if word.start() else body[word.end() :]
     elif status is not None:
         level = "info"
+    elif (colon := body.find(": ", 0, _JUL_NAME_CHARS)) > 0 and body[:colon] in _JUL_LOCALIZED:
+        level, body = _JUL_LOCALIZED[body[:colon]], body[colon + 2 :]
     else:
         level = _infer_level(body)
     return Parsed(level, body.strip(), status, duration)

@@ -187,3 +187,24 @@ def test_a_json_record_printed_over_many_lines_is_one_record() -> None:
 def test_a_lone_brace_without_a_json_record_after_it_changes_nothing() -> None:
     found = events("{\n  not json at all\n2024-05-01 12:00:00 INFO next\n}\n")
     assert [e.head for e in found] == ["{", "2024-05-01 12:00:00 INFO next", "}"]
+
+
+# java.util.logging's SimpleFormatter in a JVM with a French locale (JDK 17, -Duser.language=fr)
+JUL_FR = """\
+nov. 27, 2026 8:03:03 PM Svc handle
+GRAVE: balance lookup failed for account acc35
+java.lang.NullPointerException: currency is null
+\tat Svc.handle(Svc.java:40)
+nov. 27, 2026 8:03:03 PM Svc handle
+INFOS: GET /balance/acc62 -> 200
+nov. 27, 2026 8:03:04 PM Svc handle
+AVERTISSEMENT: slow lookup for account acc7
+"""
+
+
+def test_java_logging_in_another_locale_keeps_its_records_and_levels() -> None:
+    """After a stack trace the next record's localized date ("nov. 27,") was read as part of the
+    stack, so one trace swallowed the rest of the log; the levels were unknown."""
+    found = [e for e in events(JUL_FR) if not e.head.startswith("nov.")]
+    assert [(e.parsed.level, e.lines) for e in found] == [("error", 3), ("info", 1), ("warn", 1)]
+    assert found[0].parsed.message.endswith("-> java.lang.NullPointerException: currency is null")

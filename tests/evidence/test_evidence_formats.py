@@ -252,3 +252,14 @@ def test_dotnet_two_line_records_read_the_message_line() -> None:
         10.5,
     )
     assert app.parsed.message == "Shop.Cart[0] Cart 7 priced in 3 ms" and app.parsed.status is None
+
+
+@pytest.mark.parametrize(
+    ("line", "level", "message"),
+    [("SCHWERWIEGEND: request failed", "error", "request failed"),
+     ("重大: request failed", "error", "request failed"), ("AVERTISSEMENT: slow query", "warn", "slow query"),
+     ("INFORMACIÓN: served", "info", "served"),
+     ("GRAVE: échec du paiement", "error", "échec du paiement")],
+)  # fmt: skip
+def test_java_logging_level_names_in_the_jdks_translations(line: str, level: str, message: str) -> None:
+    assert parse_line(line)[:2] == (level, message)
