@@ -400,6 +400,64 @@ def _warning_exc_info(root: Path) -> None:
             cart_py_pod(pod_log(root, "canary", pod_name("cart")), 150, canary)
 
 
+# ------------------------------------------------------------------ java.util.logging in a French locale
+
+JUL_FR_FMT = (
+    "java.util.logging SimpleFormatter in a JVM with a French locale (-Duser.language=fr): 'nov. 27, "
+    "2026 8:03:03 PM' dates, GRAVE/AVERTISSEMENT/INFOS levels (the JDK's translations) + stack traces"
+)
+JUL_FR_APP = "Java ledger service (JDK HttpServer, French locale)"
+
+
+@functools.cache
+def ledger_classes() -> Path:
+    out = BUILD / "javasvc"
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["javac", "-d", str(out), str(APPS / "javasvc" / "Svc.java")], check=True)
+    return out
+
+
+def ledger_pod(log: Path, mode: str, n: int) -> None:
+    port = free_port()
+    requests = [Request(f"/balance/acc{RNG.randint(1, 99)}") for _ in range(n)]
+    requests += [Request("/healthz")] * (n // 20)
+    RNG.shuffle(requests)
+    cmd = ["java", "-Xmx64m", "-Duser.language=fr", "-Duser.country=FR", "-cp", str(ledger_classes()), "Svc"]
+    serve_and_capture([*cmd, str(port), mode], log, port, requests, startup_timeout=20)
+
+
+@scenario(
+    "java-jul-fr-good",
+    "pass",
+    "good",
+    JUL_FR_APP,
+    JUL_FR_FMT,
+    "stable and canary the same healthy build, in a JVM whose locale is French",
+    ("java", "javac"),
+)
+def _jul_fr_good(root: Path) -> None:
+    for _ in (1, 2):
+        ledger_pod(pod_log(root, "stable", pod_name("ledger")), "good", 120)
+        ledger_pod(pod_log(root, "canary", pod_name("ledger")), "good", 120)
+
+
+@scenario(
+    "java-jul-fr-npe-burst",
+    "fail",
+    "error-burst",
+    JUL_FR_APP,
+    JUL_FR_FMT,
+    "canary calls toUpperCase on a missing currency: 'GRAVE: balance lookup failed' with a "
+    "NullPointerException stack trace and a 500 for about half of the accounts; the first trace used "
+    "to swallow every record after it (the French date did not start a record)",
+    ("java", "javac"),
+)
+def _jul_fr_npe(root: Path) -> None:
+    for _ in (1, 2):
+        ledger_pod(pod_log(root, "stable", pod_name("ledger")), "good", 120)
+        ledger_pod(pod_log(root, "canary", pod_name("ledger")), "npe", 120)
+
+
 # ------------------------------------------------------------------ driver
 
 
