@@ -221,31 +221,26 @@ def test_sentences_run_together_keep_the_first_and_names_stay_whole() -> None:
     assert grounded.rejected is None and grounded.cause == named
 
 
-def _five_xx_canary():
+def ground_5xx(cause: str):
+    """Ground `cause` against a canary answering 500 on 517 of 600 requests, beside a stable of 563."""
     evidence = Evidence(stable=cases.side(563), canary=cases.side(600, errors=517, five_xx=517))
     message = "canary returns HTTP 5xx on 86% of requests (517/600)"
-    findings = [Finding("http-5xx", "critical", "canary", message)]
-    return evidence, Verdict("fail", 0.1, 0.9, "5xx", findings=findings, evidence=evidence)
+    floor = Verdict("fail", 0.1, 0.9, "5xx", findings=[Finding("http-5xx", "critical", "canary", message)])
+    return ground(cause, "", (), "fail", build_prompt(evidence, floor), floor.findings, evidence)
 
 
 def test_a_clause_before_any_side_is_about_the_canary() -> None:
     """The finding's own words, with the cause's subject left out: "…; stable 0% (0/600)" names the
     stable only for the clause that says so."""
-    evidence, floor = _five_xx_canary()
-    prompt = build_prompt(evidence, floor)
-    said = "HTTP 5xx on 86% of requests (517/600); stable 0%."
-    assert ground(said, "", (), "fail", prompt, floor.findings, evidence).rejected is None
-    wrong = "HTTP 5xx on 86% of requests (517/600); stable HTTP 500 too."
-    assert ground(wrong, "", (), "fail", prompt, floor.findings, evidence).kind == "side"
+    assert ground_5xx("HTTP 5xx on 86% of requests (517/600); stable 0%.").rejected is None
+    assert ground_5xx("HTTP 5xx on 86% of requests (517/600); stable HTTP 500 too.").kind == "side"
 
 
 def test_a_number_from_400_to_599_is_a_status_code_only_where_the_words_say_so() -> None:
-    evidence, floor = _five_xx_canary()
-    prompt = build_prompt(evidence, floor)
     count = "The canary answers HTTP 500 on 517 requests, while the stable logged 563."
-    assert ground(count, "", (), "fail", prompt, floor.findings, evidence).rejected is None
+    assert ground_5xx(count).rejected is None
     status = "The canary answers HTTP 500 on 517 requests, while the stable returns 500 too."
-    assert ground(status, "", (), "fail", prompt, floor.findings, evidence).kind == "side"
+    assert ground_5xx(status).kind == "side"
 
 
 def test_a_remediation_that_only_copies_the_data_is_not_shown() -> None:
