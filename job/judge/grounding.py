@@ -163,7 +163,7 @@ def _check_names_signal(cause: str, prompt: Prompt) -> None:
     5xx. (Whether it cites that item is not asked: a cause that names the problem is worth showing.)"""
     signals = [r.signal for r in prompt.references.values() if r.canary_worse and r.signal is not None]
     if cause and signals and not any(signal.named_in(cause) for signal in signals):
-        labels = " or ".join(dict.fromkeys(signal.label for signal in signals))
+        labels = " or ".join(dict.fromkeys(signal.label for signal in signals if signal.label))
         raise _Reject("unnamed", f"its cause does not name what it explains ({labels})")
 
 

@@ -92,7 +92,7 @@ def openers(prompt: Prompt) -> list[str]:
     """What a cause may start with: the signals of the items against the canary, most important
     first (none for a canary nothing is against: its cause is free)."""
     labels = [r.signal.label for r in prompt.references.values() if r.canary_worse and r.signal]
-    return list(dict.fromkeys(labels))
+    return [label for label in dict.fromkeys(labels) if label]
 
 
 # The generation cap: the longest answer the schema allows in plain words (about 4 characters a

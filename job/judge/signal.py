@@ -124,22 +124,23 @@ def _label(kind: str, messages: list[str], text: str) -> str:
         named = exception.rsplit(".", 1)[-1].rsplit("$", 1)[-1]  # java.lang.X, Billing$X: the X
     else:
         named = _phrase(messages[0] if messages else text)
-    if not named:
-        return kind
+    if not named:  # nothing telling: a finding's kind still says something, a template's no more
+        return "" if kind == "template" else kind
     return _clip(f"crash: {named}" if kind == "crash" and "panic" not in named.lower() else named)
 
 
 # Where a log line's fields part: brackets, "key=", " : ", " - ", runs of spaces.
 _FIELD_BREAK = re.compile(r"[\[\]{}()<>|=]|:\s|\s-+\s|\s{2,}|\\n")
+_TRACEBACK_HEAD = re.compile(r"Traceback \(most recent call last\):?")
 _LEVEL_WORDS = re.compile(r"\b(ERROR|WARN(ING)?|INFO|DEBUG|FATAL|CRITICAL|SEVERE|ALERT|NOTICE)\b:?")
 
 
 def _phrase(message: str) -> str:
     """The telling words of a log message: its part with the most plain words, level words aside."""
-    parts = _FIELD_BREAK.split(_LEVEL_WORDS.sub(" ", message))
+    parts = _FIELD_BREAK.split(_LEVEL_WORDS.sub(" ", _TRACEBACK_HEAD.sub(" ", message)))
     # Most words of four letters or more; on a tie the later part, where a message's detail goes
     # ("panic serving 10.0.0.1: assignment to entry in nil map").
-    scored = [(len(re.findall(r"[A-Za-z]{4,}", part)), i, part) for i, part in enumerate(parts)]
+    scored = [(len(_distinctive(part)), i, part) for i, part in enumerate(parts)]
     best = max(scored, default=(0, 0, ""))[2]
     return " ".join(best.split()).strip(" ,;.:-'\"") if re.search(r"[A-Za-z]{3,}", best) else ""
 

@@ -74,3 +74,15 @@ def test_paths_and_masks_are_not_words_of_a_message() -> None:
     signal = finding_signal(CRASH)
     assert "srv" not in signal.words and "settings" not in signal.words
     assert "payment_api_key" in signal.words
+
+
+def test_a_label_is_the_telling_part_of_a_message() -> None:
+    """Not the words a message shares with every message ("with length 0"), not a traceback's
+    header; a template with nothing telling gets no label (it opens no cause)."""
+    first = "panic: runtime error: index out of range [0] with length 0"
+    panic = finding("crash", f"canary has 2 crash/fatal event(s), first: {first}; stable none")
+    assert finding_signal(panic).label == "crash: index out of range"
+    text = "Traceback (most recent call last):"
+    assert template_signal(TemplateStat(id="t", template=text, level="error", stable=0, canary=3)).label == ""
+    unreadable = finding("crash", "canary has 6 crash/fatal event(s), first: F, [<*>]")
+    assert finding_signal(unreadable).label == "crash"
