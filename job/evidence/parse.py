@@ -133,8 +133,12 @@ _LOGFMT_VALUE = re.compile(r"\"([^\"\\]*(?:\\.[^\"\\]*)*)\"|(\S+)")
 # ---------------------------------------------------------------- HTTP and durations
 
 _REQUEST = re.compile(
-    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"?(?: ->| =>)? (\d{3})\b"
+    r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE) (\S+)(?: HTTP/[\d.]+)?\"?(?: ->| =>)? "
+    r"(\d{3}|0(?= (?:[A-Z]{2}|-)))\b"
 )
+# Envoy writes response code 0 when no response was sent (the client gave up first, flag DC): counted
+# as nginx's 499 "client closed request", a request that got no answer
+NO_RESPONSE = 499
 # gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
 _GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
 # a request time appended after the user agent: `... "curl/8" 250ms`, nginx `... "curl/8" 0.250`
@@ -321,6 +325,8 @@ def _parse_json(line: str) -> Parsed | None:
     raw_status = found.get("status")
     if isinstance(raw_status, int | str) and str(raw_status).isdigit() and 100 <= int(raw_status) <= 599:
         status = int(raw_status)
+    elif raw_status in (0, "0") and "response_flags" in record:  # Envoy's JSON access log: no response
+        status = NO_RESPONSE
     elif "grpc" in found:
         status = grpc_as_http(found["grpc"])
     message = found.get("msg")
@@ -438,6 +444,7 @@ def _access_line(body: str, duration: float | None) -> Parsed | None:
     request = _REQUEST.search(body)
     if request is not None:
         method, path, code = request.groups()
+        code = code if code != "0" else str(NO_RESPONSE)
         end = request.end()
         if duration is None:
             duration = _access_duration(body, end)
@@ -512,7 +519,7 @@ def _status(text: str) -> int | None:
     if "HTTP/" in text or "GET " in text or "POST " in text:
         request = _REQUEST.search(text)
         if request is not None:
-            return int(request.group(3))
+            return int(request.group(3)) or NO_RESPONSE
     return _status_kv(text)
 
 

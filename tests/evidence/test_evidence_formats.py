@@ -29,6 +29,10 @@ HAPROXY = (
         # Istio: response code details, termination details and the upstream failure come before the bytes
         ('[2026-11-26T06:43:04.031Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" '
          '"curl/7.73.0" "a8f2e0e5" "httpbin:8000" "10.44.1.27:80"', 418, "GET /status/418 418", 4.0),
+        # Envoy/Istio: no response at all (code 0): the client gave up after 10 s (DC); as nginx's 499
+        ('[2026-11-26T06:43:04.031Z] "GET /api/cart/7 HTTP/1.1" 0 DC downstream_remote_disconnect - "-" 0 0 '
+         '10001 - "-" "curl/7.88.1" "a8f2e0e5" "cart:8080" "10.244.0.7:8080"',
+         499, "GET /api/cart/7 499", 10001.0),
         # nginx with the docs' upstream-timing tail (seconds)
         ('127.0.0.1 - - [26/Nov/2026:07:00:32 +0000] "GET /api/search?q=a HTTP/1.1" 200 12 "-" "curl/8" '
          'rt=0.482 uct="0.000" urt="0.481"', 200, "GET /api/search 200", 482.0),
@@ -103,6 +107,12 @@ def test_json_access_records(line: str, status: int, ms: float, message: str | N
 )  # fmt: skip
 def test_grpc_codes_count_as_http(line: str, status: int) -> None:
     assert parse_line(line).status == status
+
+
+def test_envoy_json_access_log_without_a_response_is_a_request_that_got_none() -> None:
+    line = '{"method":"GET","path":"/cart","response_code":0,"response_flags":"DC","duration":10001}'
+    assert parse_line(line)[2:4] == (499, 10001.0)
+    assert parse_line('{"msg":"retry budget","code":0}')[2] is None
 
 
 def test_grpc_code_names_and_numbers() -> None:
