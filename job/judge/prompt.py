@@ -19,7 +19,7 @@ from typing import Any
 
 from job.judge.excerpt import excerpt
 from job.judge.rules import MIN_ERRORS
-from job.judge.signal import Signal, finding_signal, template_signal
+from job.judge.signal import Signal, finding_signal, plain, template_signal
 from job.model import Evidence, Finding, SideStats, TemplateStat, Verdict
 
 # The answer the model must give. Sent as Ollama's `format` and as the OpenAI json_schema; a
@@ -46,8 +46,7 @@ def one_sentence(max_chars: int, openers: list[str] | None = None) -> str:
 def _literal(text: str) -> str:
     """`text` as a pattern that matches it literally, in the subset llama.cpp's converter reads:
     letters, digits and spaces as they are, anything else as a one-character class."""
-    text = re.sub(r"[-\s]+", " ", re.sub(r'[\]\\^"]', "", text))
-    return "".join(c if c.isalnum() or c == " " else f"[{c}]" for c in text)
+    return "".join(c if c.isalnum() or c == " " else f"[{c}]" for c in plain(text))
 
 
 CAUSE_CHARS = 120

@@ -64,6 +64,8 @@ class Signal:
         """Does `text` name this signal: the kind's words, an exception it quotes, or two of the
         distinctive words of its messages (the one word, for a one-word message)?"""
         lower = text.lower()
+        if self.label and plain(self.label).lower() in plain(lower):
+            return True  # it quotes the label, as a cause the grammar opened with it does
         if self.terms is not None and self.terms.search(lower):
             return True
         if any(name.lower().rsplit(".", 1)[-1] in lower for name in self.exceptions):
@@ -71,6 +73,12 @@ class Signal:
         said = {_stem(w) for w in _WORD.findall(lower)}
         stems = {_stem(w) for w in self.words}
         return bool(stems) and len(stems & said) >= min(2, len(stems))
+
+
+def plain(text: str) -> str:
+    """`text` as a grammar opener writes it: no double quotes, backslashes, carets or closing
+    brackets (pattern syntax), hyphens and runs of spaces as one space."""
+    return re.sub(r"[-\s]+", " ", re.sub(r'[\]\\^"]', "", text))
 
 
 def finding_signal(finding: Finding) -> Signal:

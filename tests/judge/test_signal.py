@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from job.judge.signal import finding_signal, template_signal
+from job.judge.signal import finding_signal, plain, template_signal
 from job.model import Finding, TemplateStat
 
 
@@ -86,3 +86,13 @@ def test_a_label_is_the_telling_part_of_a_message() -> None:
     assert template_signal(TemplateStat(id="t", template=text, level="error", stable=0, canary=3)).label == ""
     unreadable = finding("crash", "canary has 6 crash/fatal event(s), first: F, [<*>]")
     assert finding_signal(unreadable).label == "crash"
+
+
+def test_every_label_names_its_own_signal() -> None:
+    """A cause the grammar opened with a label names that label's item, whatever the label's words."""
+    pod = finding("pod-createcontainererror", "canary pod signal x1")
+    handled = finding("new-error", "new error: handled request", patterns=["handled request <*>"])
+    items = [FIVE_XX, LATENCY, CRASH, QUIET, OOM, SHARE, pod, handled]
+    for item in items:
+        signal = finding_signal(item)
+        assert signal.label and signal.named_in(plain(signal.label) + " on most requests."), signal

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import time
 
 import pytest
@@ -23,6 +22,7 @@ from job.judge.combine import combine
 from job.judge.grounding import ground
 from job.judge.llm import consult
 from job.judge.prompt import build_prompt, openers
+from job.judge.signal import plain
 from job.model import FileSource, LLMConfig
 from job.report import render, termination_message
 from tests.model_tier.llama_ollama import MODEL_NAME
@@ -75,15 +75,9 @@ def test_a_real_answer_is_accepted_whole_or_shown_nowhere(llama_ollama, name: st
         assert again.rejected is None and answer.cause == again.cause
         # The stand-in honours the schema's pattern as Ollama does: against a failing canary the
         # cause opens with one of the signals of the items against it.
-        starts = [_as_grammar_writes(start) for start in openers(prompt)]
+        starts = [plain(start) for start in openers(prompt)]
         assert not starts or any(answer.cause.startswith(start) for start in starts), (starts, answer.cause)
         assert answer.cause in render(verdict, "text").split("The model's explanation")[1]
-
-
-def _as_grammar_writes(text: str) -> str:
-    """An opener as the schema's pattern spells it (prompt._literal): no quotes, carets, backslashes
-    or closing brackets, hyphens as spaces."""
-    return re.sub(r"[-\s]+", " ", re.sub(r'[\]\\^"]', "", text))
 
 
 def _json(text: str) -> dict:
