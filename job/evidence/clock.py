@@ -85,6 +85,10 @@ def _offset(zone: str | None) -> int:
     return seconds if zone[0] == "+" else -seconds
 
 
+# what starts a fraction after the seconds, per _STAMP format ("": the text does not end with them)
+_FRACTION_MARKS = {"i": ".,", "c": ".", "a": ".", "r": ".", "k": ".", "j": "", "e": ""}
+# a second (two digits, no third) and its fraction, after a minute read before: per fraction marks
+_SECONDS_AFTER = {marks: re.compile(rf"([0-5][0-9]|60)(?![0-9])(?:[{marks}](\d+))?") for marks in (".,", ".")}
 _ISO_START = re.compile(r"\d{4}[-/]\d{2}[-/]\d{2}[T ]")
 _MONTHS_HINT = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ /]")
 
@@ -123,14 +127,19 @@ def _find(head: str) -> re.Match[str] | None:
 def parse_time(line: str, year: int | None = None) -> float | None:
     """Epoch seconds of the record whose head line is `line`, or None when it carries no time."""
     found = _read(line[:SCAN_CHARS], year)
-    return None if found is None else found[0]
+    if found is None:
+        return None
+    base, fraction = found[0], found[1]
+    return base + float("0." + fraction) if fraction else float(base)
 
 
 class LineClock:
     """`parse_time` over the lines of one stream, in order. A line whose time reads as the line
     before's, at the same place, up to the second costs one string comparison and is given that
     line's time: within a second of its own, which the activity's slices (a second at the least)
-    cannot tell apart. (A zone or year written after the second is taken to be the line before's:
+    cannot tell apart. A line whose time reads as the line before's up to the minute (a slow
+    stream: a line every second or so) has only its seconds and their fraction read, as the
+    format reads them. (A zone or year written after the second is taken to be the line before's:
     one stream does not change zones from one line to the next.)"""
 
     def __init__(self, year: int | None = None) -> None:
@@ -138,21 +147,52 @@ class LineClock:
         self._text = ""  # the previous time's text up to its second, and where it was
         self._at = 0
         self._when = 0.0
+        self._minute = ""  # that text up to the minute ("" when the format has no plain seconds there)
+        self._minute_epoch = 0  # the epoch of that minute, its zone applied
+        self._seconds = _SECONDS_AFTER[".,"]  # its seconds and fraction, as that format writes them
 
     def time(self, line: str) -> float | None:
-        text = self._text
-        if text and line.startswith(text, self._at):
+        text, at = self._text, self._at
+        if text and line.startswith(text, at):
             return self._when
+        minute = self._minute
+        if minute and line.startswith(minute, at):
+            when = self._in_minute(line, at + len(minute))
+            if when is not None:
+                return when
         found = _read(line[:SCAN_CHARS], self._year)
         if found is None:
             return None
-        self._when, self._at, end = found
-        self._text = line[self._at : end]
+        base, fraction, at, end, marks = found
+        self._when = base + float("0." + fraction) if fraction else float(base)
+        self._at = at
+        self._text = line[at:end]
+        # the minute's text, when the time's text ends with its seconds written as ":SS"
+        if marks and line[end - 3 : end - 2] == ":":
+            self._minute, self._minute_epoch = line[at : end - 2], base - int(line[end - 2 : end])
+            self._seconds = _SECONDS_AFTER[marks]
+        else:
+            self._minute = ""
+        return self._when
+
+    def _in_minute(self, line: str, at: int) -> float | None:
+        """The time of a line whose text up to `at` is the line before's minute: its seconds (and
+        fraction) read here, or None to read the line in full (anything but a second and a
+        fraction as the format writes them)."""
+        found = self._seconds.match(line, at, SCAN_CHARS)
+        if found is None:
+            return None
+        seconds, fraction = found.groups()
+        base = self._minute_epoch + int(seconds)
+        self._text = line[self._at : at + 2]
+        self._when = base + float("0." + fraction) if fraction else float(base)
         return self._when
 
 
-def _read(head: str, year: int | None) -> tuple[float, int, int] | None:
-    """The time in `head`, where it starts and where the text that fixes its second ends."""
+def _read(head: str, year: int | None) -> tuple[float, str | None, int, int, str] | None:
+    """The time in `head`: its epoch second (or the epoch itself), its fraction's digits, where it
+    starts, where the text that fixes its second ends, and what may start a fraction right after
+    its seconds ("" for formats whose text does not end with plain seconds there)."""
     if not head:
         return None
     match = _find(head)
@@ -167,11 +207,12 @@ def _read(head: str, year: int | None) -> tuple[float, int, int] | None:
         base = _SECONDS.get(key, -1)
         if base == -1:
             base = _remember(key, _second("i", (*match.group(1, 2, 3, 4, 5, 6), zone), year))
+        marks = ".,"
     else:
-        base, fraction, end = _other(match, year)
+        base, fraction, end, marks = _other(match, year)
     if base is None:
         return None
-    return (base + float("0." + fraction) if fraction else float(base)), match.start(), end
+    return base, fraction, match.start(), end, marks
 
 
 def _remember(key: object, base: int | None) -> int | None:
@@ -181,15 +222,16 @@ def _remember(key: object, base: int | None) -> int | None:
     return base
 
 
-def _other(match: re.Match[str], year: int | None) -> tuple[float | None, str | None, int]:
-    """A _STAMP match: its epoch second (or the epoch itself), its fraction's digits, and where its
-    text up to the second ends."""
+def _other(match: re.Match[str], year: int | None) -> tuple[float | None, str | None, int, str]:
+    """A _STAMP match: its epoch second (or the epoch itself), its fraction's digits, where its
+    text up to the second ends, and what may start a fraction after its seconds ("": no seconds
+    written last there)."""
     letter, first, count, at = _FORMAT_OF[match.lastindex - 1]  # type: ignore[operator]
     if letter == "e":
         epoch = match.group(first + 1)
         # 13 digits are milliseconds; "1795806026.19" (seconds with two decimals) is 13 characters too
         millis = len(epoch) == 13 and "." not in epoch
-        return (int(epoch) / 1000.0 if millis else float(epoch)), None, match.start(first + 1) + 10
+        return (int(epoch) / 1000.0 if millis else float(epoch)), None, match.start(first + 1) + 10, ""
     # to the second (AM/PM follows it in "j"); a zone or year written after it is the line before's
     end = match.end() if letter == "j" else match.end(first + (5 if letter in "ak" else 6))
     key = letter + match.string[match.start() : end]
@@ -204,7 +246,7 @@ def _other(match: re.Match[str], year: int | None) -> tuple[float | None, str | 
         if at >= 0:
             fields = fields[:at] + fields[at + 1 :]
         base = _remember(key, _second(letter, fields, year))
-    return base, fraction, end
+    return base, fraction, end, _FRACTION_MARKS[letter]
 
 
 def _second(letter: str, fields: tuple[str, ...], year: int | None) -> int | None:

@@ -134,6 +134,30 @@ def test_a_stream_clock_gives_each_line_its_time_within_the_second() -> None:
     assert [clock.time(line) for line in lines[-2:]] == [T0, T0]
 
 
+def test_a_slow_stream_has_each_line_read_to_its_second_and_fraction() -> None:
+    """A line a second or so apart shares the line before's minute: its seconds and fraction are
+    read as its format writes them, and anything else there has the line read in full."""
+    formats = [
+        "2026-11-26T06:{m:02d}:{s:02d}.{f}Z level=info msg=x",
+        "2026-11-26 06:{m:02d}:{s:02d},{f} INFO [main] x",  # Python logging: a comma
+        '{{"time": "2026-11-26T06:{m:02d}:{s:02d}Z", "level": "info"}}',
+        "10.0.0.1 - - [26/Nov/2026:06:{m:02d}:{s:02d}.{f} +0000] x",
+        "I1126 06:{m:02d}:{s:02d}.{f}   1 main.go:1] synced",
+        "Nov 26 06:{m:02d}:{s:02d} host app[1]: started",
+        "Nov 26, 2026 6:{m:02d}:{s:02d} AM Svc handle",  # AM/PM after the seconds: read in full
+        '{{"ts":17956{m:02d}{s:02d}.5,"msg":"x"}}',  # an epoch: read in full
+    ]
+    rng = random.Random(3)
+    for layout in formats:
+        clock = LineClock(year=2026)
+        lines = [layout.format(m=m, s=s, f=rng.randrange(1, 999_999)) for m in (0, 1) for s in range(60)]
+        lines += [layout.format(m=1, s=59, f=5).replace(":59", ":5x"), layout.format(m=1, s=58, f=5)]
+        lines.insert(30, layout.format(m=0, s=61, f=1))  # no real second: no time, like parse_time
+        for line in lines:
+            exact = parse_time(line, year=2026)
+            assert clock.time(line) == (None if exact is None else pytest.approx(exact, abs=1e-9)), line
+
+
 # ---------------------------------------------------------------- bounded slices
 
 
