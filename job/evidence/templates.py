@@ -58,6 +58,11 @@ WORD_MASKS: tuple[tuple[str, str, str], ...] = (
 # with ASCII classes: twice as fast as `[\w.-]*\d[\w.-]*` on free text. A token with other letters
 # or digits ("é42") only gets a finer key ("é<*>"), and drain3 still sees its digit.
 _ANY_VARIABLE = re.compile(r"(?<![\w.-])[A-Za-z_.-]*+\d[\w.-]*+", re.ASCII)
+# That pass tries a match at every character. A search for the first digit is a plain scan: a
+# message without one (free text, a payload of words) is its own key, and the text before the
+# last space ahead of the first digit (no token there holds one) is kept as it is.
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_SKIP_FROM = 24  # a first digit this far in: worth cutting the text before it off the pass
 MAX_CACHED_CHARS = 2_000_000  # the key cache holds at most this much text (a few MB)
 _HTTP_METHODS = ("GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "HEAD ", "OPTIONS ", "CONNECT ", "TRACE ")
 SIDE_BUDGET = 1000  # new shapes per side that reach drain3 (and new request shapes, apart)
@@ -80,8 +85,15 @@ def is_other_shapes(template: str) -> bool:
 
 
 def mask(message: str) -> str:
-    """The cache key: every variable part replaced by `<*>`."""
-    return _ANY_VARIABLE.sub("<*>", message)
+    """The cache key: every variable part (a token holding a digit) replaced by `<*>`."""
+    digit = _ASCII_DIGIT.search(message)
+    if digit is None:
+        return message
+    first = digit.start()
+    cut = message.rfind(" ", 0, first) if first >= _SKIP_FROM else -1
+    if cut <= 0:
+        return _ANY_VARIABLE.sub("<*>", message)
+    return message[:cut] + _ANY_VARIABLE.sub("<*>", message[cut:])
 
 
 def new_masker() -> SpanMasker:
@@ -113,7 +125,7 @@ class TemplateIndex:
         self._mined = self._new_requests = 0
 
     def id_for(self, message: str, level: str = "info") -> int:
-        key = _ANY_VARIABLE.sub("<*>", message)
+        key = mask(message)
         found = self._ids.get(key)
         if found is not None:
             return found
@@ -132,7 +144,7 @@ class TemplateIndex:
         drain3 (which would merge routes); free text ("yellow" of "500 - yellow") is mined."""
         prefix, _, code = message.rpartition(" ")
         if prefix.startswith(_HTTP_METHODS):
-            key = _ANY_VARIABLE.sub("<*>", prefix) + " " + code
+            key = mask(prefix) + " " + code
             part: int | str = key
         else:
             part = self.id_for(prefix, level)

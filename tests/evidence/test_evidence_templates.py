@@ -14,6 +14,21 @@ def test_words_and_paths_are_kept() -> None:
     assert mask("connection refused by upstream") == "connection refused by upstream"
 
 
+def test_a_token_holding_a_digit_is_masked_wherever_it_is_in_the_message() -> None:
+    """Text before the first digit is kept as it is, however long; every token after it with a
+    digit is masked whole, whatever comes before it on its line."""
+    words = "the quick brown fox jumps over the lazy dog and keeps running far away"
+    assert mask(words) == words
+    assert mask(f"{words} after 42 tries") == f"{words} after <*> tries"
+    assert mask(f"{words}:v2.1-rc3/x_9y.z") == f"{words}:<*>/<*>"
+    assert mask(f"{words}-version v2 at é42 and -7") == f"{words}-version <*> at é<*> and <*>"
+    assert (
+        mask(f"{words}_tail9 {words}")
+        == f"the quick brown fox jumps over the lazy dog and keeps running far <*> {words}"
+    )
+    assert mask("event={'sku': 'abc', 'n': 12} level=info") == "event={'sku': 'abc', 'n': <*>} level=info"
+
+
 def test_same_shape_same_id_on_both_sides_and_cache_skips_drain() -> None:
     index = TemplateIndex()
     ids = {index.id_for(f"order {n} paid by user {n * 7} in {n % 50}ms") for n in range(1000)}
