@@ -13,8 +13,11 @@ This is the hot path: cheap substring checks guard every regex.
 from __future__ import annotations
 
 import json
+import json.scanner
 import re
 from typing import Any, NamedTuple
+
+from ahocorasick_rs import AhoCorasick, Implementation
 
 LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
@@ -306,9 +309,25 @@ def _json_duration(key: str, value: Any) -> float | None:
     return float(value) * scale
 
 
+# json.loads without its two Python layers (a BOM check, two whitespace matches, the error's
+# rewording): the same C scanner with the same settings, called on a line that starts with "{"
+_SCAN_JSON = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _decode(line: str) -> Any:
+    """`json.loads(line)` for a line that starts with "{"; raises ValueError where it does."""
+    try:
+        record, end = _SCAN_JSON(line, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(line) and line[end:].strip(" \t\n\r"):  # json's whitespace after the value
+        raise ValueError("extra data after the JSON value")
+    return record
+
+
 def _parse_json(line: str) -> Parsed | None:
     try:
-        record = json.loads(line)
+        record = _decode(line)
     except ValueError:
         return None
     if not isinstance(record, dict):
@@ -341,7 +360,7 @@ def _parse_json(line: str) -> Parsed | None:
         message = f"{method} {path} {status}".strip()
         request = bool(method and path)
     if message is None:
-        message = " ".join(f"{k}={record[k]}" for k in sorted(record) if k not in _TIME_KEYS)[:500]
+        message = " ".join([f"{k}={v}" for k, v in sorted(record.items()) if k not in _TIME_KEYS])[:500]
     if level == "unknown" and status is not None:
         level = "info"
     if error is not None and level in ("unknown", "error", "fatal", "warn"):
@@ -365,14 +384,46 @@ _TIME_KEYS = frozenset(("ts", "time", "timestamp", "@timestamp", "@t", "t", "dat
 # ---------------------------------------------------------------- text
 
 _ERROR_WORDS = re.compile(r"(?:[Ee]rror|ERROR|[Ee]xception|[Ff]ailed|FAILED|[Ff]atal|FATAL|[Pp]anic)\b")
+_ERROR_HINTS = (
+    "rror",
+    "RROR",
+    "xception",
+    "ailed",
+    "AILED",
+    "atal",
+    "ATAL",
+    "anic",
+)  # what any of them holds
 _NOT_ERROR = re.compile(r"\b(?:0|no|zero|without) (?:errors?|failures?|exceptions?)\b", re.I)
 # the first line of a crash in every runtime we read (events.py starts a stack at these too)
 CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", "Exception in thread ")
 
 
+# What the text path looks for in a line's body, found in one Aho-Corasick pass (ahocorasick-rs, as
+# the redactor uses) instead of a substring scan each (about twenty per line): a group's bit is set
+# when one of its words is in the body, and the test or regex behind it runs only then.
+_WORD_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("s)", *_DURATION_KEYS),  # duration_ms finds nothing without one
+    ("HTTP/", "GET ", "POST "),  # an access line
+    ("status", "code=", "code:"),  # _status_kv finds nothing without one
+    ("Completed ",),  # Rails
+    ("level=", "lvl=", "severity="),  # logfmt
+    _ERROR_HINTS,  # _infer_level finds nothing without one
+)
+_DURATION_WORDS, _ACCESS_WORDS, _STATUS_WORDS, _RAILS_WORDS, _LOGFMT_WORDS, _ERROR_WORDS_HINT = (
+    1 << group for group in range(len(_WORD_GROUPS))
+)
+_WORD_LIST = [word for group in _WORD_GROUPS for word in group]
+_WORD_BITS = [1 << group for group, words in enumerate(_WORD_GROUPS) for _ in words]
+_FIND_WORDS = AhoCorasick(_WORD_LIST, implementation=Implementation.DFA).find_matches_as_indexes
+
+
 def parse_line(line: str) -> Parsed:
     if line[:1] == "{":
-        parsed = _parse_json(line)
+        try:
+            parsed = _parse_json(line)
+        except RecursionError:  # nested deeper than Python decodes or prints: read as text
+            parsed = None
         if parsed is not None:
             return parsed
     if line.startswith(CRASH_HEADS):
@@ -393,9 +444,12 @@ def parse_line(line: str) -> Parsed:
 
     stamp = _TIMESTAMP.match(line) if line[0] in _STAMP_FIRST else None
     body = line[stamp.end() :] if stamp else line
-    duration = duration_ms(body)
+    words = 0
+    for index, _, _ in _FIND_WORDS(body, overlapping=True):
+        words |= _WORD_BITS[index]
+    duration = duration_ms(body) if words & _DURATION_WORDS else None
 
-    if "HTTP/" in body or "GET " in body or "POST " in body:
+    if words & _ACCESS_WORDS:
         access = _access_line(body, duration)
         if access is not None:
             return access
@@ -407,12 +461,12 @@ def parse_line(line: str) -> Parsed:
                 "info", f"{leading.group(2)} {leading.group(1)}", int(leading.group(1)), duration, True
             )
 
-    status = _status_kv(body)
-    if status is None and "Completed " in body:
+    status = _status_kv(body) if words & _STATUS_WORDS else None
+    if status is None and words & _RAILS_WORDS:
         rails = _RAILS.search(body)
         if rails is not None:
             status, duration = int(rails.group(1)), float(rails.group(2))
-    if "level=" in body or "lvl=" in body or "severity=" in body:
+    if words & _LOGFMT_WORDS:
         found = _LOGFMT_LEVEL.search(body)
         if found:
             message = _logfmt_message(body)
@@ -434,7 +488,7 @@ def parse_line(line: str) -> Parsed:
         level = "info"
     elif (colon := body.find(": ", 0, _JUL_NAME_CHARS)) > 0 and body[:colon] in _JUL_LOCALIZED:
         level, body = _JUL_LOCALIZED[body[:colon]], body[colon + 2 :]
-    else:
+    elif words & _ERROR_WORDS_HINT:
         level = _infer_level(body)
     return Parsed(level, body.strip(), status, duration)
 
@@ -556,8 +610,7 @@ def _logfmt_message(body: str) -> str | None:
 
 def _infer_level(body: str) -> str:
     """Go `log` and print-style lines carry no level: an error word makes them an error."""
-    if not ("rror" in body or "RROR" in body or "xception" in body or "ailed" in body or "AILED" in body
-            or "atal" in body or "ATAL" in body or "anic" in body):  # fmt: skip
+    if not any(hint in body for hint in _ERROR_HINTS):
         return "unknown"
     if _ERROR_WORDS.search(body) and not _NOT_ERROR.search(body):
         return "error"

@@ -1,6 +1,9 @@
+import json
+import random
+
 import pytest
 
-from job.evidence.parse import duration_ms, normalise_level, parse_line
+from job.evidence.parse import _decode, duration_ms, normalise_level, parse_line
 
 
 @pytest.mark.parametrize(
@@ -101,6 +104,79 @@ def test_json_duration_keys() -> None:
 def test_json_that_is_not_an_object_is_plain_text() -> None:
     assert parse_line("[1, 2, 3]").message == "[1, 2, 3]"
     assert parse_line('{"broken": ').level == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("line", "level", "message"),
+    [
+        # no message key: the record's other fields, sorted, its time left out, values as written
+        ('{"time": "2024-05-01T12:00:00Z", "level": "info", "event": {"sku": "ab", "note": "c d"}}', "info",
+         "event={'sku': 'ab', 'note': 'c d'} level=info"),
+        ('{"ts": 1714564800, "b": [1, {"x": null}], "a": true, "n": 1.5, "@t": "x"}', "unknown",
+         "a=True b=[1, {'x': None}] n=1.5"),
+        ('{"level": "error", "payload": {"id": 7}, "error": "EOF"}', "error",
+         "error=EOF level=error payload={'id': 7} error=EOF"),
+        ('{"time": "2024-05-01T12:00:00Z"}', "unknown", ""),
+        # a message key: its text; a list, as JSON; an object is a payload like any other
+        ('{"level": "warn", "msg": "slow", "payload": {"id": 7}}', "warn", "slow"),
+        ('{"level": "info", "msg": ["b", 1, {"y": 2, "x": 1}]}', "info", '["b", 1, {"x": 1, "y": 2}]'),
+        ('{"level": "info", "message": {"b": 1, "a": [2, 3]}}', "info",
+         "level=info message={'b': 1, 'a': [2, 3]}"),
+    ],
+)  # fmt: skip
+def test_a_json_record_s_message(line: str, level: str, message: str) -> None:
+    assert parse_line(line)[:2] == (level, message)
+
+
+def test_a_json_record_s_message_is_cut_at_500_characters() -> None:
+    parsed = parse_line('{"level": "info", "payload": "' + "x" * 2000 + '"}')
+    assert parsed.message == "level=info payload=" + "x" * 481
+
+
+@pytest.mark.parametrize("depth", [10, 990, 1500])
+def test_json_nested_deeper_than_python_goes_is_read_as_text_not_an_error(depth: int) -> None:
+    line = '{"level": "error", "a": ' + "[" * depth + "]" * depth + "}"
+    parsed = parse_line(line)
+    assert parsed.level == "error"
+    assert "[[[[[[[[[[" in parsed.message
+    assert parse_line('{"msg": ' + "{" * depth).level == "unknown"  # broken and deep: text
+
+
+def test_a_json_line_is_decoded_exactly_as_json_loads_decodes_it() -> None:
+    """Records cut, padded, with trailing text, NaN, big numbers, escapes: the same value, or an error
+    where json.loads has one."""
+    rng = random.Random(11)
+    pieces = ['"a"', ":", ",", "1", "-0", "1e400", "NaN", "18446744073709551616", '"\\ud800"', '"é"', "[",
+              "]", "{", "}", "null", "true", " ", "\t", "\r", "\n", "x", '"k"', "0.5",
+              ".5", "01"]  # fmt: skip
+    values = [
+        1,
+        -0.0,
+        float("nan"),
+        float("inf"),
+        2**64,
+        -(2**63) - 1,
+        "\ud800",
+        "é",
+        None,
+        [1, {"b": 2}],
+        "x y",
+    ]
+    for _ in range(20_000):
+        if rng.random() < 0.5:  # a record, with what may follow it
+            record = {rng.choice("abc"): rng.choice(values) for _ in range(rng.randint(0, 3))}
+            line = json.dumps(record) + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 2)))
+        else:
+            line = "{" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        try:
+            want: object = json.loads(line)
+        except ValueError:
+            want = ValueError
+        try:
+            got: object = _decode(line)
+        except ValueError:
+            got = ValueError
+        assert repr(got) == repr(want), line
 
 
 def test_docker_json_file_wrapping_is_unwrapped() -> None:
