@@ -33,7 +33,12 @@ class SpanMasker:
         self._words = [
             (re.compile(guard), re.compile(regex), f"<{name}>") for name, regex, guard in word_masks
         ]
-        self._steps = [(re.compile(regex), f"<{name}>", needs, least) for name, regex, needs, least in masks]
+        # (regex, replacement, least length, first need or None, other needs): a span costs a
+        # substring test or two per mask, not a generator
+        self._steps = [
+            (re.compile(regex), f"<{name}>", least, needs[0] if needs else None, needs[1:])
+            for name, regex, needs, least in masks
+        ]
 
     def mask(self, message: str) -> str:
         for guard, regex, replacement in self._words:
@@ -43,8 +48,10 @@ class SpanMasker:
 
     def _mask_span(self, found: re.Match[str]) -> str:
         text = found.group()
-        for regex, replacement, needs, least in self._steps:
-            if len(text) >= least and (not needs or any(need in text for need in needs)):
+        for regex, replacement, least, need, others in self._steps:
+            if len(text) >= least and (
+                need is None or need in text or (others and any(other in text for other in others))
+            ):
                 text, replaced = regex.subn(replacement, text)
                 if replaced and _DIGIT.search(text) is None:
                     break  # every mask needs a digit
