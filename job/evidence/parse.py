@@ -482,7 +482,8 @@ def parse_line(line: str) -> Parsed:
         if any(hint in window for hint in _LEVEL_HINTS):
             word = _LEVEL_WORD.search(window)
     if word is not None:
-        level = normalise_level(word.group(1))
+        written = word.group(1)
+        level = _LEVEL_AS_WRITTEN.get(written) or normalise_level(written)
         body = body[: word.start()] + " " + body[word.end() :] if word.start() else body[word.end() :]
     elif status is not None:
         level = "info"
