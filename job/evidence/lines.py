@@ -16,6 +16,12 @@ MINE_CHARS = 2000  # text beyond this is never looked at by the parser or the mi
 # ...but a JSON record is kept whole up to this: cut, it is no JSON, and its status or level often
 # follows a long field (pino's and Caddy's request headers with their cookies, a stack trace)
 JSON_CHARS = 64 * 1024
+# A longer text line keeps its start and its end, joined by CUT_MARK (no space, so a URL cut in its
+# middle stays one token): an access line's status and request time come after the URL, which a
+# GraphQL GET or a tracking query string can make kilobytes long
+CUT_MARK = "…"
+_HEAD_CHARS = MINE_CHARS // 2
+_TAIL_CHARS = MINE_CHARS - _HEAD_CHARS - len(CUT_MARK)
 # `kubectl logs --timestamps` and CRI log files put the runtime's time (and stream, partial flag)
 # before the app's own text; without it a stack trace's "\tat ..." lines stay continuation lines
 _RUNTIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z (?:std(?:out|err) [FP] )?")
@@ -111,7 +117,10 @@ class LineReader:
                     if not line or line.isspace():
                         continue
             if len(line) > MINE_CHARS:
-                line = line[: JSON_CHARS if line[0] == "{" else MINE_CHARS]
+                if line[0] == "{":
+                    line = line[:JSON_CHARS]
+                else:
+                    line = line[:_HEAD_CHARS] + CUT_MARK + line[-_TAIL_CHARS:]
             lines.append(line)
         if self._clean is not None and lines:
             lines = self._clean(lines)

@@ -1,4 +1,5 @@
 from job.evidence.lines import JSON_CHARS, MINE_CHARS, LineReader
+from job.evidence.parse import parse_line
 
 
 def lines_of(chunks: list[bytes], max_line: int = 1 << 20) -> tuple[list[str], LineReader]:
@@ -53,6 +54,15 @@ def test_a_file_without_newlines_does_not_grow_memory() -> None:
 def test_long_lines_are_truncated_for_mining() -> None:
     lines, _ = lines_of([b"E" * (MINE_CHARS * 3) + b"\n"])
     assert len(lines[0]) == MINE_CHARS
+
+
+def test_a_long_text_line_keeps_its_end_where_an_access_line_has_its_status() -> None:
+    """A GraphQL GET's query string made the line 5 KB: cut at its start, the status was lost."""
+    url = "/graphql?query=" + "%7B%20field" * 500
+    line = f'10.0.0.1 - - [27/Nov/2026:20:00:00 +0000] "GET {url} HTTP/1.1" 500 312 "-" "curl/8" rt=0.05'
+    [kept], _ = lines_of([line.encode() + b"\n"])
+    assert len(kept) == MINE_CHARS and kept.startswith("10.0.0.1 - - [27/Nov") and kept.endswith("rt=0.05")
+    assert parse_line(kept)[2:] == (500, 50.0, True)
 
 
 def test_a_long_json_record_is_kept_whole_up_to_its_own_limit() -> None:
