@@ -18,9 +18,9 @@ from typing import NamedTuple
 from job.evidence.parse import CRASH_HEADS, LEVEL_RANK, Parsed, parse_line
 
 EXTRA_KEPT = 12  # continuation lines kept for examples; the rest are only counted
-# A JSON record printed over many lines ("{" alone, indented fields, "}" alone: OpenTelemetry's
-# console exporters, JSON.stringify(record, null, 2)) is read as one record up to this many lines;
-# its compact text up to PRETTY_JSON_HEAD characters is the event's head
+# A JSON record printed over many lines ("{" alone, indented fields, "}" alone: log4j2's JsonLayout
+# by default, OpenTelemetry's console exporters, JSON.stringify(record, null, 2)) is read as one
+# record up to this many lines; its compact text up to PRETTY_JSON_HEAD characters is the event's head
 PRETTY_JSON_LINES = 1000
 PRETTY_JSON_HEAD = 2000
 STACK_LIMIT = 2000  # a stack never swallows more lines than this
@@ -94,7 +94,7 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
                 if continued and len(record) < PRETTY_JSON_LINES:
                     record.append(line.strip())
                 elif first == "}" and not continued:  # its closing brace: the record is whole
-                    text = "".join(record) + line.strip()
+                    text = "".join(record) + line.strip().rstrip(",")  # log4j2 complete=true: "},"
                     yield _event(text[:PRETTY_JSON_HEAD], parse_line(text), count + 1, None)
                     head, record = None, None
                     continue

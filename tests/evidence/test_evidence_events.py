@@ -184,6 +184,17 @@ def test_a_json_record_printed_over_many_lines_is_one_record() -> None:
     assert not any(e.crash for e in found)
 
 
+def test_log4j2_json_layout_records_are_read_whole() -> None:
+    """log4j2's <JsonLayout/> pretty-prints by default ("key" : value), with complete=true a comma after."""
+    record = '{\n  "timeMillis" : 1547108632526,\n  "thread" : "main",\n  "level" : "ERROR",\n'
+    record += '  "loggerName" : "com.example.Billing",\n  "message" : "invoice render failed",\n'
+    record += '  "thrown" : {\n    "name" : "java.lang.NullPointerException"\n'
+    record += "  }\n},\n"
+    found = events(record * 2)
+    expected = [("error", "invoice render failed")] * 2
+    assert [(e.parsed.level, e.parsed.message[:21]) for e in found] == expected
+
+
 def test_a_lone_brace_without_a_json_record_after_it_changes_nothing() -> None:
     found = events("{\n  not json at all\n2024-05-01 12:00:00 INFO next\n}\n")
     assert [e.head for e in found] == ["{", "2024-05-01 12:00:00 INFO next", "}"]
