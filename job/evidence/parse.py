@@ -163,6 +163,9 @@ _DOTNET_FINISHED = re.compile(
 # go-chi: "GET http://localhost:3333/x HTTP/1.1" from 127.0.0.1:5432 - 500 12B in 19.71µs
 _CHI = re.compile(r"\" from \S+ - (\d{3}) \d+B in (\d+(?:\.\d+)?)(ns|µs|us|ms|s)")
 _CHI_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (?:https?://[^/\s]+)?(\S+) HTTP/")
+# uWSGI's request log: "... [Thu Nov 27 20:00:00 2026] GET /x => generated 21 bytes in 3 msecs
+# (HTTP/1.1 500) 2 headers in 80 bytes ..."
+_UWSGI = re.compile(r"\] ([A-Z]+) (\S+) => generated \d+ bytes in (\d+) msecs \(HTTP/[\d.]+ (\d{3})\)")
 # morgan (Node): "GET /x 500 23 - 12.345 ms"
 _TRAILING_MS = re.compile(r" (\d+(?:\.\d+)?) ?ms$")
 # Rails: "Completed 500 Internal Server Error in 12ms (Views: ...)"
@@ -503,7 +506,7 @@ def _access_line(body: str, duration: float | None) -> Parsed | None:
         end = request.end()
         if duration is None:
             duration = _access_duration(body, end)
-    elif "Request finished" in body or '" from ' in body:
+    elif "Request finished" in body or '" from ' in body or " => generated " in body:
         return _framework_request(body)
     else:
         quoted = _QUOTED_REQUEST.search(body) if "/" in body else None
@@ -522,10 +525,11 @@ def _access_line(body: str, duration: float | None) -> Parsed | None:
 
 
 def _framework_request(body: str) -> Parsed | None:
-    """Request lines of web frameworks whose status is not right after the request (ASP.NET, chi)."""
-    found = _DOTNET_FINISHED.search(body)
+    """Request lines of web frameworks whose status is not right after the request (ASP.NET, chi,
+    uWSGI)."""
+    found = _DOTNET_FINISHED.search(body) or _UWSGI.search(body)
     if found is not None:
-        method, url, code, ms = found.groups()
+        method, url, code, ms = found.groups() if found.re is _DOTNET_FINISHED else found.group(1, 2, 4, 3)
         duration = float(ms)
     else:
         chi, request = _CHI.search(body), _CHI_REQUEST.search(body)

@@ -233,6 +233,9 @@ def test_a_worker_killed_by_a_signal_is_a_crash() -> None:
 @pytest.mark.parametrize(
     ("line", "message", "status", "ms"),
     [
+        ("[pid: 12|app: 0|req: 7/7] 10.0.0.1 () {34 vars in 512 bytes} [Thu Nov 27 20:00:00 2026] "
+         "GET /api/items/7?x=1 => generated 21 bytes in 3 msecs (HTTP/1.1 500) 2 headers in 80 bytes "
+         "(1 switches on core 0)", "GET /api/items/7 500", 500, 3.0),
         ("info: Microsoft.AspNetCore.Hosting.Diagnostics[2] Request finished HTTP/1.1 GET "
          "http://localhost:5000/weatherforecast?x=1 - - - 500 - application/json;+charset=utf-8 49.8137ms",
          "GET /weatherforecast 500", 500, 49.8137),
