@@ -26,6 +26,9 @@ PRETTY_JSON_HEAD = 2000
 STACK_LIMIT = 2000  # a stack never swallows more lines than this
 
 _STACK_HEADS = (*CRASH_HEADS, "goroutine ", "SIGQUIT", "SIGABRT", "SIGSEGV")
+# a crash's first line that no stack continues with (a chained traceback does begin "Traceback"):
+# inside another record's stack it starts a crash of its own, never hides in that record
+_OTHER_CRASH_HEADS = tuple(head for head in CRASH_HEADS if not head.startswith("Traceback"))
 _CONTINUATION_HEADS = (
     "Caused by: ",
     "During handling of the above exception",
@@ -102,7 +105,7 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
                     record = None  # too long, or no JSON after all: lines as they come
             if not continued:
                 if in_stack and stack_lines < STACK_LIMIT:
-                    continued = _RECORD_START.match(line) is None
+                    continued = _RECORD_START.match(line) is None and not line.startswith(_OTHER_CRASH_HEADS)
                 elif line.startswith(_CONTINUATION_HEADS):
                     continued = not line.startswith("Traceback") or LEVEL_RANK[parsed.level] >= _WARN_RANK  # type: ignore[union-attr]
                 elif first.islower() and _JAVA_EXCEPTION.match(line) is not None:

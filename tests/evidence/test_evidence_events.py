@@ -219,3 +219,12 @@ def test_java_logging_in_another_locale_keeps_its_records_and_levels() -> None:
     found = [e for e in events(JUL_FR) if not e.head.startswith("nov.")]
     assert [(e.parsed.level, e.lines) for e in found] == [("error", 3), ("info", 1), ("warn", 1)]
     assert found[0].parsed.message.endswith("-> java.lang.NullPointerException: currency is null")
+
+
+def test_a_crash_inside_another_records_stack_is_a_crash_of_its_own() -> None:
+    """Two writers on one stream: a Go panic's first line after a logged Python traceback's."""
+    lines = PY_LOGGED.splitlines()
+    spliced = "\n".join([*lines[:2], *GO_PANIC.splitlines()[1:6], *lines[2:]])
+    found = events(spliced)
+    assert [e.crash for e in found] == [False, True, False]
+    assert found[1].head.startswith("panic: runtime error")
