@@ -7,7 +7,8 @@ and its healthy look-alike in the same format. Same rules as make_all.py: real p
     python tests/corpus/make/make_formats.py --labels        # rewrite scenario.yaml only
 
 Needs (Debian 12): openjdk-17-jdk-headless, golang-go (1.19), cargo + rustc and
-librust-tracing-subscriber-dev (the crates are read from /usr/share/cargo/registry, offline).
+librust-tracing-subscriber-dev (the crates are read from /usr/share/cargo/registry, offline),
+uwsgi-core + uwsgi-plugin-python3, and a venv with opentelemetry-sdk (CORPUS3_OTEL_PYTHON).
 Builds go to CORPUS3_BUILD (default /work/cache/corpus3).
 """
 
@@ -17,6 +18,7 @@ import functools
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -456,6 +458,70 @@ def _jul_fr_npe(root: Path) -> None:
     for _ in (1, 2):
         ledger_pod(pod_log(root, "stable", pod_name("ledger")), "good", 120)
         ledger_pod(pod_log(root, "canary", pod_name("ledger")), "npe", 120)
+
+
+# ------------------------------------------------------------------ uWSGI request log
+
+UWSGI_FMT = (
+    "uWSGI 2.0 request log ([pid|app|req] addr () {vars} [ctime] METHOD uri => generated N bytes in N "
+    "msecs (HTTP/1.1 status) ...) and its start/stop lines, on stderr"
+)
+UWSGI_APP = "Python catalogue WSGI app under uWSGI 2.0 (no log of its own)"
+
+
+def uwsgi_pod(log: Path, n: int, env: dict[str, str]) -> None:
+    port = free_port()
+    cmd = [
+        "uwsgi",
+        "--plugin",
+        "python3",
+        "--http-socket",
+        f"127.0.0.1:{port}",
+        "--master",
+        "--processes",
+        "2",
+    ]
+    cmd += ["--wsgi-file", str(APPS / "uwsgiapp.py")]
+    requests = [Request(f"/items/{RNG.randint(1, 5000)}") for _ in range(n)]
+    # uWSGI reloads on SIGTERM; SIGINT stops it
+    serve_and_capture(cmd, log, port, requests, env=env, stop_signal=signal.SIGINT)
+
+
+@scenario(
+    "uwsgi-catalogue-good",
+    "pass",
+    "good",
+    UWSGI_APP,
+    UWSGI_FMT,
+    "stable 1.6.0 and canary 1.7.0 both read stock from the cache; every item page answers 200",
+    ("uwsgi",),
+)
+def _uwsgi_good(root: Path) -> None:
+    with Dependency(7, MEDIAN_MS="3") as cache:
+        env = {"STOCK_URL": f"http://127.0.0.1:{cache.port}"}
+        for _ in (1, 2):
+            uwsgi_pod(pod_log(root, "stable", pod_name("catalogue")), 150, env)
+            uwsgi_pod(pod_log(root, "canary", pod_name("catalogue")), 150, env)
+
+
+@scenario(
+    "uwsgi-catalogue-503",
+    "fail",
+    "http5xx",
+    UWSGI_APP,
+    UWSGI_FMT,
+    "canary 1.7.0 splits the stock cache into two shards, the second at a port nothing listens on: "
+    "items ending in 1, 4 or 7 (about 30%) answer 503 and the app logs nothing; only uWSGI's request "
+    "line says (HTTP/1.1 503)",
+    ("uwsgi",),
+)
+def _uwsgi_503(root: Path) -> None:
+    with Dependency(7, MEDIAN_MS="3") as cache:
+        env = {"STOCK_URL": f"http://127.0.0.1:{cache.port}"}
+        broken = {**env, "APP_MODE": "cache-port", "SHARD_URL": f"http://127.0.0.1:{free_port()}"}
+        for _ in (1, 2):
+            uwsgi_pod(pod_log(root, "stable", pod_name("catalogue")), 150, env)
+            uwsgi_pod(pod_log(root, "canary", pod_name("catalogue")), 150, broken)
 
 
 # ------------------------------------------------------------------ driver
