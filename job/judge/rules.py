@@ -45,7 +45,7 @@ FAILING_WARNING_SHARE = 0.01
 _FAILED = (
     r"denied|refused|fail|unable to|cannot|can't|could not|couldn't|timed? ?out|unavailable|unreachable"
     r"|rejected|abort|exceeded|exhausted|no server|not available|is down|lost connection|reset by peer"
-    r"|broken pipe|gave up|giving up|no such host|error|exception|no space|too many"
+    r"|broken pipe|gave up|giving up|no such host|error|exception|no space|too many|retrying|will retry"
 )
 FAILURE_WORDS = re.compile(_FAILED + r"|heap|memory|\boom\b|gc overhead", re.I)
 # A line with no level at all (Go's `log`, print statements) that says a call failed: Go's errors

@@ -76,9 +76,10 @@ def test_errors_only_in_stable_are_info() -> None:
     assert (finding.severity, finding.side) == ("info", "stable")
 
 
-def test_a_rising_warning_is_only_minor() -> None:
-    warn = "".join('{"level":"warn","msg":"retrying payment call"}\n' for _ in range(150))
-    some = "".join('{"level":"warn","msg":"retrying payment call"}\n' for _ in range(10))
+def test_a_rising_warning_that_names_no_failure_is_only_minor() -> None:
+    """(One that names a failure, e.g. "retrying payment call", is major: test_rules_warnings_and_quiet.)"""
+    warn = "".join('{"level":"warn","msg":"payment profile cache cold, refilling"}\n' for _ in range(150))
+    some = "".join('{"level":"warn","msg":"payment profile cache cold, refilling"}\n' for _ in range(10))
     ev = evidence_from_logs(json_service(1500, 1) + some, json_service(1500, 2) + warn)
     [finding] = template_increase(ev)
     assert finding.severity == "minor" and finding.message.startswith("warn message")

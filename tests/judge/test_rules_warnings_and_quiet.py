@@ -3,7 +3,7 @@
 import random
 
 import pytest
-from judge_helpers import evidence, evidence_from_logs, side
+from judge_helpers import evidence, evidence_from_logs, json_service, side
 
 from job.judge.policy import decide
 from job.judge.rules import error_share, failing_warnings, new_templates, run_rules, too_few_data
@@ -174,7 +174,18 @@ def test_a_failure_warning_at_the_stable_rate_or_a_small_rise_is_not_major() -> 
     assert all(f.severity != "major" for f in run_rules(small)) and verdict_of(small).verdict == "pass"
 
 
-def test_a_new_warning_that_gave_up_is_a_failing_one() -> None:
-    note = "audit write for order 4411 gave up after 3 attempts"
+RETRIED = ["audit write for order 4411 gave up after 3 attempts", "inventory call slow, retrying (2/3)"]
+
+
+@pytest.mark.parametrize("note", RETRIED)
+def test_a_new_warning_that_gave_up_or_retries_is_a_failing_one(note: str) -> None:
+    """A canary that only logs its retries: the calls fail, the answers may not show it."""
     ev = evidence_from_logs(db_log(200, 1), db_log(200, 2, note, 40))
     assert [f.severity for f in failing_warnings(ev)] == ["major"]
+
+
+def test_a_retry_warning_the_stable_has_now_and_then_on_a_tenth_of_the_canary_is_major() -> None:
+    """The payment call fails 15x as often in the canary; its retries may hide it from the answers."""
+    warn = '{"level":"warn","msg":"retrying payment call"}\n'
+    ev = evidence_from_logs(json_service(1500, 1) + warn * 10, json_service(1500, 2) + warn * 150)
+    assert [f.severity for f in run_rules(ev) if f.kind == "template-increase"] == ["major"]
