@@ -89,11 +89,18 @@ def mask(message: str) -> str:
     digit = _ASCII_DIGIT.search(message)
     if digit is None:
         return message
+    start, end = 0, len(message)
     first = digit.start()
-    cut = message.rfind(" ", 0, first) if first >= _SKIP_FROM else -1
-    if cut <= 0:
+    if first >= _SKIP_FROM:  # no word before the last space ahead of the first digit holds one
+        start = max(0, message.rfind(" ", 0, first))
+    if end - first > 2 * _SKIP_FROM:  # nor any word after the first space behind the last digit
+        last = end - _ASCII_DIGIT.search(message[::-1]).start()  # type: ignore[union-attr]
+        if end - last >= _SKIP_FROM:
+            cut = message.find(" ", last)
+            end = cut if cut >= 0 else end
+    if start == 0 and end == len(message):
         return _ANY_VARIABLE.sub("<*>", message)
-    return message[:cut] + _ANY_VARIABLE.sub("<*>", message[cut:])
+    return message[:start] + _ANY_VARIABLE.sub("<*>", message[start:end]) + message[end:]
 
 
 def new_masker() -> SpanMasker:

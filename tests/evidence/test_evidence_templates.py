@@ -27,6 +27,9 @@ def test_a_token_holding_a_digit_is_masked_wherever_it_is_in_the_message() -> No
         == f"the quick brown fox jumps over the lazy dog and keeps running far <*> {words}"
     )
     assert mask("event={'sku': 'abc', 'n': 12} level=info") == "event={'sku': 'abc', 'n': <*>} level=info"
+    assert mask(f"{words} 42 {words}") == f"{words} <*> {words}"
+    assert mask(f"id-7 {words} x.9-y {words}") == f"<*> {words} <*> {words}"
+    assert mask(f"{words}x9 {words}") == f"{words.removesuffix('away')}<*> {words}"
 
 
 def test_same_shape_same_id_on_both_sides_and_cache_skips_drain() -> None:
