@@ -267,7 +267,9 @@ def grpc_as_http(code: Any) -> int | None:
     return None
 
 
-_J_REQ_RES = frozenset(("response", "request", "req", "res"))  # pino/Caddy nest method, url, status here
+# pino/Caddy nest method, url, status here; Rust's tracing JSON nests the message and every field
+# of the event (status, error) under "fields"
+_J_REQ_RES = frozenset(("response", "request", "req", "res", "fields"))
 _J_NESTED = frozenset(("log", "error", "http", *_J_REQ_RES))
 
 

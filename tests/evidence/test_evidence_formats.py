@@ -198,6 +198,18 @@ def test_app_request_lines_with_an_arrow_and_a_spaced_unit() -> None:
     assert (parsed.status, parsed.message, parsed.duration_ms) == (503, "GET /api/invoices/1039 503", 16.0)
 
 
+def test_rust_tracing_json_fields() -> None:
+    """tracing-subscriber's JSON format nests the message and the event's fields under "fields"."""
+    line = (
+        '{"timestamp":"2026-11-27T20:00:00.123456Z","level":"INFO","fields":{"message":"finished processing '
+        'request","latency":"3 ms","status":503},"target":"tower_http::trace::on_response","span":{"method":'
+        '"GET","uri":"/cart/3","name":"request"}}'
+    )
+    assert parse_line(line)[:3] == ("info", "finished processing request", 503)
+    error = '{"level":"ERROR","fields":{"message":"inventory lookup failed","error":"connection refused"}}'
+    assert parse_line(error)[:2] == ("error", "inventory lookup failed error=connection refused")
+
+
 def test_opentelemetry_log_records() -> None:
     """The OTel SDKs' console/stdout exporters: severity_text and body (Python), SeverityText and a
     typed Body (Go); the level was lost and the message was every field at once."""
