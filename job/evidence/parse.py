@@ -95,7 +95,8 @@ _LEVEL_NAMES = (
 )
 # .NET's console logger starts a record with "fail: ", "crit: ", "dbug: " or "trce: "
 _DOTNET_LEVELS = frozenset(("fail", "crit", "dbug", "trce"))
-_LEVEL_AT_START = re.compile(r"[\[<]?(" + _LEVEL_NAMES + r")[\]>]?(?::|\s|$)[\s:]*(?:-\s+)?")
+# (Celery writes "[time: WARNING/ForkPoolWorker-1] ...": the level, a slash, the process)
+_LEVEL_AT_START = re.compile(r"[\[<]?(" + _LEVEL_NAMES + r")[\]>]?(?::|\s|$|/)[\s:]*(?:-\s+)?")
 # a level word in the middle of a line is searched for only when one of these is there
 _LEVEL_HINTS = (
     "ERR",

@@ -288,3 +288,11 @@ def test_dotnet_two_line_records_read_the_message_line() -> None:
 )  # fmt: skip
 def test_java_logging_level_names_in_the_jdks_translations(line: str, level: str, message: str) -> None:
     assert parse_line(line)[:2] == (level, message)
+
+
+def test_celery_worker_levels() -> None:
+    """Celery's worker log: "[%(asctime)s: %(levelname)s/%(processName)s] %(message)s"."""
+    line = "[2026-11-27 20:00:00,123: WARNING/ForkPoolWorker-1] Task shop.charge[ab12] retry: Retry in 5s"
+    assert parse_line(line)[0] == "warn"
+    done = "[2026-11-27 20:00:00,123: INFO/ForkPoolWorker-2] Task shop.charge[ab12] succeeded in 0.01s: None"
+    assert parse_line(done)[0] == "info"
