@@ -217,7 +217,8 @@ _J_ROLES: dict[str, tuple[str, int]] = {}
 for _role, _keys in (
     ("level", ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "@l", "sev", "log.level",
                "LogLevel", "Level", "s", "severity_text", "SeverityText")),  # s: MongoDB's "I"/"W"/"E"/"F"
-    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log", "Message", "MessageTemplate")),
+    ("msg", ("msg", "message", "@m", "@mt", "event", "text", "log", "Message", "MessageTemplate",
+             "short_message")),  # short_message: GELF
     ("error", ("error", "err", "exception", "error.message", "exc_info", "stack_trace", "@x", "Exception",
                "thrown")),
     ("status", ("status", "status_code", "statusCode", "StatusCode", "http.status_code",
@@ -367,6 +368,8 @@ def _parse_json(line: str) -> Parsed | None:
         request = bool(method and path)
     if message is None:
         message = " ".join([f"{k}={v}" for k, v in sorted(record.items()) if k not in _TIME_KEYS])[:500]
+    if level == "unknown" and "short_message" in record:  # GELF (Spring Boot's structured gelf, Graylog)
+        level = _SYSLOG_SEVERITY.get(raw_level, "unknown") if type(raw_level) is int else level
     if level == "unknown" and status is not None:
         level = "info"
     if error is not None and level in ("unknown", "error", "fatal", "warn"):
@@ -375,6 +378,10 @@ def _parse_json(line: str) -> Parsed | None:
         if level == "unknown":
             level = "error"
     return Parsed(level, message, status, found["duration"], request and error is None)
+
+
+# GELF's level is a syslog severity: 0 emergency .. 3 error, 4 warning, 5 notice, 6 info, 7 debug
+_SYSLOG_SEVERITY = dict(enumerate(("fatal", "fatal", "fatal", "error", "warn", "info", "info", "debug")))
 
 
 def _otel_body(record: dict[str, Any]) -> Any:

@@ -296,3 +296,12 @@ def test_celery_worker_levels() -> None:
     assert parse_line(line)[0] == "warn"
     done = "[2026-11-27 20:00:00,123: INFO/ForkPoolWorker-2] Task shop.charge[ab12] succeeded in 0.01s: None"
     assert parse_line(done)[0] == "info"
+
+
+def test_gelf_records_use_syslog_severities() -> None:
+    """GELF (Spring Boot's logging.structured.format.console=gelf): level 3 is an error, 4 a warning."""
+    error = '{"version":"1.1","short_message":"invoice render failed","timestamp":1795806026.19,"level":3}'
+    warn = '{"version":"1.1","short_message":"pool nearly full","timestamp":1795806026.2,"level":4}'
+    assert parse_line(error)[:2] == ("error", "invoice render failed")
+    assert parse_line(warn)[:2] == ("warn", "pool nearly full")
+    assert parse_line('{"level":30,"msg":"pino info"}')[0] == "info"
