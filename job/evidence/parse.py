@@ -362,6 +362,13 @@ def _parse_json(line: str) -> Parsed | None:
     request = False
     if message is not None and not isinstance(message, str):
         message = json.dumps(message, sort_keys=True)[:500]
+    duration = found["duration"]
+    if status is None and message and ("HTTP/" in message or "GET " in message or "POST " in message):
+        # an access line as a JSON record's message: uvicorn's or gunicorn's access log through a JSON
+        # formatter, nginx in a docker json-file log; its status is in the text
+        access = _access_line(message.strip(), duration)
+        if access is not None:
+            status, duration, message, request = access.status, access.duration_ms, access.message, True
     if message is None and status is not None:
         method, path = found.get("method") or "", str(found.get("path") or "").split("?", 1)[0]
         message = f"{method} {path} {status}".strip()
@@ -377,7 +384,7 @@ def _parse_json(line: str) -> Parsed | None:
         message = f"{message} error={first_line}"
         if level == "unknown":
             level = "error"
-    return Parsed(level, message, status, found["duration"], request and error is None)
+    return Parsed(level, message, status, duration, request and error is None)
 
 
 # GELF's level is a syslog severity: 0 emergency .. 3 error, 4 warning, 5 notice, 6 info, 7 debug

@@ -305,3 +305,18 @@ def test_gelf_records_use_syslog_severities() -> None:
     assert parse_line(error)[:2] == ("error", "invoice render failed")
     assert parse_line(warn)[:2] == ("warn", "pool nearly full")
     assert parse_line('{"level":30,"msg":"pino info"}')[0] == "info"
+
+
+@pytest.mark.parametrize(
+    ("line", "level", "message", "status"),
+    [('{"asctime": "2026-11-27 20:00:00,123", "levelname": "INFO", "name": "uvicorn.access", '
+      '"message": "10.0.0.7:51234 - \\"GET /items/3?x=1 HTTP/1.1\\" 500"}', "info", "GET /items/3 500", 500),
+     ('{"log":"10.0.0.1 - - [27/Nov/2026:20:00:00 +0000] \\"GET /x HTTP/1.1\\" 502 157 \\"-\\" '
+      '\\"curl/8\\"\\n","stream":"stdout","time":"2026-11-27T20:00:00.1Z"}', "info", "GET /x 502", 502)],
+)  # fmt: skip
+def test_an_access_line_inside_a_json_record_keeps_its_status(
+    line: str, level: str, message: str, status: int
+) -> None:
+    """python-json-logger on uvicorn's access log, a docker json-file log of nginx: the status was lost."""
+    parsed = parse_line(line)
+    assert (parsed.level, parsed.message, parsed.status, parsed.request) == (level, message, status, True)
