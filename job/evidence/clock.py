@@ -147,15 +147,21 @@ class LineClock:
         self._text = ""  # the previous time's text up to its second, and where it was
         self._at = 0
         self._when = 0.0
-        self._minute = ""  # that text up to the minute ("" when the format has no plain seconds there)
+        self._base = 0  # that time's epoch second
+        self._marks = ""  # what may start a fraction after its seconds ("": no plain seconds last)
+        self._minute = ""  # its text up to the minute, made when a line first shares it
         self._minute_epoch = 0  # the epoch of that minute, its zone applied
-        self._seconds = _SECONDS_AFTER[".,"]  # its seconds and fraction, as that format writes them
+        self._seconds = _SECONDS_AFTER[".,"]  # seconds and fraction, as that format writes them
 
     def time(self, line: str) -> float | None:
         text, at = self._text, self._at
         if text and line.startswith(text, at):
             return self._when
         minute = self._minute
+        if not minute and self._marks and text[-3:-2] == ":":  # the line before's minute, made once
+            minute = self._minute = text[:-2]
+            self._minute_epoch = self._base - int(text[-2:])
+            self._seconds = _SECONDS_AFTER[self._marks]
         if minute and line.startswith(minute, at):
             when = self._in_minute(line, at + len(minute))
             if when is not None:
@@ -163,16 +169,11 @@ class LineClock:
         found = _read(line[:SCAN_CHARS], self._year)
         if found is None:
             return None
-        base, fraction, at, end, marks = found
+        base, fraction, at, end, self._marks = found
         self._when = base + float("0." + fraction) if fraction else float(base)
-        self._at = at
+        self._at, self._base = at, base  # type: ignore[assignment]
         self._text = line[at:end]
-        # the minute's text, when the time's text ends with its seconds written as ":SS"
-        if marks and line[end - 3 : end - 2] == ":":
-            self._minute, self._minute_epoch = line[at : end - 2], base - int(line[end - 2 : end])
-            self._seconds = _SECONDS_AFTER[marks]
-        else:
-            self._minute = ""
+        self._minute = ""
         return self._when
 
     def _in_minute(self, line: str, at: int) -> float | None:
