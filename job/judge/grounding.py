@@ -192,8 +192,9 @@ def _whole_sentences(text: str, cap: int, label: str) -> str:
     at_cap = len(text) >= cap - 1
     # "…, while the stable version has." or "…a potential issue with the `.": the model (or the
     # grammar's one-sentence pattern) closed the sentence before it was whole.
+    # "…compared to the stable version, which,.": a full stop after a comma ends nothing either.
     stopped = _DANGLING.search(text.rstrip(",;:- ")) is not None or not _balanced(text)
-    stopped = stopped or _STOPPED.search(text) is not None
+    stopped = stopped or _STOPPED.search(text) is not None or text.rstrip(".!?").endswith((",", ";", ":"))
     if not at_cap and not stopped:
         return text
     sentences = _SENTENCE.split(text)

@@ -248,3 +248,9 @@ def test_a_remediation_that_only_copies_the_data_is_not_shown() -> None:
     assert grounded.rejected is None and grounded.remediation == ""
     advice = "Check the upstream that /api/cart connects to."
     assert check("bad", "The canary answers HTTP 500 on /api/cart.", advice).remediation == advice
+
+
+def test_a_sentence_closed_after_a_dangling_word_keeps_its_whole_clauses() -> None:
+    """The 1.5B model: "…compared to the stable version, which,." (the grammar let it close there)."""
+    whole = "The canary answers HTTP 500 on /api/cart more often than the stable version"
+    assert check("bad", whole + ", which,.").cause == whole + "."
