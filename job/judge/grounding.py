@@ -64,6 +64,8 @@ _STATUS = (
     r"|\b{first}\d\d\s+(?:errors?|responses?|status)"
 )
 
+_STATUS_ERRORS = re.compile(r"(\b[45](\d\d|xx)|server|client)\s+errors?$", re.I)
+
 # Topics a sentence may claim something about; a topic's figures come from `_Facts`.
 _TOPICS: dict[str, re.Pattern[str]] = {
     "5xx": re.compile(rf"\b5xx\b|server errors?|{_STATUS.format(first=5)}", re.I),
@@ -317,11 +319,10 @@ def _side_named(text: str) -> str | None:
 
 
 def _check_clause(clause: str, side: str, facts: _Facts) -> None:
-    lower = clause.lower()
     topics = [(name, m) for name, pattern in _TOPICS.items() for m in [pattern.search(clause)] if m]
-    # "server errors" is the 5xx topic, not the errors one.
+    # "server errors", "HTTP 4xx errors", "404 errors" are the status topic, not the errors one.
     if any(name in ("5xx", "4xx") for name, _ in topics):
-        topics = [(n, m) for n, m in topics if n != "errors" or "server" not in lower]
+        topics = [(n, m) for n, m in topics if n != "errors" or not _STATUS_ERRORS.search(clause[: m.end()])]
     for name, match in topics:
         before = clause[max(0, match.start() - 30) : match.start()]
         around = clause[max(0, match.start() - 40) : match.end() + 25]

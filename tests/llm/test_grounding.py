@@ -254,3 +254,16 @@ def test_a_sentence_closed_after_a_dangling_word_keeps_its_whole_clauses() -> No
     """The 1.5B model: "…compared to the stable version, which,." (the grammar let it close there)."""
     whole = "The canary answers HTTP 500 on /api/cart more often than the stable version"
     assert check("bad", whole + ", which,.").cause == whole + "."
+
+
+def test_status_errors_are_the_status_class_not_error_logs() -> None:
+    """ "HTTP 4xx errors are more common in the canary": its 4xx, not its error-level lines."""
+    evidence = Evidence(stable=cases.side(600), canary=cases.side(600))
+    evidence.canary.http_status = {"200": 236, "404": 364}
+    message = "canary returns HTTP 4xx on 61% of requests (364/600)"
+    floor = Verdict("fail", 0.1, 0.9, "4xx", findings=[Finding("http-4xx", "major", "canary", message)])
+    prompt = build_prompt(evidence, floor)
+    said = "HTTP 4xx errors are more common in the canary than in the stable version."
+    assert ground(said, "", (), "fail", prompt, floor.findings, evidence).rejected is None
+    more_logs = "HTTP 4xx on 61% of requests, and the canary logs more errors."
+    assert ground(more_logs, "", (), "fail", prompt, floor.findings, evidence).kind == "direction"
