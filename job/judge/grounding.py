@@ -122,7 +122,7 @@ def ground(
     try:
         facts = _Facts(prompt, findings, evidence)
         cause = _whole_sentences(_unjoined(cause, facts), CAUSE_CHARS, "cause")
-        remediation = _whole_sentences(_unjoined(remediation, facts), REMEDIATION_CHARS, "remediation")
+        remediation = _whole_remediation(_unjoined(remediation, facts))
         unknown = [c for c in cited if c not in prompt.references]
         if unknown:
             raise _Reject("unknown-id", f"it cites {', '.join(unknown)}, which the data does not contain")
@@ -184,6 +184,15 @@ def _unjoined(text: str, facts: _Facts) -> str:
         if not facts.has_text(name):
             return text[: match.end()]
     return text
+
+
+def _whole_remediation(text: str) -> str:
+    """The remediation's whole sentences or clauses; none left, no remediation (the grounded cause
+    is still worth showing: the 1.5B model's cause was refused for a remediation the cap cut)."""
+    try:
+        return _whole_sentences(text, REMEDIATION_CHARS, "remediation")
+    except _Reject:
+        return ""
 
 
 def _whole_sentences(text: str, cap: int, label: str) -> str:

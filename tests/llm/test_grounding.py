@@ -6,7 +6,7 @@ import cases
 import pytest
 
 from job.judge.grounding import ground
-from job.judge.prompt import CAUSE_CHARS, build_prompt
+from job.judge.prompt import CAUSE_CHARS, REMEDIATION_CHARS, build_prompt
 from job.model import Evidence, Finding, Verdict
 
 CASES = {"bad": cases.bad_canary, "good": cases.good_canary, "grey": cases.grey_canary}
@@ -267,3 +267,10 @@ def test_status_errors_are_the_status_class_not_error_logs() -> None:
     assert ground(said, "", (), "fail", prompt, floor.findings, evidence).rejected is None
     more_logs = "HTTP 4xx on 61% of requests, and the canary logs more errors."
     assert ground(more_logs, "", (), "fail", prompt, floor.findings, evidence).kind == "direction"
+
+
+def test_a_remediation_cut_with_nothing_whole_left_is_dropped_not_the_cause() -> None:
+    cause = "The canary answers HTTP 500 on /api/cart."
+    cut = ("Check the upstream that /api/cart connects to and " + "the pool " * 20)[:REMEDIATION_CHARS]
+    grounded = check("bad", cause, cut)
+    assert grounded.rejected is None and (grounded.cause, grounded.remediation) == (cause, "")
