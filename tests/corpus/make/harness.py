@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -189,6 +190,15 @@ def registrar(registry: list[Scenario]) -> Callable[..., Callable[[MakeFn], Make
         return register
 
     return scenario
+
+
+@functools.cache
+def java_classes(build: Path, app: str, source: str) -> Path:
+    """Compile `apps/<app>/<source>` into `build/<app>` once per process (javac takes seconds)."""
+    out = build / app
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["javac", "-d", str(out), str(APPS / app / source)], check=True)
+    return out
 
 
 def pod_log(root: Path, side: str, pod: str) -> Path:

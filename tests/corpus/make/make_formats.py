@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import harness
-from harness import APPS, PY_ENV, Request, Scenario, free_port, pod_log, serve_and_capture
+from harness import APPS, PY_ENV, Request, Scenario, free_port, java_classes, pod_log, serve_and_capture
 
 BUILD = Path(os.environ.get("CORPUS3_BUILD", "/work/cache/corpus3"))
 PY = sys.executable
@@ -68,18 +68,11 @@ BOOT3_FMT = (
 BOOT3_APP = "Java billing service (Spring Boot 3 log layout, UTC)"
 
 
-@functools.cache
-def billing_classes() -> Path:
-    out = BUILD / "billing"
-    out.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["javac", "-d", str(out), str(APPS / "billing" / "Billing.java")], check=True)
-    return out
-
-
 def billing_pod(log: Path, n: int, env: dict[str, str]) -> None:
     port = free_port()
     cmd = ["java", "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Duser.timezone=UTC"]
-    cmd += ["-cp", str(billing_classes()), "com.example.billing.Billing", str(port)]
+    classes = java_classes(BUILD, "billing", "Billing.java")
+    cmd += ["-cp", str(classes), "com.example.billing.Billing", str(port)]
     requests = [Request(f"/api/invoices/{RNG.randint(1, 5000)}") for _ in range(n)]
     requests += [Request("/actuator/health")] * (n // 10)
     RNG.shuffle(requests)
@@ -411,20 +404,13 @@ JUL_FR_FMT = (
 JUL_FR_APP = "Java ledger service (JDK HttpServer, French locale)"
 
 
-@functools.cache
-def ledger_classes() -> Path:
-    out = BUILD / "javasvc"
-    out.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["javac", "-d", str(out), str(APPS / "javasvc" / "Svc.java")], check=True)
-    return out
-
-
 def ledger_pod(log: Path, mode: str, n: int) -> None:
     port = free_port()
     requests = [Request(f"/balance/acc{RNG.randint(1, 99)}") for _ in range(n)]
     requests += [Request("/healthz")] * (n // 20)
     RNG.shuffle(requests)
-    cmd = ["java", "-Xmx64m", "-Duser.language=fr", "-Duser.country=FR", "-cp", str(ledger_classes()), "Svc"]
+    classes = java_classes(BUILD, "javasvc", "Svc.java")
+    cmd = ["java", "-Xmx64m", "-Duser.language=fr", "-Duser.country=FR", "-cp", str(classes), "Svc"]
     serve_and_capture([*cmd, str(port), mode], log, port, requests, startup_timeout=20)
 
 

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import harness
-from harness import APPS, PY_ENV, Request, Scenario, free_port, pod_log, serve_and_capture
+from harness import APPS, PY_ENV, Request, Scenario, free_port, java_classes, pod_log, serve_and_capture
 
 BUILD = Path(os.environ.get("CORPUS2_BUILD", "/work/cache/corpus2"))
 NODE_DIR = Path(os.environ.get("CORPUS2_NODE_DIR", "/work/cache/corpus2-node"))
@@ -469,19 +469,12 @@ def pod_name(prefix: str) -> str:
     return f"{prefix}-{chunk(9)}-{chunk(5)}"
 
 
-def billing_classes() -> Path:
-    out = BUILD / "billing"
-    if not (out / "com" / "example" / "billing" / "Billing.class").exists():
-        out.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["javac", "-d", str(out), str(APPS / "billing" / "Billing.java")], check=True)
-    return out
-
-
 def billing_cmd(port: int, heap: str = "96m", gc_log: bool = False) -> list[str]:
     cmd = ["java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
     if gc_log:
         cmd += ["-Xmn24m", "-Xlog:gc:stdout"]
-    return [*cmd, "-cp", str(billing_classes()), "com.example.billing.Billing", str(port)]
+    classes = java_classes(BUILD, "billing", "Billing.java")
+    return [*cmd, "-cp", str(classes), "com.example.billing.Billing", str(port)]
 
 
 def billing_requests(n: int) -> list[Request]:
