@@ -144,7 +144,10 @@ _REQUEST = re.compile(
 # as nginx's 499 "client closed request", a request that got no answer
 NO_RESPONSE = 499
 # gin: [GIN] 2024/01/02 - 15:04:05 | 500 |  2.000000s |  10.0.0.1 | GET      "/color"
-_GIN = re.compile(r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+\"?([^\"\s]+)")
+# Fiber: 15:04:05 | 500 |   1.2ms |  10.0.0.1 | GET     | /color | -
+_GIN = re.compile(
+    r"\| (\d{3}) \|\s+(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m)\s+\|[^|]*\|\s+([A-Z]+)\s+(?:\|\s+)?\"?([^\"\s]+)"
+)
 # a request time appended after the user agent: `... "curl/8" 250ms`, nginx `... "curl/8" 0.250`
 # ($request_time, seconds) or Apache `... "curl/8" 1532` (%D, microseconds)
 _TRAILING_DURATION = re.compile(r"\" (\d+\.\d+|\d+)(ns|us|µs|ms|s)?$")
@@ -167,10 +170,14 @@ _CHI_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (?:https?
 # uWSGI's request log: "... [Thu Nov 27 20:00:00 2026] GET /x => generated 21 bytes in 3 msecs
 # (HTTP/1.1 500) 2 headers in 80 bytes ..."
 _UWSGI = re.compile(r"\] ([A-Z]+) (\S+) => generated \d+ bytes in (\d+) msecs \(HTTP/[\d.]+ (\d{3})\)")
-# morgan (Node): "GET /x 500 23 - 12.345 ms"
+# morgan (Node): "GET /x 500 23 - 12.345 ms" (tiny, short); dev puts the time right after the status:
+# "GET /x 500 12.345 ms - 23"
 _TRAILING_MS = re.compile(r" (\d+(?:\.\d+)?) ?ms$")
-# Rails: "Completed 500 Internal Server Error in 12ms (Views: ...)"
-_RAILS = re.compile(r"Completed (\d{3}) [^\n]*? in (\d+(?:\.\d+)?)ms")
+_MS_AFTER_STATUS = re.compile(r" (\d+(?:\.\d+)?) ms - ")
+# Rails: "Completed 500 Internal Server Error in 12ms (Views: ...)"; Phoenix: "Sent 500 in 431µs"
+_RAILS = re.compile(r"(?:Completed (\d{3}) [^\n]*?|Sent (\d{3})) in (\d+(?:\.\d+)?)(ms|µs|us)\b")
+# a request's time at the end of a line that has its status: "/shop.Cart/Get StatusCode.NOT_FOUND 1.2ms"
+_TRAILING_UNIT = re.compile(r"[ =](\d+(?:\.\d+)?) ?(ns|µs|us|ms|s)$")
 _LEADING_STATUS = re.compile(r"([2-5]\d\d) +[-|:] +(.*)")
 _STATUS_KV = re.compile(r"\b(?:status|status_code|statusCode|http_status|code)[=:] ?\"?(\d{3})\b")
 _PAREN_DURATION = re.compile(r"\((\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)\)")  # (2.000000s)
@@ -179,6 +186,7 @@ _AFTER_DURATION_KEY = re.compile(
     r"(_ms|_us|_ns|_s|_sec|_seconds)?[=: ] ?\"?(\d+(?:\.\d+)?) ?(ns|us|µs|ms|s|m)?\b"
 )
 _DONE_VERBS = ("ed", "done", "took", "complete")
+_BARE_KEYS = frozenset(("duration", "latency", "elapsed"))
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 _SUFFIX_MS = {"_ms": 1.0, "_us": 1e-3, "_ns": 1e-6, "_s": 1000.0, "_sec": 1000.0, "_seconds": 1000.0}
 
@@ -206,6 +214,10 @@ def duration_ms(line: str) -> float | None:
                     or line.startswith("response_", max(0, at - 9))
                 ):
                     return float(number) * 1000.0  # nginx $request_time, $upstream_response_time: seconds
+                if key in _BARE_KEYS and line[at + len(key) : at + len(key) + 1] in "=:":
+                    # `duration=0.125` (structlog, seconds), `elapsed=12` (Node, ms): as in JSON, a
+                    # fraction is seconds and an integer milliseconds
+                    return float(number) * (1000.0 if "." in number else 1.0)
             at = line.find(key, at + 1)
     return None  # a bare number of unknown unit is not a duration we can compare
 
@@ -224,7 +236,7 @@ for _role, _keys in (
     ("status", ("status", "status_code", "statusCode", "StatusCode", "http.status_code",
                 "http.response.status_code", "http_status", "response_status", "response_code",
                 "DownstreamStatus", "OriginStatus", "code")),
-    ("grpc", ("grpc.code", "grpc_code", "grpc.status_code", "grpc.status")),
+    ("grpc", ("grpc.code", "grpc_code", "grpc.status_code", "grpc.status", "grpc_status", "grpc-status")),
     ("method", ("method", "http.method", "http.request.method", "request_method", "RequestMethod", "verb")),
     ("path", ("path", "url", "uri", "http.url", "url.path", "request_uri", "RequestPath", "request")),
 ):  # fmt: skip
@@ -255,6 +267,36 @@ _GRPC_NUMBERS = (
     "permissiondenied", "resourceexhausted", "failedprecondition", "aborted", "outofrange",
     "unimplemented", "internal", "unavailable", "dataloss", "unauthenticated",
 )  # fmt: skip
+
+
+# Status names that are gRPC's wherever a `status=`/`code=` key holds them: Go's codes.Code.String()
+# and the proto names (Python's StatusCode, Java's Status.Code). The one-word names that ordinary logs
+# also use (OK, Unknown, Canceled, Aborted: a Kubernetes condition is "Unknown") count only on a line
+# that says gRPC, or as Python's `StatusCode.NAME`.
+_GRPC_NAMES = frozenset(
+    written
+    for name in ("InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied",
+                 "ResourceExhausted", "FailedPrecondition", "OutOfRange", "Unimplemented", "Internal",
+                 "Unavailable", "DataLoss", "Unauthenticated")
+    for written in (name, re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).upper())
+)  # fmt: skip
+_GRPC_NAMES_IN_CONTEXT = frozenset(
+    ("OK", "Unknown", "UNKNOWN", "Canceled", "CANCELLED", "Aborted", "ABORTED")
+)
+_GRPC_CONTEXT = ("grpc", "gRPC", "GRPC", "StatusCode.")
+_GRPC_TEXT = re.compile(
+    r"\b(?:StatusCode\.([A-Z_]+)|(?:code|status)\s?[=:]\s?\"?(?:StatusCode\.)?([A-Za-z_]+)\b)"
+)
+
+
+def grpc_name_as_http(name: str, line: str) -> int | None:
+    """A gRPC status name written as a `status`/`code` value, as an HTTP status, or None when the
+    name is no gRPC name or is one that ordinary logs use too and nothing on the line says gRPC."""
+    if name in _GRPC_NAMES or (
+        name in _GRPC_NAMES_IN_CONTEXT and any(word in line for word in _GRPC_CONTEXT)
+    ):
+        return grpc_as_http(name)
+    return None
 
 
 def grpc_as_http(code: Any) -> int | None:
@@ -295,6 +337,8 @@ def _roles(record: dict[str, Any]) -> dict[str, Any]:
                 found[role[0]], best[role[0]] = value, role[1]
         elif duration is None and key in _J_DURATION and not isinstance(value, bool):
             duration = _json_duration(key, value)
+    if "latency_human" in record:  # Echo: "latency" is nanoseconds, "latency_human" says its unit
+        duration = _json_duration("latency", record["latency_human"])
     found["duration"] = duration
     return found
 
@@ -353,8 +397,10 @@ def _parse_json(line: str) -> Parsed | None:
         status = int(raw_status)
     elif raw_status in (0, "0") and "response_flags" in record:  # Envoy's JSON access log: no response
         status = NO_RESPONSE
-    elif "grpc" in found:
-        status = grpc_as_http(found["grpc"])
+    elif isinstance(raw_status, str):  # "code": "StatusCode.UNAVAILABLE", "status": "DEADLINE_EXCEEDED"
+        status = grpc_name_as_http(raw_status.removeprefix("StatusCode."), line)
+    if "grpc" in found and (status is None or status == 200):  # gRPC answers HTTP 200 whatever its code
+        status = grpc_as_http(found["grpc"]) or status
     message = found.get("msg")
     if message is None and ("severity_text" in record or "SeverityText" in record):
         message = _otel_body(record)
@@ -425,8 +471,8 @@ CRASH_HEADS = ("panic: ", "fatal error: ", "Traceback (most recent call last)", 
 _WORD_GROUPS: tuple[tuple[str, ...], ...] = (
     ("s)", *_DURATION_KEYS),  # duration_ms finds nothing without one
     ("HTTP/", "GET ", "POST "),  # an access line
-    ("status", "code=", "code:"),  # _status_kv finds nothing without one
-    ("Completed ",),  # Rails
+    ("status", "code=", "code:", "StatusCode."),  # _status_kv finds nothing without one
+    ("Completed ", "Sent "),  # Rails, Phoenix
     ("level=", "lvl=", "severity="),  # logfmt
     _ERROR_HINTS,  # _infer_level finds nothing without one
 )
@@ -485,7 +531,10 @@ def parse_line(line: str) -> Parsed:
     if status is None and words & _RAILS_WORDS:
         rails = _RAILS.search(body)
         if rails is not None:
-            status, duration = int(rails.group(1)), float(rails.group(2))
+            status = int(rails.group(1) or rails.group(2))
+            duration = float(rails.group(3)) * _UNIT_MS[rails.group(4)]
+    if status is not None and duration is None and body[-1:] == "s":
+        duration = _trailing_duration(body)
     if words & _LOGFMT_WORDS:
         found = _LOGFMT_LEVEL.search(body)
         if found:
@@ -512,6 +561,17 @@ def parse_line(line: str) -> Parsed:
     elif words & _ERROR_WORDS_HINT:
         level = _infer_level(body)
     return Parsed(level, body.strip(), status, duration)
+
+
+def _trailing_duration(body: str) -> float | None:
+    """The time at the end of a line that has a status; not a wait ("retrying in 5s")."""
+    trailing = _TRAILING_UNIT.search(body)
+    if trailing is None or body.endswith(" in", 0, trailing.start()):
+        return None
+    number, unit = trailing.groups()
+    if unit == "s" and "." not in number:  # "5s" at the end is more often a wait or a count than a request
+        return None
+    return float(number) * _UNIT_MS[unit]
 
 
 def _access_line(body: str, duration: float | None) -> Parsed | None:
@@ -577,6 +637,10 @@ def _access_duration(body: str, end: int) -> float | None:
         kv = _KV_SECONDS.search(body, end)
         if kv is not None:
             return float(kv.group(1)) * 1000.0
+    if body.startswith(" ms - ", body.find(" ", end + 1)):
+        morgan_dev = _MS_AFTER_STATUS.match(body, end)
+        if morgan_dev is not None:
+            return float(morgan_dev.group(1))
     if body[-2:] == "ms":
         trailing_ms = _TRAILING_MS.search(body, end)
         if trailing_ms is not None:
@@ -600,13 +664,31 @@ def _status(text: str) -> int | None:
 
 
 def _status_kv(text: str) -> int | None:
-    if "status" in text or "code=" in text or "code:" in text:
+    if "status" in text or "code=" in text or "code:" in text or "StatusCode." in text:
         found = _STATUS_KV.search(text)
         if found is not None and 100 <= int(found.group(1)) <= 599:
             return int(found.group(1))
-        if "grpc.code=" in text:  # go-grpc-middleware in logfmt: grpc.code=Unavailable
-            value = _logfmt_value(text, ("grpc.code=",))
-            return grpc_as_http(value) if value else None
+        if "grpc" in text:  # go-grpc-middleware in logfmt: grpc.code=Unavailable (also a number)
+            value = _logfmt_value(text, _GRPC_KEYS)
+            if value:
+                return grpc_as_http(value)
+        return _grpc_text(text)
+    return None
+
+
+_GRPC_KEYS = ("grpc.code=", "grpc_code=", "grpc.status=", "grpc_status=", "grpc-status=")
+
+
+def _grpc_text(text: str) -> int | None:
+    """A gRPC status in a text line: Python's `code=StatusCode.UNAVAILABLE` (or the enum alone),
+    Java's `Status{code=UNAVAILABLE, ...}`, Go's `status=Internal`."""
+    for found in _GRPC_TEXT.finditer(text):
+        enum, value = found.groups()
+        if enum is not None:
+            return grpc_as_http(enum)
+        status = grpc_name_as_http(value, text)
+        if status is not None:
+            return status
     return None
 
 

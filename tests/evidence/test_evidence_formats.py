@@ -320,3 +320,77 @@ def test_an_access_line_inside_a_json_record_keeps_its_status(
     """python-json-logger on uvicorn's access log, a docker json-file log of nginx: the status was lost."""
     parsed = parse_line(line)
     assert (parsed.level, parsed.message, parsed.status, parsed.request) == (level, message, status, True)
+
+
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        # Python: str(grpc.StatusCode.X) from a server interceptor, with and without a key
+        ("2026-11-27 10:00:00,123 INFO [access] /shop.Cart/Get code=StatusCode.UNAVAILABLE", 503),
+        ("2026-11-27 10:00:00,123 INFO [access] /shop.Cart/Get StatusCode.DEADLINE_EXCEEDED 3.0ms", 504),
+        ("2026-11-27 10:00:00,123 INFO [access] /shop.Cart/Get code=StatusCode.OK", 200),
+        ("2026-11-27 10:00:00,123 INFO [access] /shop.Cart/Get code=StatusCode.INVALID_ARGUMENT", 400),
+        ("2026-11-27 10:00:00,123 INFO [access] /shop.Cart/Get code=StatusCode.CANCELLED", 499),
+        # Go: codes.Code.String() under a plain key; grpc-middleware's other keys
+        ("2026/11/27 10:00:00 finished /shop.Cart/Get status=Internal", 500),
+        ("2026/11/27 10:00:00 finished /shop.Cart/Get status=ResourceExhausted", 429),
+        ("level=info msg=\"finished call\" grpc_code=DataLoss", 500),
+        ("level=info msg=\"finished call\" grpc.code=14", 503),
+        ("2026/11/27 10:00:00 grpc call /shop.Cart/Get done status=Unknown", 500),
+        # Java: io.grpc.Status's toString
+        ("WARN c.s.Cart - call failed: Status{code=UNAVAILABLE, description=io exception, cause=null}", 503),
+        # JSON: the Python enum as a value; Envoy's %GRPC_STATUS% beside its HTTP 200
+        ('{"level":"info","msg":"rpc done","code":"StatusCode.UNAVAILABLE"}', 503),
+        ('{"response_code":200,"grpc_status":"Unavailable","method":"POST","path":"/shop.Cart/Get"}', 503),
+        ('{"response_code":200,"grpc_status":"0","method":"POST","path":"/shop.Cart/Get"}', 200),
+    ],
+)  # fmt: skip
+def test_grpc_status_names_in_text_and_json(line: str, status: int) -> None:
+    assert parse_line(line).status == status
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "level=info msg=\"node condition\" type=Ready status=Unknown",  # a Kubernetes condition
+        '{"level":"info","msg":"probe","status":"Unknown"}',
+        "2026/11/27 10:00:00 job finished status=Aborted",
+        "2026/11/27 10:00:00 health status=OK",
+    ],
+)  # fmt: skip
+def test_one_word_status_names_are_grpc_only_on_a_grpc_line(line: str) -> None:
+    assert parse_line(line).status is None
+
+
+@pytest.mark.parametrize(
+    ("line", "status", "ms"),
+    [
+        # morgan dev (Node): the time right after the status, the length last
+        ("GET /api/items/7 500 12.345 ms - 123", 500, 12.345),
+        ("GET / 304 2.100 ms - -", 304, 2.1),
+        # Fiber (Go)
+        ("15:04:05 | 500 |      1.2ms |       127.0.0.1 | GET     | /api/items      | -", 500, 1.2),
+        # Phoenix (Elixir)
+        ("12:00:00.123 request_id=F3x9 [info] Sent 500 in 431µs", 500, 0.431),
+        ("12:00:00.123 request_id=F3x9 [info] Sent 200 in 12ms", 200, 12.0),
+        # structlog / Node key=value with a bare number: a fraction is seconds, an integer ms
+        ("2026-11-27 10:00:00 [info] request handled duration=0.125 path=/x status=200", 200, 125.0),
+        ("level=info msg=done elapsed=12 status=200", 200, 12.0),
+        # a status line ending in its time
+        ("2026-11-27 10:00:00,123 INFO /shop.Cart/Get code=StatusCode.OK 0.012s", 200, 12.0),
+        # Echo: "latency" is ns, "latency_human" says its unit
+        ('{"time":"2026-11-27T10:00:00Z","method":"GET","uri":"/","status":500,"latency":12345678,'
+         '"latency_human":"12.345678ms"}', 500, 12.345678),
+    ],
+)  # fmt: skip
+def test_request_times_in_more_formats(line: str, status: int, ms: float) -> None:
+    parsed = parse_line(line)
+    assert (parsed.status, parsed.duration_ms) == (status, pytest.approx(ms))
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["status=200 retrying in 5s", "status=200 retrying in 2.5s", "status=200 batch of 5s", "took 3 attempts"],
+)
+def test_a_wait_or_a_count_is_no_request_time(line: str) -> None:
+    assert parse_line(line).duration_ms is None

@@ -57,6 +57,26 @@ def grpc_zap(n: int, seed: int, unavailable: float = 0.0) -> str:
     return "\n".join(out) + "\n"
 
 
+def grpc_python(n: int, seed: int, unavailable: float = 0.0) -> str:
+    """A Python gRPC server's logging interceptor: the method, str(context.code()) and the time."""
+    rng = random.Random(seed)
+    return "".join(
+        f"2026-11-27 10:{i // 60 % 60:02d}:{i % 60:02d},{rng.randrange(1000):03d} INFO [access] "
+        f"/shop.Quote/Get code=StatusCode.{'UNAVAILABLE' if rng.random() < unavailable else 'OK'} "
+        f"{rng.uniform(1, 9):.1f}ms\n"
+        for i in range(n)
+    )
+
+
+def morgan_dev(n: int, seed: int, slow: float = 1.0) -> str:
+    rng = random.Random(seed)
+    return "".join(
+        f"GET /api/items/{rng.randrange(500)} 200 {rng.lognormvariate(2, 0.3) * slow:.3f} ms - "
+        f"{rng.randrange(200, 900)}\n"
+        for _ in range(n)
+    )
+
+
 def dotnet(n: int, seed: int, failures: float = 0.0) -> str:
     rng = random.Random(seed)
     out = ["info: Microsoft.Hosting.Lifetime[14]", "      Now listening on: http://[::]:8080"]
@@ -84,6 +104,10 @@ CASES: list[tuple[str, Callable[[], tuple[str, str]], str]] = [
     ("traefik 4x slower", lambda: (traefik(500, 1), traefik(500, 2, slow=4.0)), "fail"),
     ("grpc good", lambda: (grpc_zap(500, 1), grpc_zap(500, 2)), "pass"),
     ("grpc unavailable", lambda: (grpc_zap(500, 1), grpc_zap(500, 2, unavailable=0.4)), "fail"),
+    ("python grpc good", lambda: (grpc_python(500, 1), grpc_python(500, 2)), "pass"),
+    ("python grpc unavailable", lambda: (grpc_python(500, 1), grpc_python(500, 2, unavailable=0.3)), "fail"),
+    ("morgan dev good", lambda: (morgan_dev(500, 1), morgan_dev(500, 2)), "pass"),
+    ("morgan dev 4x slower", lambda: (morgan_dev(500, 1), morgan_dev(500, 2, slow=4.0)), "fail"),
     (".NET good", lambda: (dotnet(400, 1), dotnet(400, 2)), "pass"),
     (".NET unhandled exceptions", lambda: (dotnet(400, 1), dotnet(400, 2, failures=0.2)), "fail"),
 ]
