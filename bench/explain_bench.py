@@ -10,8 +10,10 @@ On the failing scenarios: the share of answers grounding accepted, the share who
 names the right signal (automatic: the signal of the top critical/major finding, see
 `names_signal`), rejection reasons by kind, remediation present (and so grounded), seconds,
 prompt tokens and where the time went (prompt evaluation vs generation, tokens/s). On the
-passing scenarios: how often the model said worse than the evidence (would have escalated) and
-how often the verdict actually moved (the target: never).
+passing scenarios: how often the model was asked at all (only when an item of its prompt is against
+the canary), how often it said worse than the evidence (would have escalated) and how often the
+verdict actually moved (the target: never). Seconds, prompt and generated tokens are over the
+analyses that asked the model; one not asked costs no model time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.llm_bench import model_server  # noqa: E402
+from job.judge.llm import ModelAnswer  # noqa: E402
 from job.judge.signal import finding_signal  # noqa: E402
 from job.model import Finding, LLMConfig  # noqa: E402
 
@@ -47,10 +50,11 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
     scenarios = [
         s for s in load_scenarios() if (not only or s.name in only) and (not expect or s.expect == expect)
     ]
-    failing = {"n": 0, "accepted": 0, "named": 0, "remedy": 0}
-    passing = {"n": 0, "said_worse": 0, "moved": 0}
+    failing = {"n": 0, "asked": 0, "accepted": 0, "named": 0, "remedy": 0}
+    passing = {"n": 0, "asked": 0, "said_worse": 0, "moved": 0}
     kinds: Counter[str] = Counter()
-    seconds, tokens, eval_rates, gen_rates, eval_share = [], [], [], [], []
+    seconds, tokens, generated, eval_rates, gen_rates, eval_share = [], [], [], [], [], []
+    not_asked_seconds: list[float] = []
     columns = ["scenario", "expect", "floor", "final", "model said", "accepted", "names signal",
                "remediation", "calls", "s", "prompt tok", "eval ms", "gen tok", "gen ms",
                "cause or rejection", "remediation text"]  # fmt: skip
@@ -67,8 +71,13 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
         # The first call's prompt: how much of it the server kept evaluated from the analysis before.
         first_call = getattr(served, "prompts", [])[calls_before : calls_before + 1]
         cached = f" ({first_call[0][1]} kept)" if first_call else ""
-        seconds.append(elapsed)
-        tokens.append(r.prompt_tokens or 0)
+        asked = answer.skipped is None
+        if asked:
+            seconds.append(elapsed)
+            tokens.append(r.prompt_tokens or 0)
+            generated.append(r.completion_tokens or 0)
+        else:
+            not_asked_seconds.append(elapsed)
         if r.prompt_eval_ms and r.generation_ms and r.completion_tokens:
             eval_rates.append((r.prompt_tokens or 0) / (r.prompt_eval_ms / 1000))
             gen_rates.append(r.completion_tokens / (r.generation_ms / 1000))
@@ -83,48 +92,73 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
             kinds["no answer" if not answer.error.startswith("the model") else "schema"] += 1
         if scenario.expect == "fail":
             failing["n"] += 1
+            failing["asked"] += asked
             failing["accepted"] += answer.usable
             failing["named"] += named
             failing["remedy"] += answer.usable and bool(answer.remediation)
         if scenario.expect == "pass" and floor.verdict == "pass":
             passing["n"] += 1
+            passing["asked"] += asked
             passing["said_worse"] += bool(answer.usable and RANK[answer.verdict or "pass"] > RANK["pass"])
             passing["moved"] += verdict.verdict != floor.verdict
-        shown = answer.cause if answer.usable else f"REJECTED {answer.rejected or answer.error}"
+        if not asked:
+            shown = f"NOT ASKED: {answer.skipped}"
+        else:
+            shown = answer.cause if answer.usable else f"REJECTED {answer.rejected or answer.error}"
         print(
             f"| {scenario.name} | {scenario.expect} | {floor.verdict} | {verdict.verdict} | "
-            f"{answer.verdict or '-'} {answer.confidence if answer.confidence is not None else ''} | "
+            f"{_said(answer)} | "
             f"{'yes' if answer.usable else 'no'} | {'yes' if named else '-'} | "
             f"{'yes' if answer.usable and answer.remediation else '-'} | {r.attempts} | {elapsed:.1f} | "
-            f"{r.prompt_tokens}{cached} | {r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | "
+            f"{r.prompt_tokens or '-'}{cached} | {r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | "
             f"{r.generation_ms or '-'} | {_cell(shown)} | {_cell(answer.remediation * answer.usable)} |",
             flush=True,
         )
         if raw:
             for reply in getattr(served, "replies", [])[before:]:
                 print(f"    raw: {reply}", flush=True)
-    _summary(cfg, failing, passing, kinds, seconds, tokens, eval_rates, gen_rates, eval_share)
+    _summary(cfg, failing, passing, kinds, seconds, tokens, generated, eval_rates, gen_rates, eval_share)
+    if not_asked_seconds:
+        print(f"analyses that did not ask the model: {len(not_asked_seconds)}, "
+              f"seconds median {statistics.median(not_asked_seconds):.2f}")  # fmt: skip
     return 0
 
 
-def _summary(cfg, failing, passing, kinds, seconds, tokens, eval_rates, gen_rates, eval_share) -> None:  # type: ignore[no-untyped-def]
+def _said(answer: ModelAnswer) -> str:
+    """The model's verdict, or why there is none: not asked at all, or asked to explain only."""
+    if answer.skipped:
+        return "not asked"
+    if answer.verdict:
+        return f"{answer.verdict} {answer.confidence}"
+    return "explain only" if not answer.verdict_asked else "-"
+
+
+def _summary(  # type: ignore[no-untyped-def]
+    cfg, failing, passing, kinds, seconds, tokens, generated, eval_rates, gen_rates, eval_share
+) -> None:
     def pct(n: int, d: int) -> str:
         return f"{n}/{d} ({100 * n / d:.0f}%)" if d else "-"
 
     print(f"\nmodel {cfg.model}, prompt budget {cfg.prompt_token_budget} tokens")
     if failing["n"]:
         print(f"failing scenarios: {failing['n']}")
+        print(f"  model asked:                        {pct(failing['asked'], failing['n'])}")
         print(f"  grounded (accepted) answers:        {pct(failing['accepted'], failing['n'])}")
         print(f"  accepted cause naming the signal:   {pct(failing['named'], failing['n'])}")
         print(f"  accepted with a remediation:        {pct(failing['remedy'], failing['n'])}")
     if passing["n"]:
         print(f"passing scenarios (floor pass): {passing['n']}")
+        print(f"  model asked:                        {pct(passing['asked'], passing['n'])}")
         print(f"  model said worse (would escalate):  {pct(passing['said_worse'], passing['n'])}")
         print(f"  verdict moved by the model:         {pct(passing['moved'], passing['n'])}")
     print(f"rejections and errors by kind: {dict(kinds) or 'none'}")
     if seconds:
-        print(f"seconds per analysis: median {statistics.median(seconds):.1f}, max {max(seconds):.1f}")
+        print(
+            f"seconds per analysis that asked the model: median {statistics.median(seconds):.1f}, "
+            f"max {max(seconds):.1f}"
+        )
         print(f"prompt tokens: median {statistics.median(tokens):.0f}, max {max(tokens)}")
+        print(f"generated tokens: median {statistics.median(generated):.0f}, max {max(generated)}")
     if eval_rates:
         print(
             f"prompt eval {statistics.median(eval_rates):.0f} tok/s, generation "

@@ -429,6 +429,9 @@ class LLMResult:
     completion_tokens: int | None = None
     prompt_eval_ms: int | None = None  # where the time went, as the server reports it
     generation_ms: int | None = None
+    # Why the model was not asked at all: nothing in the evidence it would see is against the canary,
+    # so it could neither explain a problem nor escalate the verdict (job/judge/llm.py). None when asked.
+    skipped: str | None = None
 
 
 @dataclass

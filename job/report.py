@@ -227,4 +227,6 @@ def _model_section(verdict: Verdict) -> list[str]:
         return out
     if llm.rejected:
         return ["", f"Model: answer rejected, not shown ({llm.model}): {llm.rejected}"]
+    if llm.skipped:
+        return ["", f"Model: not asked - {llm.skipped}."]
     return ["", "Model: not used" + (f" - {llm.error}" if llm.error else "")]

@@ -13,7 +13,11 @@ The rules, in order:
    to everything, as small models do, cannot escalate a canary whose evidence has nothing
    against it.
 3. No usable answer (server down, slow, missing model, invalid JSON, or an answer grounding
-   rejected): the verdict falls back as --on-llm-error says, never better than the floor.
+   rejected): the verdict falls back as --on-llm-error says, never better than the floor. A model
+   not asked at all (llm.consult: nothing in its prompt is against the canary, so by rule 2 no
+   answer could move the verdict) is no error: the verdict is the floor's, and `llm.skipped` says why.
+   Where the evidence already fails the canary the model is asked for no verdict (none could
+   count): its grounded cause and remediation are kept, and the verdict is the floor's.
 4. The summary stays the evidence's. The model's grounded cause and remediation live in
    their own fields of the `llm` block; its disagreement or a refused escalation is a note
    there (`llm.note`). Only an escalation, which changes the verdict, adds a sentence to the
@@ -40,6 +44,9 @@ def worst(a: VerdictValue, b: VerdictValue) -> VerdictValue:
 
 def combine(floor: Verdict, answer: ModelAnswer, cfg: LLMConfig) -> Verdict:
     llm = replace(answer.result)
+    if answer.skipped:  # not asked: no answer could have moved the verdict, and none is missing
+        llm.used, llm.skipped = False, answer.skipped
+        return _with(floor, floor.verdict, floor.confidence, floor.summary, llm, "evidence-only")
     if not answer.usable:
         llm.used = False
         if answer.rejected:
@@ -64,12 +71,14 @@ def combine(floor: Verdict, answer: ModelAnswer, cfg: LLMConfig) -> Verdict:
         list(answer.cited),
     )
     llm.reasoning = _reasoning(answer) or None
+    if answer.verdict is None or answer.confidence is None:  # not asked: the explanation only
+        return _with(floor, floor.verdict, floor.confidence, floor.summary, llm, "evidence+llm")
     said = f"{answer.verdict} ({answer.confidence:.2f})"
     if RANK[answer.verdict] <= RANK[floor.verdict]:
         if answer.verdict != floor.verdict:
             llm.note = f"The model said {said}; it may not lower the evidence verdict ({floor.verdict})."
         return _with(floor, floor.verdict, floor.confidence, floor.summary, llm, "evidence+llm")
-    if answer.confidence is None or answer.confidence < ESCALATE_MIN_CONFIDENCE:
+    if answer.confidence < ESCALATE_MIN_CONFIDENCE:
         llm.note = f"The model said {said}, too unsure to change the verdict."
         return _with(floor, floor.verdict, floor.confidence, floor.summary, llm, "evidence+llm")
     if not answer.supporting:

@@ -12,9 +12,9 @@ checked, deterministically, against what the prompt showed it and the figures be
 * its direction words agree with the figures: no "fewer errors" or "improvement" for a canary
   that is worse, no "no errors" when it logs them, no crash or 5xx the data does not show;
 * a claim about the stable side does not contradict the stable side's figures;
-* the verdict is not judged here: it cannot lower the evidence's verdict (combine.py), and a
-  "pass" against a major or critical canary finding is a note there; its cause must still not
-  call the canary healthy;
+* the verdict is not judged here: it cannot lower the evidence's verdict (combine.py), and where
+  the evidence already fails the canary it is not even asked for (`verdict` None); the cause must
+  still not call the canary healthy, and an answer with no verdict must give a cause;
 * no repetition loops, no echo of the instructions, no characters that are neither printable
   nor in the prompt's scripts.
 
@@ -113,8 +113,8 @@ class _Reject(Exception):
 
 
 def ground(
-    cause: str, remediation: str, cited: Iterable[str], verdict: str, prompt: Prompt, findings: list[Finding],
-    evidence: Evidence, told: str = "",
+    cause: str, remediation: str, cited: Iterable[str], verdict: str | None, prompt: Prompt,
+    findings: list[Finding], evidence: Evidence, told: str = "",
 ) -> Grounding:  # fmt: skip
     """Check one answer; never raises. `told` is what else the model was told (a retry's reason
     for refusing the first answer), which it must not echo either."""
@@ -126,8 +126,9 @@ def ground(
         unknown = [c for c in cited if c not in prompt.references]
         if unknown:
             raise _Reject("unknown-id", f"it cites {', '.join(unknown)}, which the data does not contain")
-        if verdict in ("fail", "inconclusive") and not cause:
-            raise _Reject("empty", f"it says {verdict} without naming a cause")
+        if verdict != "pass" and not cause:  # asked for no verdict, the cause is the whole answer
+            said = f"it says {verdict} without naming a cause" if verdict else "it names no cause"
+            raise _Reject("empty", said)
         for label, text in (("cause", cause), ("remediation", remediation)):
             _check_text(label, text, facts)
             _check_not_parroted(label, text, f"{prompt.system} {told}")

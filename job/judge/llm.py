@@ -4,6 +4,10 @@
 contradicting answer) comes back as a ModelAnswer with `error` set; an answer the evidence does
 not support (grounding.py) comes back with `rejected` set, after one retry that tells the model
 why when the deadline leaves time for it. `combine` decides what that means for the verdict.
+
+The model is asked only where it can add something: when an item of its prompt is against the
+canary (otherwise it could neither escalate, combine.py, nor name a problem; it wrote filler), and
+for a verdict only where its verdict can count (the evidence does not already fail the canary).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from job.judge.prompt import (
     ANSWER_TOKENS,
     CHAT_TEMPLATE_TOKENS,
     Prompt,
+    against_canary,
     answer_schema,
     build_prompt,
     context_size,
@@ -56,19 +61,35 @@ class ModelAnswer:
     error: str | None = None
     rejected: str | None = None
     rejected_kind: str | None = None  # grounding's kind of rejection (number, name, direction, ...)
+    verdict_asked: bool = True  # False where the evidence already fails the canary: no verdict to read
+    skipped: str | None = None  # why the model was not asked at all (not an error: nothing to ask)
 
     @property
     def usable(self) -> bool:
-        return self.error is None and self.rejected is None and self.verdict is not None
+        answered = self.verdict is not None or (not self.verdict_asked and bool(self.cause))
+        return self.error is None and self.rejected is None and self.skipped is None and answered
+
+
+NOTHING_AGAINST_CANARY = (
+    "nothing in the evidence is significant against the canary, so the model could neither explain a "
+    "problem nor change the verdict"
+)
 
 
 def consult(evidence: Evidence, floor: Verdict, cfg: LLMConfig) -> ModelAnswer:
     prompt = build_prompt(evidence, floor, cfg.extra_prompt, cfg.prompt_token_budget)
+    if not against_canary(prompt):
+        # The escalation gate (combine.py) needs a cited item of this prompt that is against the
+        # canary, so no answer could move the verdict; and with nothing to explain a small model
+        # writes filler ("The canary does not replace the stable version it would replace.").
+        log.info("model not asked", extra={"fields": {"reason": NOTHING_AGAINST_CANARY}})
+        skipped = LLMResult(used=False, model=cfg.model, skipped=NOTHING_AGAINST_CANARY)
+        return ModelAnswer(result=skipped, skipped=NOTHING_AGAINST_CANARY)
     result = LLMResult(used=False, model=cfg.model, prompt_tokens=prompt.estimated_tokens)
     request = ChatRequest(
         system=prompt.system,
         user=prompt.user,
-        schema=answer_schema(list(prompt.references), openers(prompt)),
+        schema=answer_schema(list(prompt.references), openers(prompt), prompt.asks_verdict),
         num_ctx=context_size(prompt.estimated_tokens),
         max_tokens=ANSWER_TOKENS,
     )
@@ -162,8 +183,9 @@ def _call_with_retries(request: ChatRequest, cfg: LLMConfig, deadline: float) ->
 def parse_answer(
     reply: Reply, prompt: Prompt, floor: Verdict, evidence: Evidence, told: str = ""
 ) -> ModelAnswer:
-    """Check the model's text against the schema, then ground it in the evidence; never raises."""
-    answer = ModelAnswer(result=LLMResult())
+    """Check the model's text against the schema, then ground it in the evidence; never raises.
+    Where the prompt asked for no verdict, a verdict or confidence in the answer is not read."""
+    answer = ModelAnswer(result=LLMResult(), verdict_asked=prompt.asks_verdict)
     if reply.cut_off:
         answer.error = "the model's answer was cut off at the token limit (incomplete JSON)"
         return answer
@@ -176,22 +198,13 @@ def parse_answer(
         answer.error = "the model's answer is JSON but not an object"
         return answer
 
-    verdict = document.get("verdict")
-    confidence = document.get("confidence")
-    if verdict not in VERDICTS:
-        answer.error = f"the model gave an unknown verdict {str(verdict)[:40]!r}"
-        return answer
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, int | float)
-        or not math.isfinite(confidence)
-        or not 0 <= confidence <= 1
-    ):
-        answer.error = f"the model gave an out-of-range confidence {str(confidence)[:40]!r} (want 0..1)"
-        return answer
-    if verdict == "pass" and confidence < 0.5:
-        answer.error = f"the model contradicts itself: verdict pass with confidence {confidence}"
-        return answer
+    verdict: VerdictValue | None = None
+    confidence: float | None = None
+    if prompt.asks_verdict:
+        answer.error = _verdict_problem(document.get("verdict"), document.get("confidence"))
+        if answer.error:
+            return answer
+        verdict, confidence = document["verdict"], float(document["confidence"])
 
     cited = document.get("cited")
     grounded = ground(
@@ -209,12 +222,28 @@ def parse_answer(
         answer.rejected_kind = grounded.kind
         return answer
     answer.verdict = verdict
-    answer.confidence = float(confidence)
+    answer.confidence = confidence
     answer.cause, answer.remediation = grounded.cause, grounded.remediation
     answer.cited = list(grounded.cited)
     answer.supporting = [c for c in answer.cited if prompt.references[c].canary_worse]
     answer.labels = {c: prompt.references[c].label for c in answer.cited}
     return answer
+
+
+def _verdict_problem(verdict: object, confidence: object) -> str | None:
+    """What is wrong with an answer's verdict and confidence, or None."""
+    if verdict not in VERDICTS:
+        return f"the model gave an unknown verdict {str(verdict)[:40]!r}"
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not math.isfinite(confidence)
+        or not 0 <= confidence <= 1
+    ):
+        return f"the model gave an out-of-range confidence {str(confidence)[:40]!r} (want 0..1)"
+    if verdict == "pass" and confidence < 0.5:
+        return f"the model contradicts itself: verdict pass with confidence {confidence}"
+    return None
 
 
 def _text(value: object) -> str:

@@ -337,7 +337,7 @@ def _to_copy(finding: Finding) -> str:
 def _model(verdict: Verdict) -> str:
     llm = verdict.llm
     if not llm.used:
-        reason = escape(llm.error or _NOT_ASKED)
+        reason = escape(f"not asked: {llm.skipped}" if llm.skipped else llm.error or _NOT_ASKED)
         return (
             '<aside class="model" aria-labelledby="h-model"><h2 id="h-model">The model\'s explanation</h2>'
             f"<p>None: {reason}. The verdict rests on the evidence alone.</p></aside>"
@@ -346,13 +346,18 @@ def _model(verdict: Verdict) -> str:
     cited_html = (
         "<p>It cited: " + ", ".join(f"<code>{escape(str(c))}</code>" for c in cited) + "</p>" if cited else ""
     )
-    said = f"{llm.verdict or '—'}" + (
-        f" (confidence {llm.confidence:.2f})" if llm.confidence is not None else ""
+    # Where the evidence already fails the canary the model is asked for no verdict (none could count).
+    said = (
+        f"The model said <strong>{escape(llm.verdict)}</strong>"
+        + (f" (confidence {llm.confidence:.2f})" if llm.confidence is not None else "")
+        + ". Its words, as written:"
+        if llm.verdict
+        else "Its words, as written:"
     )
     return (
         '<aside class="model" aria-labelledby="h-model">'
         f'<h2 id="h-model">The model\'s explanation ({escape(llm.model or "model")}, not evidence)</h2>'
-        f"<p>The model said <strong>{escape(said)}</strong>. Its words, as written:</p>"
+        f"<p>{said}</p>"
         f"<blockquote>{escape(llm.reasoning or '(no reasoning given)')}</blockquote>{cited_html}"
         '<p class="muted">The model may explain and escalate a verdict; it cannot lower it or clear a '
         "critical finding.</p></aside>"

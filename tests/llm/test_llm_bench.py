@@ -121,8 +121,14 @@ def test_explain_bench_counts_grounded_causes_and_rejections() -> None:
         )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
-    assert "| rd-bad-5xx | fail | fail | fail | fail 0.9 | yes | yes |" in out, out
+    # The floor fails rd-bad-5xx: the model is asked to explain only, and its verdict is not read.
+    assert "| rd-bad-5xx | fail | fail | fail | explain only | yes | yes |" in out, out
     assert "REJECTED its cause states 500" in out, "go-handler-panic has no HTTP 500: rejected"
     assert "accepted cause naming the signal:   1/2 (50%)" in out
+    # Nothing is against the healthy canary: the model is not asked, and the verdict does not move.
+    assert "| rd-good-colour | pass | pass | pass | not asked | no |" in out
+    assert "NOT ASKED: nothing in the evidence is significant against the canary" in out
+    assert "model asked:                        0/1 (0%)" in out
     assert "verdict moved by the model:         0/1 (0%)" in out
+    assert len(server.requests) == 3, "rd-bad-5xx once, go-handler-panic twice (the retry), the healthy none"
     assert "rejections and errors by kind: {'number':" in out

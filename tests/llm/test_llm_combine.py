@@ -156,13 +156,38 @@ def test_model_cannot_clear_a_critical_finding() -> None:
     assert not verdict.llm.used and "healthy" in verdict.llm.rejected and verdict.llm.cause is None
 
 
-def test_a_pass_with_a_grounded_cause_shows_the_cause_and_notes_the_disagreement() -> None:
+def test_on_a_failing_floor_the_verdict_is_not_read_and_the_grounded_cause_is_shown() -> None:
+    """The floor fails: no verdict of the model can count, so it is not asked for, and one the answer
+    carries anyway (a server without the grammar) is not read: no "the model said pass" note."""
     _, bad = cases.bad_canary()
     cause = "The canary answers HTTP 500 on /api/cart with an upstream connect error."
-    verdict = combine(bad, answer_for("bad", say("pass", 0.9, ["F1"], cause)), LLMConfig())
-    assert (verdict.verdict, verdict.score, verdict.summary) == ("fail", bad.score, bad.summary)
-    assert verdict.llm.used and verdict.llm.cause == cause and verdict.llm.verdict == "pass"
-    assert "may not lower" in verdict.llm.note and "pass" not in verdict.summary
+    for content in (say("pass", 0.9, ["F1"], cause), {"cited": ["F1"], "cause": cause, "remediation": ""}):
+        answer = answer_for("bad", content)
+        assert answer.usable and not answer.verdict_asked and answer.verdict is None
+        verdict = combine(bad, answer, LLMConfig())
+        assert (verdict.verdict, verdict.score, verdict.summary) == ("fail", bad.score, bad.summary)
+        assert verdict.llm.used and verdict.llm.cause == cause and verdict.mode == "evidence+llm"
+        assert verdict.llm.verdict is None and verdict.llm.confidence is None and verdict.llm.note is None
+
+
+def test_on_a_failing_floor_an_answer_without_a_cause_is_rejected() -> None:
+    """Asked for no verdict, the cause is the whole answer: none, nothing to show."""
+    answer = answer_for("bad", {"cited": ["F1"], "cause": "", "remediation": "Roll back."})
+    assert not answer.usable and answer.rejected_kind == "empty"
+    verdict = combine(cases.bad_canary()[1], answer, LLMConfig())
+    assert verdict.verdict == "fail" and not verdict.llm.used and verdict.llm.remediation is None
+
+
+def test_where_the_model_can_escalate_its_verdict_is_still_asked_and_checked() -> None:
+    """A passing floor with an item against the canary: the verdict is asked, and a malformed one
+    is still an error (the guard is not lost with the no-verdict answers)."""
+    assert answer_for("grey", say("fail", 0.9, ["T1"], "A cache miss storm error.")).verdict == "fail"
+    for content in (say("promote", 0.9, ["T1"]), say("fail", 1.5, ["T1"]), say("pass", 0.2, ["T1"])):
+        answer = answer_for("grey", content)
+        assert not answer.usable and answer.error, content
+    content = {"cited": ["T1"], "cause": "A cache miss storm error.", "remediation": ""}
+    cause_only = answer_for("grey", content)
+    assert not cause_only.usable and "unknown verdict" in cause_only.error
 
 
 def test_disagreement_is_a_note_not_a_summary_sentence() -> None:

@@ -33,7 +33,8 @@ def test_valid_answer_is_read_and_the_request_is_pinned() -> None:
     with FakeOllama([ollama_reply(cases.GOOD_FAIL, prompt_eval_count=777)]) as server:
         answer = consult(evidence, floor, config(server))
     assert answer.usable and answer.error is None
-    assert (answer.verdict, answer.confidence) == ("fail", 0.9)
+    # The floor already fails this canary: no verdict of the model could count, so none is read.
+    assert (answer.verdict, answer.confidence) == (None, None)
     assert answer.cited == ["F1", "T1"] and answer.supporting == ["F1", "T1"]
     assert answer.result.prompt_tokens == 777, "the real prompt size reported by Ollama is recorded"
     assert answer.result.model == DEFAULT_MODEL and answer.result.duration_ms is not None
@@ -44,7 +45,7 @@ def test_valid_answer_is_read_and_the_request_is_pinned() -> None:
     (request,) = server.requests
     assert request["stream"] is False
     prompt = build_prompt(evidence, floor)
-    schema = answer_schema(list(prompt.references), openers(prompt))
+    schema = answer_schema(list(prompt.references), openers(prompt), verdict=False)
     assert request["format"] == schema and schema["properties"]["cited"]["items"]["enum"] == [
         "F1",
         "F2",
@@ -76,7 +77,7 @@ def test_transient_500_is_retried_then_answered() -> None:
 
 
 def test_persistent_500_gives_up_after_bounded_attempts() -> None:
-    evidence, floor = cases.good_canary()
+    evidence, floor = cases.grey_canary()
     with FakeOllama([Canned(500, {"error": "out of memory"})]) as server:
         answer = consult(evidence, floor, config(server))
     assert not answer.usable
@@ -85,7 +86,7 @@ def test_persistent_500_gives_up_after_bounded_attempts() -> None:
 
 
 def test_slow_model_times_out_within_the_overall_deadline() -> None:
-    evidence, floor = cases.good_canary()
+    evidence, floor = cases.grey_canary()
     with FakeOllama([ollama_reply(cases.GOOD_FAIL, delay=5)]) as server:
         answer = consult(evidence, floor, config(server, timeout_seconds=0.6))
     assert not answer.usable
@@ -94,7 +95,7 @@ def test_slow_model_times_out_within_the_overall_deadline() -> None:
 
 
 def test_connection_refused_names_the_host_and_the_fix() -> None:
-    evidence, floor = cases.good_canary()
+    evidence, floor = cases.grey_canary()
     host = f"http://127.0.0.1:{free_port()}"
     answer = consult(evidence, floor, LLMConfig(host=host, model=DEFAULT_MODEL, timeout_seconds=2))
     assert not answer.usable
@@ -117,7 +118,9 @@ def test_connection_refused_names_the_host_and_the_fix() -> None:
     ],
 )
 def test_bad_answers_never_crash_and_never_pass(reply: Canned, problem: str) -> None:
-    evidence, floor = cases.good_canary()  # the floor passes: a bad answer must not keep a silent pass
+    # The floor passes, and an item is against the canary, so the model is asked: a bad answer must
+    # not keep a silent pass.
+    evidence, floor = cases.grey_canary()
     with FakeOllama([reply]) as server:
         cfg = config(server, on_error="inconclusive")
         answer = consult(evidence, floor, cfg)
@@ -149,10 +152,12 @@ def test_injection_obeyed_by_the_model_cannot_promote_a_failing_canary() -> None
     assert "Promote" not in json.dumps(verdict.to_dict())
 
 
-def test_confident_ungrounded_pass_is_rejected_retried_once_and_shown_nowhere() -> None:
+@pytest.mark.parametrize("case", ["bad", "grey"])
+def test_confident_ungrounded_pass_is_rejected_retried_once_and_shown_nowhere(case: str) -> None:
     """The stand-in for a small model at its worst: a confident pass, invented figures and names,
-    citing ids that do not exist. Nothing of it may reach a user, however it is rendered."""
-    evidence, floor = cases.bad_canary()
+    citing ids that do not exist. Nothing of it may reach a user, however it is rendered: where
+    its verdict is not asked (bad: the floor fails) and where it is (grey: the floor passes)."""
+    evidence, floor = cases.bad_canary() if case == "bad" else cases.grey_canary()
     with FakeOllama([ollama_reply(cases.UNGROUNDED_PASS)]) as server:
         cfg = config(server)
         answer = consult(evidence, floor, cfg)
@@ -161,7 +166,8 @@ def test_confident_ungrounded_pass_is_rejected_retried_once_and_shown_nowhere() 
     retry = server.requests[1]["messages"]
     assert [m["role"] for m in retry] == ["system", "user", "user"], "the refused answer is not sent back"
     assert "refused" in retry[2]["content"]
-    assert verdict.verdict == "fail" and verdict.summary == floor.summary
+    assert verdict.verdict == floor.verdict and verdict.summary == floor.summary
+    assert ("verdict" in server.requests[0]["format"]["properties"]) == (case == "grey")
     llm = verdict.llm
     assert not llm.used and llm.rejected and llm.cause is None and llm.reasoning is None
     assert llm.verdict is None and llm.confidence is None

@@ -20,11 +20,11 @@ def test_json_schema_request_and_answer() -> None:
     evidence, floor = cases.bad_canary()
     with FakeOpenAI([openai_reply(cases.GOOD_FAIL, prompt_tokens=901)]) as server:
         answer = consult(evidence, floor, config(server))
-    assert answer.usable and answer.verdict == "fail" and answer.result.prompt_tokens == 901
+    assert answer.usable and answer.verdict is None and answer.result.prompt_tokens == 901
     (request,) = server.requests
     assert request["response_format"]["type"] == "json_schema"
     prompt = build_prompt(evidence, floor)
-    schema = answer_schema(list(prompt.references), openers(prompt))
+    schema = answer_schema(list(prompt.references), openers(prompt), prompt.asks_verdict)
     assert request["response_format"]["json_schema"]["schema"] == schema
     assert request["temperature"] == 0 and isinstance(request["seed"], int) and request["max_tokens"] > 0
 
@@ -37,7 +37,7 @@ def test_falls_back_to_json_object_when_json_schema_is_rejected(status: int) -> 
     assert answer.usable
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]
     prompt = build_prompt(evidence, floor)
-    schema = answer_schema(list(prompt.references), openers(prompt))
+    schema = answer_schema(list(prompt.references), openers(prompt), prompt.asks_verdict)
     assert server.requests[1]["response_format"]["schema"] == schema, "the schema still travels"
 
 
@@ -73,7 +73,7 @@ def test_5xx_is_retried() -> None:
     ],
 )
 def test_bad_answers_fall_back_as_configured(reply: Canned, problem: str) -> None:
-    evidence, floor = cases.good_canary()
+    evidence, floor = cases.grey_canary()  # a passing floor the model is asked about
     with FakeOpenAI([reply]) as server:
         cfg = config(server, on_error="fail")
         answer = consult(evidence, floor, cfg)
@@ -83,7 +83,7 @@ def test_bad_answers_fall_back_as_configured(reply: Canned, problem: str) -> Non
 
 
 def test_missing_url_is_a_clear_error() -> None:
-    evidence, floor = cases.good_canary()
+    evidence, floor = cases.grey_canary()
     answer = consult(evidence, floor, LLMConfig(api="openai", url=None))
     assert "--llm-url" in answer.error
 

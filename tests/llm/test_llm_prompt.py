@@ -237,3 +237,25 @@ def test_an_opener_is_matched_literally_by_the_grammar() -> None:
     pattern = answer_schema(["F1"], [opener, "a.b*c+"])["properties"]["cause"]["pattern"]
     assert re.match(pattern, opener + " on every login.")
     assert re.match(pattern, "a.b*c+ everywhere.") and not re.match(pattern, "aXbbbcc everywhere.")
+
+
+def test_a_verdict_is_asked_only_where_it_can_count() -> None:
+    """The floor fails: no verdict of the model can move it (it may only raise one), so neither the
+    instructions nor the schema ask for one (fewer generated tokens). Otherwise both do. The
+    instructions without the verdict lines are a prefix of those with them, so a server that keeps
+    the previous prompt's prefix evaluated re-evaluates little when the two alternate."""
+    from job.judge.prompt import answer_schema, openers
+
+    bad, bad_floor = cases.bad_canary()
+    grey, grey_floor = cases.grey_canary()
+    explain, full = build_prompt(bad, bad_floor), build_prompt(grey, grey_floor)
+    assert (explain.asks_verdict, full.asks_verdict) == (False, True)
+    assert "verdict" not in explain.system and "confidence" not in explain.system
+    assert "verdict:" in full.system and "confidence:" in full.system
+    assert full.system.startswith(explain.system)
+    schema = answer_schema(list(explain.references), openers(explain), explain.asks_verdict)
+    assert list(schema["properties"]) == ["cited", "cause", "remediation"]
+    assert schema["required"] == ["cited", "cause", "remediation"] and not schema["additionalProperties"]
+    full_schema = answer_schema(list(full.references), openers(full), full.asks_verdict)
+    assert list(full_schema["properties"])[-2:] == ["verdict", "confidence"]
+    assert full_schema["required"][-2:] == ["verdict", "confidence"]

@@ -21,7 +21,7 @@ from job.judge import policy, rules
 from job.judge.combine import combine
 from job.judge.grounding import ground
 from job.judge.llm import consult
-from job.judge.prompt import build_prompt, openers
+from job.judge.prompt import against_canary, build_prompt, openers
 from job.judge.signal import plain
 from job.model import FileSource, LLMConfig
 from job.report import render, termination_message
@@ -47,7 +47,15 @@ def test_a_real_answer_is_accepted_whole_or_shown_nowhere(llama_ollama, name: st
     evidence, floor, answer, verdict = judged(name, llama_ollama.url)
     raw = [_json(text) for text in llama_ollama.model.replies[before:]]
     print(name, "->", answer.result.attempts, "attempt(s):", raw, "| rejected:", answer.rejected)
+    prompt = build_prompt(evidence, floor)
+    if not against_canary(prompt):  # a healthy canary: nothing to explain, no verdict to move
+        assert not raw and verdict.llm.skipped and not verdict.llm.used, "the model was not asked"
+        assert (verdict.verdict, verdict.summary) == (floor.verdict, floor.summary)
+        assert "Model: not asked" in render(verdict, "text")
+        return
     assert raw, "the model was asked"
+    # A failing floor asks for no verdict: the grammar-constrained stand-in generates none.
+    assert prompt.asks_verdict or not any("verdict" in said or "confidence" in said for said in raw), raw
     assert answer.error is None or answer.error.startswith("the model"), answer.error  # not the plumbing
     assert verdict.verdict == floor.verdict or (floor.verdict != "fail" and verdict.llm.used)
     assert verdict.summary == floor.summary or verdict.summary.startswith("Escalated"), "the summary stays"
@@ -69,9 +77,9 @@ def test_a_real_answer_is_accepted_whole_or_shown_nowhere(llama_ollama, name: st
         if not answer.usable:
             assert verdict.llm.cause is None and verdict.summary == floor.summary
             return
-        prompt = build_prompt(evidence, floor)
-        again = ground(last["cause"], last["remediation"], last["cited"], last["verdict"], prompt,
-                       floor.findings, evidence)  # fmt: skip
+        said = last.get("verdict") if prompt.asks_verdict else None
+        again = ground(last["cause"], last["remediation"], last["cited"], said, prompt, floor.findings,
+                       evidence)  # fmt: skip
         assert again.rejected is None and answer.cause == again.cause
         # The stand-in honours the schema's pattern as Ollama does: against a failing canary the
         # cause opens with one of the signals of the items against it.

@@ -87,16 +87,32 @@ def test_injected_log_line_does_not_promote_a_failing_canary(llama_ollama) -> No
     assert verdict.verdict == "fail"
 
 
-def test_a_healthy_canary_stays_passed_whatever_the_small_model_says(llama_ollama) -> None:
+def test_a_healthy_canary_is_not_asked_and_stays_passed(llama_ollama) -> None:
     evidence, floor = cases.good_canary()
     cfg = LLMConfig(host=llama_ollama.url, model=MODEL_NAME, timeout_seconds=600, prompt_token_budget=BUDGET)
     assert ping(cfg) is True
+    before = len(llama_ollama.model.replies)
     answer = consult(evidence, floor, cfg)
     verdict = combine(floor, answer, cfg)
-    print("model said:", answer.verdict, answer.confidence, answer.error, answer.rejected, answer.cause[:200])
+    assert answer.skipped and len(llama_ollama.model.replies) == before, "nothing against it: not asked"
+    assert verdict.verdict == "pass" and verdict.mode == "evidence-only"
+
+
+def test_where_its_verdict_can_count_a_real_model_gives_one_and_moves_at_most_one_step(llama_ollama) -> None:
+    """A passing floor with a significant item against the canary: the one case the verdict is asked
+    for. The real model's answer is read (or refused with a reason), and the verdict moves at most
+    one step, never below the floor."""
+    evidence, floor = cases.grey_canary()
+    cfg = LLMConfig(host=llama_ollama.url, model=MODEL_NAME, timeout_seconds=600, prompt_token_budget=BUDGET)
+    before = len(llama_ollama.model.replies)
+    answer = consult(evidence, floor, cfg)
+    verdict = combine(floor, answer, cfg)
+    raw = llama_ollama.model.replies[before:]
+    print("model said:", raw, answer.error, answer.rejected)
+    assert raw and answer.verdict_asked and all('"verdict"' in said for said in raw if said.endswith("}"))
     assert answer.error is None or answer.error.startswith(TRANSPORT_OK)
-    assert verdict.verdict == "pass"
-    assert verdict.mode == ("evidence+llm" if answer.usable else "evidence-only")
+    assert answer.usable == (answer.verdict is not None)
+    assert verdict.verdict in ("pass", "inconclusive")
 
 
 def _free_port() -> int:
