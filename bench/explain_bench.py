@@ -29,8 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.llm_bench import model_server  # noqa: E402
-from job.judge.llm import ModelAnswer  # noqa: E402
+from bench.llm_bench import model_said, model_server  # noqa: E402
 from job.judge.signal import finding_signal  # noqa: E402
 from job.model import Finding, LLMConfig  # noqa: E402
 
@@ -107,7 +106,7 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
             shown = answer.cause if answer.usable else f"REJECTED {answer.rejected or answer.error}"
         print(
             f"| {scenario.name} | {scenario.expect} | {floor.verdict} | {verdict.verdict} | "
-            f"{_said(answer)} | "
+            f"{model_said(answer)} | "
             f"{'yes' if answer.usable else 'no'} | {'yes' if named else '-'} | "
             f"{'yes' if answer.usable and answer.remediation else '-'} | {r.attempts} | {elapsed:.1f} | "
             f"{r.prompt_tokens or '-'}{cached} | {r.prompt_eval_ms or '-'} | {r.completion_tokens or '-'} | "
@@ -122,15 +121,6 @@ def run(cfg: LLMConfig, expect: str | None, only: list[str], served: object = No
         print(f"analyses that did not ask the model: {len(not_asked_seconds)}, "
               f"seconds median {statistics.median(not_asked_seconds):.2f}")  # fmt: skip
     return 0
-
-
-def _said(answer: ModelAnswer) -> str:
-    """The model's verdict, or why there is none: not asked at all, or asked to explain only."""
-    if answer.skipped:
-        return "not asked"
-    if answer.verdict:
-        return f"{answer.verdict} {answer.confidence}"
-    return "explain only" if not answer.verdict_asked else "-"
 
 
 def _summary(  # type: ignore[no-untyped-def]

@@ -31,6 +31,7 @@ import ollama
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from job.judge.llm import ModelAnswer  # noqa: E402
 from job.judge.prompt import ANSWER_SCHEMA, estimate_tokens  # noqa: E402
 from job.model import FileSource, LLMConfig  # noqa: E402
 
@@ -105,9 +106,19 @@ def ours(stable: Path, canary: Path, cfg: LLMConfig) -> dict[str, object]:
         "prompt_tokens": answer.result.prompt_tokens,
         "evidence_s": round(evidence_seconds, 2),
         "model_s": round(time.perf_counter() - started, 2),
-        "model_said": answer.verdict or f"error: {answer.error}",
+        "model_said": f"error: {answer.error}" if answer.error else answer.verdict or model_said(answer),
         "verdict": verdict.verdict,
     }
+
+
+def model_said(answer: ModelAnswer) -> str:
+    """The model's verdict, or why there is none: not asked at all (nothing against the canary),
+    asked to explain only (the evidence already fails the canary), or no usable answer."""
+    if answer.skipped:
+        return "not asked"
+    if answer.verdict:
+        return f"{answer.verdict} {answer.confidence}"
+    return "explain only" if answer.usable else "no answer"
 
 
 def naive(stable: Path, canary: Path, cfg: LLMConfig, served: object = None) -> dict[str, object]:
@@ -165,7 +176,7 @@ def accuracy(
     """Evidence-only vs evidence+model vs the worst-case model vs naive, on tests/corpus/."""
     from bench.accuracy import evidence_and_floor, load_scenarios
     from job.judge.combine import combine
-    from job.judge.llm import ModelAnswer, consult
+    from job.judge.llm import consult
     from job.judge.prompt import build_prompt
     from job.model import LLMResult
 
@@ -191,7 +202,7 @@ def accuracy(
             "evidence": floor.verdict,
             "evidence+model": combine(floor, answer, cfg).verdict,
             "worst-case model": combine(floor, worst, cfg).verdict,
-            "model alone": answer.verdict or "error",
+            "model alone": answer.verdict or model_said(answer),
             "naive": str(naive(stable, canary, cfg, served)["model_said"]) if naive_too else "-",
         }
         for column, verdict in row.items():
