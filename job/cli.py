@@ -225,6 +225,12 @@ def build_llm_config(**kw: object) -> LLMConfig:
 @click.option("--canary-hash", default=None, help="rollouts-pod-template-hash of the canary pods.")
 @click.option("--selector", default=None, help="Extra label selector narrowing both sides.")
 @click.option("--container", default=None, help="Only this container (default: all but sidecars).")
+@click.option(
+    "--mesh-requests/--no-mesh-requests",
+    default=True,
+    show_default=True,
+    help="Read the request records of mesh proxies (istio-proxy, envoy, linkerd-proxy) as evidence.",
+)
 @click.option("--since", default=None, help="Look back at most this long, e.g. 10m.")
 @click.option(
     "--max-pods",

@@ -43,6 +43,8 @@ class ClusterSource:
     container: str | None = None
     since_seconds: int | None = None
     max_pods: int = 10
+    # Read the mesh proxies' access logs (istio-proxy, envoy...) as request evidence of their pods
+    mesh_requests: bool = True
     # Whole-collection deadline, log streaming included; None = env ROLLOUTS_AI_KUBE_DEADLINE (120 s).
     deadline_seconds: float | None = None
 
@@ -170,6 +172,8 @@ class LogStream:
 
     name: str
     open: Callable[[], Iterable[bytes]]
+    # a mesh proxy's log (Envoy's access log): only its request records are evidence, not its own lines
+    requests_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,7 @@ def build_source(params: Mapping[str, Any]) -> FileSource | ClusterSource:
         container=params.get("container") or None,
         since_seconds=parse_duration(str(since)) if since else None,
         max_pods=max_pods,
+        mesh_requests=params.get("mesh_requests", True) is not False,
     )
 
 

@@ -14,7 +14,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -57,6 +57,16 @@ SIDECARS = frozenset(
         "oauth2-proxy",
         "config-reloader",
     }
+)
+
+# Mesh proxies in front of the application. Their access log (Envoy's, Linkerd's when turned on) is
+# the record of every request in and out of the pod, often the only one: many services log no
+# request, and a request the application never answered (it crashed, hung, refused the connection)
+# exists only there, as Envoy's 503 UF/URX. So their request records are read as evidence of the
+# pod; everything else they print (xDS updates, their own warnings) says nothing about the canary
+# and is left out.
+MESH_PROXIES = frozenset(
+    {"istio-proxy", "envoy", "envoy-sidecar", "linkerd-proxy", "consul-connect-envoy-sidecar", "kuma-sidecar"}
 )
 
 # Reasons a container waits that say the canary is broken, and the signal each becomes.
@@ -137,6 +147,11 @@ def app_containers(pod: Any, wanted: str | None) -> list[str]:
     if wanted:
         return [wanted] if wanted in names else []
     return [n for n in names if not is_sidecar(n)] or names
+
+
+def mesh_proxies(pod: Any, apps: list[str]) -> list[str]:
+    """The pod's mesh proxies that are not read as applications (whose request records are read)."""
+    return [c.name for c in pod.spec.containers if c.name in MESH_PROXIES and c.name not in apps]
 
 
 # ---------------------------------------------------------------- signals
@@ -238,6 +253,7 @@ class _Reading:
     notes: list[str]
     loss: DataLoss
     keep_bytes: int
+    proxies: set[str] = field(default_factory=set)  # mesh proxies whose request records were read
 
 
 def _read_log(
@@ -298,12 +314,14 @@ def _arriving(kube: Kube, response: Any, which: str) -> Iterator[bytes]:
 
 
 def _streams(
-    reading: _Reading, pod: Any, container: str | None, since_seconds: int | None
+    reading: _Reading, pod: Any, source: ClusterSource, since_seconds: int | None
 ) -> list[LogStream]:
     notes = reading.notes
     name = pod.metadata.name
     statuses = {s.name: s for s in pod.status.container_statuses or []}
+    container = source.container
     chosen = app_containers(pod, container)
+    proxies = mesh_proxies(pod, chosen) if source.mesh_requests and not container else []
     if not chosen:
         reading.loss.streams += 1
         notes.append(
@@ -322,6 +340,12 @@ def _streams(
         if status.restart_count and status.last_state and status.last_state.terminated:
             # The crash that caused the restart is in the previous instance's log.
             streams.append(LogStream(f"{name}/{each} (previous)", partial(read, True, since_seconds)))
+    for each in proxies:
+        status = statuses.get(each)
+        if status is not None and status.state and status.state.running:
+            read = partial(_read_log, reading, name, each, False, since_seconds)
+            streams.append(LogStream(f"{name}/{each} (requests)", read, requests_only=True))
+            reading.proxies.add(each)
     return streams
 
 
@@ -385,7 +409,12 @@ def _side(
             "signals from all (raise --max-pods to read more)"
         )
     reading = _Reading(kube, label, notes, loss, _log_keep_bytes())
-    streams = [s for pod in sample for s in _streams(reading, pod, source.container, window)]
+    streams = [s for pod in sample for s in _streams(reading, pod, source, window)]
+    if reading.proxies:
+        notes.append(
+            f"{label}: request records of the mesh proxy ({', '.join(sorted(reading.proxies))}) read as "
+            "evidence, its other lines left out (--no-mesh-requests to read the applications only)"
+        )
     window_start = now - timedelta(seconds=window) if window else None
     signals = [s for pod in pods for s in pod_signals(pod, window_start, warnings.get(pod.metadata.name, []))]
     return SideSnapshot(

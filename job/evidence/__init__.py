@@ -125,8 +125,11 @@ def _read_side(
     for stream in side.streams:
         reader = LineReader(_chunks(stream), MAX_LINE_BYTES, clean=LineRedactor().batch)
         time_of = LineClock().time
+        requests_only = stream.requests_only
         for event in group_events(reader):
             parsed = event.parsed
+            if requests_only and parsed.status is None:
+                continue  # a mesh proxy's own line, not one of the pod's requests
             if parsed.request:
                 add(event, counts, request_id(parsed.message, parsed.level))
             else:

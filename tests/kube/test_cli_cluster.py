@@ -214,3 +214,61 @@ def test_verdict_event_is_recorded_on_the_analysisrun(cluster: FakeCluster, kube
         event["involvedObject"]["kind"] == "AnalysisRun" and event["involvedObject"]["name"] == "shop-abc-2-1"
     )
     assert event["reason"] == "CanaryFailed" and event["message"].startswith("FAIL score=")
+
+
+def envoy_line(i: int, code: int) -> str:
+    """Istio's default access-log line of an inbound request (the proxy's stdout)."""
+    failed = ("UF", "upstream_reset_before_response_started{connection_failure}")
+    flags, details = failed if code == 503 else ("-", "via_upstream")
+    return (
+        f'[2026-11-27T10:00:00.{i % 1000:03d}Z] "GET /api/cart/{i % 17} HTTP/1.1" {code} {flags} {details} - '
+        f'"-" 0 {91 if code == 503 else 412} {3 + i % 5} - "-" "curl/8.4.0" "5b6a9a52-{i:04d}" "shop:8080" '
+        '"10.0.4.2:8080" inbound|8080|| 127.0.0.6:41234 10.0.4.2:8080 10.0.0.9:5432 - default'
+    )
+
+
+def mesh_rollout(cluster: FakeCluster, canary_503_every: int) -> None:
+    """An app that logs no request (only its start and a periodic cache refresh) behind istio-proxy;
+    the proxy's own lines (xDS updates, more of them on the young canary) are no evidence."""
+    for hash_, age in (("s1", 86400), ("c1", 600)):
+        for n in range(2):
+            name = f"shop-{hash_}-{n}"
+            cluster.add_pod(
+                make_pod(
+                    name,
+                    labels={"app": "shop", "rollouts-pod-template-hash": hash_},
+                    containers=["app", "istio-proxy"],
+                    started_seconds_ago=age,
+                    node=f"node-{n}",
+                )
+            )
+            app = [f'level=info msg="price cache refreshed" items={900 + i}' for i in range(40)]
+            cluster.add_logs(NS, name, "app", app, every_seconds=10)
+            every = canary_503_every if hash_ == "c1" else 0
+            proxy = [envoy_line(i, 503 if every and i % every == 0 else 200) for i in range(400)]
+            if hash_ == "c1":
+                proxy += [
+                    "2026-11-27T10:00:00.000000Z\twarning\tenvoy config\tStreamAggregatedResources gRPC "
+                    "config stream to xds-grpc closed since 35s ago: 14, connection error"
+                ] * 30
+            cluster.add_logs(NS, name, "istio-proxy", proxy, every_seconds=1)
+
+
+def test_a_canary_failing_only_in_its_mesh_proxy_log_fails(cluster: FakeCluster, kubeconfig: Path) -> None:
+    mesh_rollout(cluster, canary_503_every=3)
+    result = run_cli(kubeconfig, *HASHES)
+    document = json.loads(result.stdout)
+    assert (result.returncode, document["verdict"]) == (1, "fail"), result.stderr
+    assert any(f["kind"] == "http-5xx" for f in document["findings"])
+    assert any("mesh proxy (istio-proxy)" in note for note in document["notes"])
+    # reading the applications only, nothing shows the 503s: the blind spot this closes
+    blind = json.loads(run_cli(kubeconfig, *HASHES, "--no-mesh-requests").stdout)
+    assert not any(f["kind"] == "http-5xx" for f in blind["findings"])
+
+
+def test_a_healthy_canary_behind_a_mesh_proxy_passes(cluster: FakeCluster, kubeconfig: Path) -> None:
+    mesh_rollout(cluster, canary_503_every=0)
+    result = run_cli(kubeconfig, *HASHES)
+    document = json.loads(result.stdout)
+    assert (result.returncode, document["verdict"]) == (0, "pass"), (result.stderr, document["summary"])
+    assert document["evidence"]["canary"]["requests"] == 800

@@ -65,7 +65,9 @@ def test_reads_both_sides_over_the_canary_window(cluster: FakeCluster) -> None:
     assert snapshot.source == "kubernetes"
     assert snapshot.stable.pods == ["shop-s1-a"] and snapshot.canary.pods == ["shop-c1-a"]
     stable, canary = raw(snapshot.stable), raw(snapshot.canary)
-    assert list(canary) == ["shop-c1-a/app"], "sidecars are not read"
+    proxy = "shop-c1-a/istio-proxy (requests)"
+    assert list(canary) == ["shop-c1-a/app", proxy], "other sidecars are not read"
+    assert [s.requests_only for s in snapshot.canary.streams] == [False, True], "only the proxy's requests"
     assert texts(canary["shop-c1-a/app"]) == [f"canary {i}" for i in range(5)]
     stable_lines = texts(stable["shop-s1-a/app"])
     assert stable_lines == [f"stable {i}" for i in range(1434, 1440)]  # ages 300..0 s
