@@ -281,6 +281,11 @@ class SideStats:
     loss: DataLoss = field(default_factory=DataLoss)  # what this side lost on the way (see DataLoss)
     new_crashes: int = 0  # crash events of a kind (template) the other side never had (canary only)
     new_crash_examples: list[str] = field(default_factory=list)
+    # the program seen starting again in its own log (its start-up line after its first start): file
+    # mode's restart count, where Kubernetes gives none (job/evidence/restarts.py)
+    log_restarts: int = 0
+    log_restarts_untimed: int = 0  # ...of them, those whose start-up line has no time
+    log_restart_examples: list[str] = field(default_factory=list)
 
 
 @dataclass

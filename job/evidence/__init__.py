@@ -20,6 +20,7 @@ from job.evidence.lines import MAX_LINE_BYTES, LineReader
 from job.evidence.loss import account, loss_note
 from job.evidence.metrics import compare_metrics
 from job.evidence.redact import LineRedactor, redact
+from job.evidence.restarts import StreamStarts, is_startup
 from job.evidence.stats import DurationHistogram, binomial_upper_tail, tail_excess
 from job.evidence.templates import TemplateIndex
 from job.model import (
@@ -54,6 +55,7 @@ class _Side:
         # crash events per template, so a new kind of crash shows even when the stable crashes too
         self.crash_kinds: dict[int, int] = {}
         self.crash_first: dict[int, str] = {}
+        self.startup: dict[int, bool] = {}  # template id -> its records say the program just started
 
     def add(self, event: Event, counts: dict[tuple[int, str], TemplateCounts], cluster_id: int) -> None:
         stats = self.stats
@@ -121,23 +123,45 @@ def _read_side(
     side: SideSnapshot, acc: _Side, index: TemplateIndex, counts: dict[tuple[int, str], TemplateCounts]
 ) -> None:
     id_for, request_id = index.id_for, index.request_id
-    add, active = acc.add, acc.activity.add
+    add, active, startup = acc.add, acc.activity.add, acc.startup
     for stream in side.streams:
         reader = LineReader(_chunks(stream), MAX_LINE_BYTES, clean=LineRedactor().batch)
         time_of = LineClock().time
         requests_only = stream.requests_only
+        starts, position, latest, earliest = StreamStarts(), 0, float("-inf"), None
         for event in group_events(reader):
             parsed = event.parsed
             if requests_only and parsed.status is None:
                 continue  # a mesh proxy's own line, not one of the pod's requests
             if parsed.request:
-                add(event, counts, request_id(parsed.message, parsed.level))
+                cluster_id = request_id(parsed.message, parsed.level)
             else:
-                add(event, counts, id_for(parsed.message or "(empty)", parsed.level))
+                cluster_id = id_for(parsed.message or "(empty)", parsed.level)
+            add(event, counts, cluster_id)
             # the runtime's time (kubectl logs --timestamps) when the stream has it, else the record's own
             when = time_of(reader.stamp or event.head)
+            started = startup.get(cluster_id)
+            if started is None:  # once per template: is it a start-up line?
+                started = startup[cluster_id] = cluster_id not in index.other_ids and is_startup(parsed)
+            if started:
+                starts.start_line(position, parsed.message, when, latest, earliest)
+            elif starts.first_request is None and parsed.status is not None:
+                starts.first_request = position
+            position += 1
             if when is not None:
                 active(when, parsed.level in _ERROR_LEVELS, parsed.status)
+                if when > latest:
+                    latest = when
+                    if earliest is None:
+                        earliest = when
+        timed, untimed, examples = starts.restarts(position)
+        if timed or untimed:
+            acc.stats.log_restarts += timed + untimed
+            acc.stats.log_restarts_untimed += untimed
+            kept = acc.stats.log_restart_examples
+            for example in map(redact, examples):
+                if len(kept) < 2 and example not in kept:
+                    kept.append(example)
         acc.stats.streams += 1
         acc.stats.bytes += reader.bytes
         acc.stats.cut_lines += reader.cut_lines

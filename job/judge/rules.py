@@ -72,6 +72,13 @@ SLOW_WITHOUT_BASELINE_MS = 1000.0  # canary median that is slow whatever the sta
 TAIL_MIN_SLOW = 3
 TAIL_MAJOR_RATIO, TAIL_MAJOR_DELTA_MS = 3.0, 100.0
 TAIL_MINOR_RATIO, TAIL_MINOR_DELTA_MS = 2.0, 20.0
+# restarts seen in the canary's own log (its start-up line again; file mode has no restart count):
+# this many fail it, unless the stable restarts about as often per stream (both sides alike)
+LOG_RESTARTS_MAJOR = 2
+# ...or this many per log without times (`kubectl logs -l` of a few pods, one after another, cannot be
+# told from restarts without them)
+LOG_RESTARTS_UNTIMED_MAJOR = 5
+LOG_RESTARTS_ALIKE = 2.0  # canary restarts per stream at most this many times the stable's: alike
 OTHER_SHAPES_JUMP = 0.10  # canary share of never-seen shapes above the stable's before it is noted
 
 
@@ -775,6 +782,34 @@ def pod_signals(evidence: Evidence) -> list[Finding]:
                 )
             )
     return findings
+
+
+@rule("log_restarts")
+def log_restarts(evidence: Evidence) -> list[Finding]:
+    """The canary's log shows its program starting again and again (a crash loop read from files)."""
+    canary, stable = evidence.canary, evidence.stable
+    if not canary.log_restarts or any(s.kind.lower() == "restart" for s in canary.signals):
+        return []  # none, or Kubernetes counted them (pod_signals says so)
+    rate = canary.log_restarts / max(canary.streams, 1)
+    stable_rate = stable.log_restarts / max(stable.streams, 1)
+    alike = stable.log_restarts > 0 and rate <= LOG_RESTARTS_ALIKE * stable_rate
+    untimed = canary.log_restarts_untimed
+    many = canary.log_restarts - untimed >= LOG_RESTARTS_MAJOR or (
+        untimed >= LOG_RESTARTS_UNTIMED_MAJOR * max(canary.streams, 1)
+    )
+    severity: Severity = "major" if many and not alike else "minor"
+    also = f"; stable {stable.log_restarts} in {stable.streams} log(s)" if stable.log_restarts else ""
+    return [
+        Finding(
+            "log-restarts",
+            severity,
+            "canary",
+            f"canary log shows the program starting again {canary.log_restarts} times in "
+            f"{canary.streams} log(s){also or '; stable none'}",
+            canary.log_restarts,
+            list(canary.log_restart_examples),
+        )
+    ]
 
 
 # ---------------------------------------------------------------- metrics (Prometheus)

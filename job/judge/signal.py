@@ -39,6 +39,7 @@ _KIND_TERMS: dict[str, str] = {
     "latency": r"latenc|\bslow|\bp(50|90|99)\b|response times?|\d ?m?s\b|timed? ?outs?\b",
     "crash": r"crash|panic|fatal|\boom\b|out of memory|segfault|killed|abort|\bexit",
     "pod-": r"restart|crash ?loop|\boom|out of memory|evict|image|not ready|never ready|readiness|killed",
+    "log-restarts": r"restart|start(?:s|ed|ing)? (?:again|over)|crash ?loop|start-?up|boot",
     "quiet-canary": r"quiet|silen|stopped (logging|serving|answering|responding)|no (requests|logs|traffic)|"
     r"(went|goes|gone) (dark|idle)|collaps|\bhang|\bhung|stall",
 }
@@ -48,6 +49,7 @@ _KIND_LABELS = {
     "latency": "latency",
     "latency-tail": "tail latency",
     "quiet-canary": "canary went quiet",
+    "log-restarts": "restarts",
 }
 
 
