@@ -6,8 +6,12 @@ a dict lookup.
 Understood: ISO-8601 and its log variants (`2026-11-26 06:32:19,123`, `2026/11/26 06:32:19`,
 `T...Z`, `+01:00`, ` UTC`), common/combined log format (`26/Nov/2026:06:32:19 +0000`, and
 Python http.server's `26/Nov/2026 06:32:19`), Redis (`26 Nov 2026 06:32:19.1`), Apache's
-error log (`Thu Nov 26 06:32:19.1 2026`), java.util.logging (`Nov 26, 2026 6:32:19 AM`),
-klog (`I1126 06:32:19.1`) and syslog (`Nov 26 06:32:19`), which carry no year (`year` is
+error log (`Thu Nov 26 06:32:19.1 2026`), java.util.logging (`Nov 26, 2026 6:32:19 AM`, also
+under the JDK's other locales: `Nov. 26, 2026 6:32:19 PM`, `nov 26, 2026 6:32:19 P. M.`, `11月 26,
+2026 6:32:19 午後`), Tomcat (`26-Nov-2026 06:32:19.1`), day-first dotted dates (`26.11.2026
+06:32:19`; a slashed `11/26/2026` is left alone: day or month first cannot be told), epoch seconds
+with a fraction first on the line (`1795674739.123 ERROR ...`), klog (`I1126 06:32:19.1`) and
+syslog (`Nov 26 06:32:19`), which carry no year (`year` is
 assumed), and JSON epoch fields (`"ts":1795676600.6`, `"time":1795676352689` in ms).
 A time without a zone is taken as UTC: both sides of one service write the same zone, and
 in cluster mode the runtime's own UTC timestamp is used before the app's.
@@ -22,20 +26,53 @@ from datetime import UTC, datetime
 SCAN_CHARS = 160
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                                        "Nov", "Dec"), start=1)}  # fmt: skip
+# java.util.logging's SimpleFormatter writes its month (%tb) and AM/PM (%Tp) as the JVM's locale does
+# ("Nov. 27, 2026 2:03:01 PM", "nov 27, 2026 2:03:01 P. M.", "11月 27, 2026 2:03:01 午後"): the JDK 17
+# (CLDR) abbreviations of en de fr es it pt sv nl pl ru, none of which names two months
+_LOCAL_MONTHS = {
+    name: number
+    for names in (
+        "jan feb mar apr may jun jul aug sep oct nov dec",
+        "jan feb märz apr mai juni juli aug sept okt nov dez",
+        "janv févr mars avr mai juin juil août sept oct nov déc",
+        "ene feb mar abr may jun jul ago sept oct nov dic",
+        "gen feb mar apr mag giu lug ago set ott nov dic",
+        "jan fev mar abr mai jun jul ago set out nov dez",
+        "jan feb mars apr maj juni juli aug sep okt nov dec",
+        "jan feb mrt apr mei jun jul aug sep okt nov dec",
+        "sty lut mar kwi maj cze lip sie wrz paź lis gru",
+        "янв февр мар апр мая июн июл авг сент окт нояб дек",
+    )
+    for number, name in enumerate(names.split(), start=1)
+}
+_PM = frozenset(("PM", "P.M.", "P. M.", "EM", "午後", "下午", "오후"))
+
+
+def _month(name: str) -> int:
+    """A month written in English or as a JDK locale abbreviates it ("Nov.", "nov", "11月"); 0 if none."""
+    if name[-1:] in "月월":
+        return int(name[:-1])
+    return _MONTHS.get(name) or _LOCAL_MONTHS.get(name.rstrip(".").lower(), 0)
+
+
 _STAMP = re.compile(
     r"""
     (?P<iy>\d{4})[-/](?P<im>\d{2})[-/](?P<id>\d{2})[T\ ]\ ?(?P<iH>\d{1,2}):(?P<iM>\d{2}):(?P<iS>\d{2})
         (?:[.,](?P<ifr>\d+))?\ ?(?P<iz>Z|[+-]\d{2}:?\d{2}(?!\d)|UTC)?
-  | (?P<cd>\d{2})/(?P<cb>[A-Z][a-z]{2})/(?P<cy>\d{4})[:\ ](?P<cH>\d{2}):(?P<cM>\d{2}):(?P<cS>\d{2})
+  | (?P<cd>\d{2})[/-](?P<cb>[A-Z][a-z]{2})[/-](?P<cy>\d{4})[:\ ](?P<cH>\d{2}):(?P<cM>\d{2}):(?P<cS>\d{2})
         (?:\.(?P<cfr>\d+))?(?:\ (?P<cz>[+-]\d{4}))?
   | (?:[A-Z][a-z]{2}\ )?(?P<ab>[A-Z][a-z]{2})\ (?P<ad>[\ \d]\d)\ (?P<aH>\d{2}):(?P<aM>\d{2}):(?P<aS>\d{2})
         (?:\.(?P<afr>\d+))?(?:\ (?P<ay>\d{4}))?
   | (?P<rd>\d{1,2})\ (?P<rb>[A-Z][a-z]{2})\ (?P<ry>\d{4})\ (?P<rH>\d{2}):(?P<rM>\d{2}):(?P<rS>\d{2})
         (?:\.(?P<rfr>\d+))?
-  | (?P<jb>[A-Z][a-z]{2})\ (?P<jd>\d{1,2}),\ (?P<jy>\d{4})\ (?P<jH>\d{1,2}):(?P<jM>\d{2}):(?P<jS>\d{2})
-        \ (?P<jp>[AP]M)
+  | (?:(?P<jb>[A-Z][a-z]{2})|^(?P<jl>[^\W\d_]{3,5}\.?|1?\d[月월]))\ (?P<jd>\d{1,2}),\ (?P<jy>\d{4})
+        \ (?P<jH>\d{1,2}):(?P<jM>\d{2}):(?P<jS>\d{2})
+        \ (?P<jp>[AP](?:M|\.M\.|\.\ M\.)|[EF]M|午[前後]|[上下]午|오[전후])
+  | (?P<gd>\d{2})\.(?P<gm>\d{2})\.(?P<gy>\d{4})[T\ ](?P<gH>\d{2}):(?P<gM>\d{2}):(?P<gS>\d{2})
+        (?:[.,](?P<gfr>\d+))?
   | ^[IWEF](?P<km>\d{2})(?P<kd>\d{2})\ (?P<kH>\d{2}):(?P<kM>\d{2}):(?P<kS>\d{2})(?:\.(?P<kfr>\d+))?
-  | "(?:ts|time|timestamp|@timestamp)":\ ?(?P<epoch>\d{10}(?:\.\d+)?|\d{13})(?![\d.])
+  | (?:"(?:ts|time|timestamp|@timestamp)":\ ?|^(?=\d{10}\.\d{1,9}\s))
+        (?P<epoch>\d{10}(?:\.\d+)?|\d{13})(?![\d.])
     """,
     re.X,
 )
@@ -50,7 +87,9 @@ _MINUTES_MAX = 4096
 # Each format's named groups are consecutive in _STAMP: `match.lastindex` (the last group that took
 # part) says which format matched, so one `groups()` call reads it. Per format: its letter, the
 # index of its first group in groups(), how many groups it has, and the offset of its fraction.
-_FORMATS = {"i": (8, 6), "c": (8, 6), "a": (7, 5), "r": (7, 6), "j": (7, -1), "k": (6, 5), "e": (1, -1)}
+_FORMATS = {
+    "i": (8, 6), "c": (8, 6), "a": (7, 5), "r": (7, 6), "j": (8, -1), "g": (7, 6), "k": (6, 5), "e": (1, -1)
+}  # fmt: skip
 _FORMAT_OF: list[tuple[str, int, int, int]] = []  # group number - 1 -> (letter, first, count, fraction)
 for _name, _number in sorted(_STAMP.groupindex.items(), key=lambda item: item[1]):
     _letter = "e" if _name == "epoch" else _name[0]
@@ -86,7 +125,7 @@ def _offset(zone: str | None) -> int:
 
 
 # what starts a fraction after the seconds, per _STAMP format ("": the text does not end with them)
-_FRACTION_MARKS = {"i": ".,", "c": ".", "a": ".", "r": ".", "k": ".", "j": "", "e": ""}
+_FRACTION_MARKS = {"i": ".,", "c": ".", "a": ".", "r": ".", "k": ".", "g": ".,", "j": "", "e": ""}
 # a second (two digits, no third) and its fraction, after a minute read before: per fraction marks
 _SECONDS_AFTER = {marks: re.compile(rf"([0-5][0-9]|60)(?![0-9])(?:[{marks}](\d+))?") for marks in (".,", ".")}
 _ISO_START = re.compile(r"\d{4}[-/]\d{2}[-/]\d{2}[T ]")
@@ -121,6 +160,8 @@ def _find(head: str) -> re.Match[str] | None:
         return None
     if iso is not None or _MONTHS_HINT.search(head) is not None:
         return _STAMP.search(head)
+    if head.find(", ", 3, 11) > 0:  # java.util.logging in another locale: "nov. 27, 2026 2:03:01 PM"
+        return _STAMP.match(head)
     return None
 
 
@@ -268,10 +309,14 @@ def _second(letter: str, fields: tuple[str, ...], year: int | None) -> int | Non
         elif letter == "r":
             d, name, y, hour, minute, second = fields
             base = _minute(int(y), _MONTHS.get(name, 0), int(d), int(hour), int(minute))
-        elif letter == "j":
-            name, d, y, hour, minute, second, noon = fields
-            hours = int(hour) % 12 + (12 if noon == "PM" else 0)
-            base = _minute(int(y), _MONTHS.get(name, 0), int(d), hours, int(minute))
+        elif letter == "j":  # its month in English anywhere, or in another locale first on the line
+            english, local, d, y, hour, minute, second, noon = fields
+            name = english or local
+            hours = int(hour) % 12 + (12 if noon in _PM else 0)
+            base = _minute(int(y), _month(name), int(d), hours, int(minute))
+        elif letter == "g":
+            d, month, y, hour, minute, second = fields
+            base = _minute(int(y), int(month), int(d), int(hour), int(minute))
         else:
             month, d, hour, minute, second = fields
             base = _minute(year or _this_year(), int(month), int(d), int(hour), int(minute))

@@ -88,6 +88,52 @@ def test_the_time_of_a_record_is_read_from_common_formats(line: str, expected: s
     assert parse_time(line, year=2026) == pytest.approx(want, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # java.util.logging's SimpleFormatter as JDK 17 prints it under each locale (-Duser.language=..)
+        ("Nov. 27, 2026 11:06:51 PM com.shop.Cart charge", "2026-11-27T23:06:51"),  # de
+        ("nov. 27, 2026 11:06:51 AM com.shop.Cart charge", "2026-11-27T11:06:51"),  # fr, pt-BR
+        ("nov 27, 2026 11:06:52 P. M. com.shop.Cart charge", "2026-11-27T23:06:52"),  # es
+        ("nov. 27, 2026 11:06:52 EM com.shop.Cart charge", "2026-11-27T23:06:52"),  # sv
+        ("nov. 27, 2026 11:06:53 P.M. com.shop.Cart charge", "2026-11-27T23:06:53"),  # nl
+        ("März 3, 2026 9:06:51 AM com.shop.Cart charge", "2026-03-03T09:06:51"),  # de
+        ("févr. 3, 2026 12:06:51 AM com.shop.Cart charge", "2026-02-03T00:06:51"),  # fr
+        ("lis 27, 2026 11:06:54 PM com.shop.Cart charge", "2026-11-27T23:06:54"),  # pl
+        ("нояб. 27, 2026 11:06:53 PM com.shop.Cart charge", "2026-11-27T23:06:53"),  # ru
+        ("11月 27, 2026 11:06:52 午後 com.shop.Cart charge", "2026-11-27T23:06:52"),  # ja
+        ("11月 27, 2026 11:06:53 下午 com.shop.Cart charge", "2026-11-27T23:06:53"),  # zh
+        ("11월 27, 2026 11:06:53 오후 com.shop.Cart charge", "2026-11-27T23:06:53"),  # ko
+        # Tomcat's OneLineFormatter (catalina.out); log4j/logback with a dd.MM.yyyy pattern
+        ("27-Nov-2026 14:03:01.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup",
+         "2026-11-27T14:03:01.123"),
+        ("27.11.2026 14:03:01,250 ERROR [main] c.s.Cart - boom", "2026-11-27T14:03:01.250"),
+        ("[27.11.2026 14:03:01.250] ERROR boom", "2026-11-27T14:03:01.250"),
+        # epoch seconds first (Python's %(created)f, Squid's access log)
+        ("1795806026.123 ERROR something broke", "2026-11-27T19:00:26.123"),
+        ("1795806026.123456\tINFO x", "2026-11-27T19:00:26.123456"),
+    ],
+)  # fmt: skip
+def test_times_of_other_locales_and_layouts(line: str, expected: str) -> None:
+    want = datetime.fromisoformat(expected).replace(tzinfo=UTC).timestamp()
+    assert parse_time(line) == pytest.approx(want, abs=1e-6)
+    assert LineClock().time(line) == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "1795806026 rows copied",  # an epoch-sized number first, no fraction: a count, not a time
+        "1795806026.5rows",
+        "27.11.2026 is the release date",
+        "abc 27, 2026 11:06:51 PM x",  # no month
+        "11/27/2026 14:03:01 x",  # month or day first: ambiguous, not read
+    ],
+)
+def test_ambiguous_or_partial_times_are_not_read(line: str) -> None:
+    assert parse_time(line) is None
+
+
 def test_epoch_seconds_with_two_decimals_are_seconds_not_milliseconds() -> None:
     """Thirteen characters like a time in ms: a JSON logger rounding to ms drops a trailing zero."""
     assert parse_time('{"timestamp":1795674739.19,"level":3}') == pytest.approx(1795674739.19)

@@ -77,6 +77,19 @@ def morgan_dev(n: int, seed: int, slow: float = 1.0) -> str:
     )
 
 
+def jul_german(seconds: int, quiet_after: int | None = None) -> str:
+    """java.util.logging under a German JVM: "Nov. 27, 2026 2:03:01 PM" and INFORMATION/SCHWERWIEGEND;
+    a record every 2 s, none after `quiet_after` seconds."""
+    out = []
+    for second in range(0, seconds, 2):
+        if quiet_after is not None and second >= quiet_after:
+            break
+        minute, sec = divmod(second, 60)
+        out += [f"Nov. 27, 2026 2:{minute:02d}:{sec:02d} PM com.shop.Cart charge",
+                f"INFORMATION: cart {second} charged"]  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
 def dotnet(n: int, seed: int, failures: float = 0.0) -> str:
     rng = random.Random(seed)
     out = ["info: Microsoft.Hosting.Lifetime[14]", "      Now listening on: http://[::]:8080"]
@@ -108,6 +121,8 @@ CASES: list[tuple[str, Callable[[], tuple[str, str]], str]] = [
     ("python grpc unavailable", lambda: (grpc_python(500, 1), grpc_python(500, 2, unavailable=0.3)), "fail"),
     ("morgan dev good", lambda: (morgan_dev(500, 1), morgan_dev(500, 2)), "pass"),
     ("morgan dev 4x slower", lambda: (morgan_dev(500, 1), morgan_dev(500, 2, slow=4.0)), "fail"),
+    ("JUL German good", lambda: (jul_german(600), jul_german(600)), "pass"),
+    ("JUL German quiet canary", lambda: (jul_german(600), jul_german(600, quiet_after=200)), "fail"),
     (".NET good", lambda: (dotnet(400, 1), dotnet(400, 2)), "pass"),
     (".NET unhandled exceptions", lambda: (dotnet(400, 1), dotnet(400, 2, failures=0.2)), "fail"),
 ]
