@@ -22,6 +22,8 @@ The number of clusters is bounded by the caller (templates.py caps what reaches 
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Sequence
 
 from drain3.drain import Drain, LogCluster, Node
 
@@ -72,9 +74,13 @@ class IndexedDrain(Drain):
             return None
         if need == 0:
             return self.fast_match(leaf.cluster_ids, tokens, sim_th, include_params)  # type: ignore[union-attr]
-        lists = sorted((postings.get((i, token), ()) for i, token in enumerate(tokens)), key=len)
+        lists = [postings.get((i, token), ()) for i, token in enumerate(tokens)]
+        reads = n - need + 1
+        if lists.count(()) >= reads:  # the shortest lists are empty: no cluster shares enough tokens
+            return None
+        lists.sort(key=len)
         candidates: set[int] = set()
-        for ids in lists[: n - need + 1]:
+        for ids in lists[:reads]:
             candidates.update(ids)
             if len(candidates) >= self.max_candidates:
                 break
@@ -86,6 +92,19 @@ class IndexedDrain(Drain):
             if sim > best_sim or (sim == best_sim and params > best_params):
                 best, best_sim, best_params = cluster, sim, params
         return best if best_sim >= sim_th else None
+
+    def get_seq_distance(
+        self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool
+    ) -> tuple[float, int]:
+        """drain3's similarity of template `seq1` and message `seq2`, the tokens compared in C: the
+        share of the template's non-wildcard tokens equal to the message's, and its wildcards."""
+        wildcard = self.param_str
+        n = len(seq1)
+        if n == 0 or n != len(seq2) or wildcard in seq2:  # a message token "<*>" never counts: drain3's loop
+            return super().get_seq_distance(seq1, seq2, include_params)  # type: ignore[no-any-return]
+        params = seq1.count(wildcard)
+        same = sum(map(operator.eq, seq1, seq2))  # a template wildcard equals no message token here
+        return float(same + params if include_params else same) / n, params
 
     def add_seq_to_prefix_tree(self, root_node: Node, cluster: LogCluster) -> None:
         tokens = cluster.log_template_tokens

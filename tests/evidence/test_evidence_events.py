@@ -228,3 +228,14 @@ def test_a_crash_inside_another_records_stack_is_a_crash_of_its_own() -> None:
     found = events(spliced)
     assert [e.crash for e in found] == [False, True, False]
     assert found[1].head.startswith("panic: runtime error")
+
+
+
+def test_every_dying_marker_is_found() -> None:
+    """_dies scans a line for a few hints before its markers: no marker may be missed by them."""
+    from job.evidence.events import _FATAL_MARKERS, _dies
+    from job.evidence.parse import Parsed
+
+    for marker in _FATAL_MARKERS:
+        assert _dies(f"worker 3: {marker} (pid 7)", Parsed("unknown", "", None, None)), marker
+    assert not _dies("worker 3: memory use 70% (pid 7)", Parsed("unknown", "", None, None))

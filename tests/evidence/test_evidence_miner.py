@@ -95,3 +95,19 @@ def test_candidates_are_capped_even_when_every_token_is_common() -> None:
 def test_an_lru_bound_is_refused() -> None:
     with pytest.raises(ValueError, match="no LRU"):
         IndexedDrain(max_clusters=10, **SETTINGS)
+
+
+def test_similarity_is_drain3s() -> None:
+    """The similarity compared in C gives drain3's loop's score and wildcard count, "<*>" on either
+    side included (a message's own "<*>" token never counts as equal)."""
+    rng = random.Random(4)
+    reference, indexed = Drain(**SETTINGS), IndexedDrain(**SETTINGS)
+    tokens = ["a", "b", "<*>", "c"]
+    for _ in range(3000):
+        n = rng.randint(0, 6)
+        template = tuple(rng.choice(tokens) for _ in range(n))
+        message = [rng.choice(tokens) for _ in range(n)]
+        for params in (False, True):
+            assert indexed.get_seq_distance(template, message, params) == reference.get_seq_distance(
+                template, message, params
+            )
