@@ -38,7 +38,8 @@ class _Masks:
         flags: int,
     ) -> None:
         self.words = [
-            (re.compile(guard, flags), re.compile(regex, flags), f"<{name}>") for name, regex, guard in word_masks
+            (re.compile(guard, flags), re.compile(regex, flags), f"<{name}>")
+            for name, regex, guard in word_masks
         ]
         self.span = re.compile(span, flags)
         self.digit = re.compile(r"\d", flags)
