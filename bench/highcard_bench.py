@@ -15,8 +15,9 @@ grows with the square of the shapes, so it runs on at most --drain-lines lines (
 10k input, the first and last 5k lines of the bigger ones; a starred row says so). At 100k lines
 of random words it would take hours: 20k lines took 41 s, 10k about 45 s on this machine.
 "linear" is the time per line against the 100k row: 1M lines within 1.1 x 10 x the 100k time
-means <= 1.10. Speed is lines per CPU second (one core); memory is tracemalloc's peak, measured
-in a separate run.
+means <= 1.10. Speed is lines per CPU second (one core), the best of up to 5 runs that fit in 5 s
+(evidence_bench._timed: a 10k row is 5 fresh analyses, a 1M row one); memory is tracemalloc's peak,
+measured in a separate run.
 """
 
 from __future__ import annotations
