@@ -139,12 +139,8 @@ _DOTNET_HEADS = frozenset(("info", "warn", "fail", "crit", "dbug", "trce"))
 
 
 def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
-    if (
-        extra is None
-        and parsed.level != "fatal"
-        and not head.startswith(CRASH_HEADS)
-        and not _dies(head, parsed)
-    ):
+    # (a head that starts like a crash was parsed as fatal: parse_line reads CRASH_HEADS so)
+    if extra is None and parsed.level != "fatal" and not _dies(head, parsed):
         return Event(head, parsed, count, None, False)  # one line, no crash: most events
     if extra and head[4:6] == ": " and head[-1:] == "]" and head[:4] in _DOTNET_HEADS:
         parsed = _dotnet_record(parsed, extra[0].strip())
