@@ -8,6 +8,12 @@ process (so nothing is shared but the inputs): evidence_bench.py's generated mix
 (repetitive: ~100 templates), and every scenario of the labelled corpus (real programs' logs), per
 round in random order. A shared machine's load drifts, so the rounds interleave the commits and
 the medians and best runs are printed. "HEAD" is the commit; "." is this working tree as it is.
+
+    PYTHONPATH=. python bench/evidence_ab.py --same-output main .   # is the Evidence unchanged?
+
+`--same-output` times nothing: it builds each commit's Evidence once for every corpus scenario and
+the generated mix and says which (if any) differ from the first commit's, field by field (template
+ids and keys, examples, counts, p-values: the whole document).
 """
 
 from __future__ import annotations
@@ -50,7 +56,17 @@ for scenario in sorted(Path(root, "tests", "corpus").iterdir())[:scenarios or No
     if (scenario / "canary").is_dir():
         corpus.append(tuple([[f.read_bytes()] for f in sorted((scenario / s).glob("*.log"))]
                             for s in ("stable", "canary")))
-print(json.dumps({"mixed": timed(mixed), "corpus": timed(corpus)}))
+if len(sys.argv) > 5:  # --same-output: each analysis's Evidence, hashed
+    import dataclasses, hashlib
+    def digest(pair):
+        evidence = build_evidence(Snapshot(stable=side(pair[0]), canary=side(pair[1])))
+        text = json.dumps(dataclasses.asdict(evidence), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+    chosen = sorted(Path(root, "tests", "corpus").iterdir())[:scenarios or None]
+    names = ["mixed"] + [scenario.name for scenario in chosen if (scenario / "canary").is_dir()]
+    print(json.dumps(dict(zip(names, map(digest, mixed + corpus)))))
+else:
+    print(json.dumps({"mixed": timed(mixed), "corpus": timed(corpus)}))
 """
 
 
@@ -74,14 +90,37 @@ def _tree(commit: str, into: Path) -> Path:
     return into
 
 
+def _same_output(commits: list[str], lines: int, scenarios: int) -> int:
+    """Each commit's Evidence on every input against the first commit's: 0 when all are the same."""
+    with tempfile.TemporaryDirectory() as scratch:
+        digests = []
+        for i, commit in enumerate(commits):
+            tree = _tree(commit, Path(scratch, str(i)))
+            args = [sys.executable, "-c", CHILD, str(tree), str(ROOT), str(lines), str(scenarios), "same"]
+            digests.append(
+                json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+            )
+    differ = 0
+    for commit, outputs in zip(commits[1:], digests[1:], strict=True):
+        changed = [name for name, digest in outputs.items() if digests[0].get(name) != digest]
+        differ += len(changed)
+        same = f"{len(outputs) - len(changed)} of {len(outputs)} analyses give the same Evidence"
+        listed = f"; different: {', '.join(changed)}" if changed else ""
+        print(f"{commit} against {commits[0]}: {same}{listed}")
+    return 1 if differ else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("commits", nargs="+", help="commits to compare (git names), or . for this tree")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--lines", type=int, default=100_000, help="generated mixed-format lines")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--same-output", action="store_true", help="compare the Evidence, time nothing")
     args = parser.parse_args(argv)
     lines, rounds, scenarios = (2_000, 1, 4) if args.quick else (args.lines, args.rounds, 0)
+    if args.same_output:
+        return _same_output(args.commits, lines, scenarios)
     counts = _lines(lines, scenarios)
     seconds: dict[str, dict[str, list[float]]] = {c: {k: [] for k in counts} for c in args.commits}
     with tempfile.TemporaryDirectory() as scratch:
