@@ -89,3 +89,8 @@ def test_evidence_ab_quick_compares_two_commits() -> None:
         (".", "corpus"),
     ]
     assert all(int(row[2].replace(",", "")) > 0 and int(row[4].replace(",", "")) > 0 for row in rows)
+
+
+def test_evidence_ab_same_output_compares_every_analysis() -> None:
+    out = _bench("evidence_ab.py", "--quick", "--same-output", ".", ".")
+    assert out.strip() == ". against .: 3 of 3 analyses give the same Evidence"
