@@ -174,6 +174,14 @@ def parse_time(line: str, year: int | None = None) -> float | None:
     return base + float("0." + fraction) if fraction else float(base)
 
 
+# Formats (a time at a place in the line, to its minute) a stream's clock remembers besides the last
+# line's: one stdout often interleaves several (an access log, the app's records, a library's own lines)
+FORMATS_KEPT = 8
+# an earlier format: (text to the second, where, its time, epoch second, fraction marks, text to
+# the minute, that minute's epoch, the seconds regex)
+_Format = tuple[str, int, float, int, str, str, int, re.Pattern[str]]
+
+
 class LineClock:
     """`parse_time` over the lines of one stream, in order. A line whose time reads as the line
     before's, at the same place, up to the second costs one string comparison and is given that
@@ -181,9 +189,12 @@ class LineClock:
     cannot tell apart. A line whose time reads as the line before's up to the minute (a slow
     stream: a line every second or so) has only its seconds and their fraction read, as the
     format reads them. (A zone or year written after the second is taken to be the line before's:
-    one stream does not change zones from one line to the next.)"""
+    one stream does not change zones from one line to the next.) So does a line whose time reads
+    to the minute as one of the FORMATS_KEPT formats met before it (lines of a few formats
+    interleaved), which then is the line before's."""
 
     def __init__(self, year: int | None = None) -> None:
+        self._formats: list[_Format] = []  # the earlier formats, the latest first
         self._year = year
         self._text = ""  # the previous time's text up to its second, and where it was
         self._at = 0
@@ -207,15 +218,37 @@ class LineClock:
             when = self._in_minute(line, at + len(minute))
             if when is not None:
                 return when
+        for index, earlier in enumerate(self._formats):
+            if line.startswith(earlier[5], earlier[1]):  # an earlier format's minute
+                del self._formats[index]
+                self._keep()
+                (self._text, self._at, self._when, self._base, self._marks, self._minute, self._minute_epoch,
+                 self._seconds) = earlier  # fmt: skip
+                when = self._in_minute(line, earlier[1] + len(earlier[5]))
+                if when is not None:
+                    return when
+                break
         found = _read(line[:SCAN_CHARS], self._year)
         if found is None:
             return None
+        self._keep()
         base, fraction, at, end, self._marks = found
         self._when = base + float("0." + fraction) if fraction else float(base)
         self._at, self._base = at, base  # type: ignore[assignment]
         self._text = line[at:end]
         self._minute = ""
         return self._when
+
+    def _keep(self) -> None:
+        """The last line's format among the earlier ones, when its seconds can be read alone."""
+        text, marks = self._text, self._marks
+        if not (marks and text[-3:-2] == ":"):
+            return
+        minute = self._minute or text[:-2]
+        epoch = self._minute_epoch if self._minute else self._base - int(text[-2:])
+        seconds = _SECONDS_AFTER[marks]
+        self._formats.insert(0, (text, self._at, self._when, self._base, marks, minute, epoch, seconds))
+        del self._formats[FORMATS_KEPT:]
 
     def _in_minute(self, line: str, at: int) -> float | None:
         """The time of a line whose text up to `at` is the line before's minute: its seconds (and

@@ -204,6 +204,28 @@ def test_a_slow_stream_has_each_line_read_to_its_second_and_fraction() -> None:
             assert clock.time(line) == (None if exact is None else pytest.approx(exact, abs=1e-9)), line
 
 
+def test_interleaved_formats_have_each_line_read_to_its_second_and_fraction() -> None:
+    """One stdout with an access log, the app's records and klog lines in turn: each line is read
+    against its own format's minute (FORMATS_KEPT of them), and a new minute or a line unlike them
+    all is read in full, exactly as parse_time reads it."""
+    rng = random.Random(5)
+    layouts = [
+        '10.0.0.1 - - [26/Nov/2026:06:{m:02d}:{s:02d} +0000] "GET /x HTTP/1.1" 200 5',
+        "2026-11-26 06:{m:02d}:{s:02d},{f} INFO [main] x",
+        "I1126 06:{m:02d}:{s:02d}.{f}   1 main.go:1] synced",
+        '{{"time": "2026-11-26T06:{m:02d}:{s:02d}.{f}Z", "level": "info"}}',
+        "time=2026-11-26T06:{m:02d}:{s:02d}.{f}Z level=info msg=x",
+        "no time on this line",
+    ]
+    clock = LineClock(year=2026)
+    for m in (0, 1, 2):
+        for s in range(0, 60, 3):
+            for layout in rng.sample(layouts, len(layouts)):
+                line = layout.format(m=m, s=s, f=rng.randrange(1, 999_999))
+                exact = parse_time(line, year=2026)
+                assert clock.time(line) == (None if exact is None else pytest.approx(exact, abs=1e-9)), line
+
+
 # ---------------------------------------------------------------- bounded slices
 
 
