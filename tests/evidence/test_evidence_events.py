@@ -230,7 +230,6 @@ def test_a_crash_inside_another_records_stack_is_a_crash_of_its_own() -> None:
     assert found[1].head.startswith("panic: runtime error")
 
 
-
 def test_every_dying_marker_is_found() -> None:
     """_dies scans a line for a few hints before its markers: no marker may be missed by them."""
     from job.evidence.events import _FATAL_MARKERS, _dies
