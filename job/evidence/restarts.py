@@ -7,8 +7,10 @@ seconds`, gunicorn's `Listening at:`, `Now listening on:`, Redis's `Ready to acc
 Only lines a process prints once per start count (not per worker or per reload: gunicorn's
 `Booting worker`, nginx's `start worker processes`), and only on info-level, non-request records.
 
-Per stream, start-up lines close together (fewer than EPISODE_GAP events apart: .NET prints
-`Now listening on:` once per address, PostgreSQL `listening on` once per socket) are one start.
+Per stream, start-up lines close together (fewer than EPISODE_GAP events and EPISODE_SECONDS apart:
+.NET prints `Now listening on:` once per address, PostgreSQL `listening on` once per socket, in the
+same few milliseconds) are one start; a process that dies on its first request and is started again
+within a second prints its banner twice in a row, a second apart.
 The first start is the process's own when no request came before it and it is near the top, in
 events and in time (a log cut from a longer run may begin mid-run: then a start inside it is a
 restart). Every other
@@ -47,7 +49,8 @@ STARTED = re.compile(
     re.X,
 )
 START_LEVELS = frozenset(("info", "unknown", "debug", "trace"))
-EPISODE_GAP = 5  # events: start-up lines closer than this belong to the same start
+EPISODE_GAP = 5  # events: start-up lines closer than this belong to the same start...
+EPISODE_SECONDS = 1.0  # ...unless written this long after the one before (a crash loop logs nothing else)
 TOP_EVENTS = 200  # a first start within this many events (or the first quarter) is the process's own
 BOOT_SECONDS = 120.0  # ...and within this long of the log's first line (a start-up takes no longer)
 TIMED, UNTIMED, ANOTHER_LOG = "timed", "untimed", "another log"
@@ -63,12 +66,13 @@ def is_startup(parsed: Parsed) -> bool:
 class StreamStarts:
     """The starts of one stream, fed with each start-up event's position and time."""
 
-    __slots__ = ("first_request", "last_start", "late", "messages", "starts")
+    __slots__ = ("first_request", "last_start", "last_when", "late", "messages", "starts")
 
     def __init__(self) -> None:
         self.first_request: int | None = None  # position of the first request record
         self.late = False  # the first start came long after the log's first line
         self.last_start = -EPISODE_GAP
+        self.last_when: float | None = None
         self.starts: list[tuple[int, str]] = []  # each start's first position and how it came
         self.messages: list[str] = []  # the first starts' first lines
 
@@ -79,7 +83,8 @@ class StreamStarts:
         and first times so far."""
         if not self.starts and when is not None and earliest is not None:
             self.late = when - earliest > BOOT_SECONDS
-        if position - self.last_start >= EPISODE_GAP:
+        apart = when is not None and self.last_when is not None and when - self.last_when >= EPISODE_SECONDS
+        if position - self.last_start >= EPISODE_GAP or apart:
             if when is None:
                 how = UNTIMED
             elif when < latest - 1.0:
@@ -89,7 +94,7 @@ class StreamStarts:
             self.starts.append((position, how))
             if len(self.messages) < 3:
                 self.messages.append(message[:200])
-        self.last_start = position
+        self.last_start, self.last_when = position, when
 
     def restarts(self, events: int) -> tuple[int, int, list[str]]:
         """Restarts after the process's own first start, timed and untimed, and the first lines of the

@@ -119,3 +119,17 @@ def test_start_up_lines_of_common_servers(line: str) -> None:
 )
 def test_other_lines_are_not_start_ups(line: str) -> None:
     assert not is_startup(parse_line(line))
+
+
+def test_a_banner_twice_in_a_row_a_second_apart_is_two_starts(evidence_of: EvidenceOf) -> None:
+    # the process died on its first request (nothing logged) and was started again a second later
+    banner = "2026-11-27 23:13:{:02d},141 INFO thumbs: thumbs 2.4.0 listening on http://127.0.0.1:42613\n"
+    served = "".join(
+        f'2026-11-27 23:13:{10 + i // 10:02d},500 INFO thumbs: 127.0.0.1 "GET /t/{i}.jpg HTTP/1.1" 200 -\n'
+        for i in range(40)
+    )
+    evidence = evidence_of(banner.format(8) + served, banner.format(8) + banner.format(9) + served)
+    assert evidence.canary.log_restarts == 1
+    # the same lines a few milliseconds apart (.NET's one per address) stay one start
+    same_start = banner.format(8) + banner.format(8).replace(",141", ",150")
+    assert evidence_of(served, same_start + served).canary.log_restarts == 0
