@@ -55,19 +55,24 @@ def request_lines(count: int, *, error_every: int = 0) -> list[str]:
     return lines
 
 
-def healthy_rollout(cluster: FakeCluster) -> None:
+def rollout_pods(cluster: FakeCluster, containers: tuple[str, ...] = ("app",)) -> list[tuple[str, str]]:
+    """Two stable pods (a day old) and two canary pods (10 minutes old): (hash, name) of each."""
+    pods = []
     for hash_, age in (("s1", 86400), ("c1", 600)):
         for n in range(2):
             name = f"shop-{hash_}-{n}"
+            labels = {"app": "shop", "rollouts-pod-template-hash": hash_}
+            node = f"node-{n}"
             cluster.add_pod(
-                make_pod(
-                    name,
-                    labels={"app": "shop", "rollouts-pod-template-hash": hash_},
-                    started_seconds_ago=age,
-                    node=f"node-{n}",
-                )
+                make_pod(name, labels=labels, containers=list(containers), started_seconds_ago=age, node=node)
             )
-            cluster.add_logs(NS, name, "app", request_lines(400), every_seconds=1)
+            pods.append((hash_, name))
+    return pods
+
+
+def healthy_rollout(cluster: FakeCluster) -> None:
+    for _, name in rollout_pods(cluster):
+        cluster.add_logs(NS, name, "app", request_lines(400), every_seconds=1)
 
 
 def crashing_canary(cluster: FakeCluster) -> None:
@@ -230,28 +235,17 @@ def envoy_line(i: int, code: int) -> str:
 def mesh_rollout(cluster: FakeCluster, canary_503_every: int) -> None:
     """An app that logs no request (only its start and a periodic cache refresh) behind istio-proxy;
     the proxy's own lines (xDS updates, more of them on the young canary) are no evidence."""
-    for hash_, age in (("s1", 86400), ("c1", 600)):
-        for n in range(2):
-            name = f"shop-{hash_}-{n}"
-            cluster.add_pod(
-                make_pod(
-                    name,
-                    labels={"app": "shop", "rollouts-pod-template-hash": hash_},
-                    containers=["app", "istio-proxy"],
-                    started_seconds_ago=age,
-                    node=f"node-{n}",
-                )
-            )
-            app = [f'level=info msg="price cache refreshed" items={900 + i}' for i in range(40)]
-            cluster.add_logs(NS, name, "app", app, every_seconds=10)
-            every = canary_503_every if hash_ == "c1" else 0
-            proxy = [envoy_line(i, 503 if every and i % every == 0 else 200) for i in range(400)]
-            if hash_ == "c1":
-                proxy += [
-                    "2026-11-27T10:00:00.000000Z\twarning\tenvoy config\tStreamAggregatedResources gRPC "
-                    "config stream to xds-grpc closed since 35s ago: 14, connection error"
-                ] * 30
-            cluster.add_logs(NS, name, "istio-proxy", proxy, every_seconds=1)
+    for hash_, name in rollout_pods(cluster, ("app", "istio-proxy")):
+        app = [f'level=info msg="price cache refreshed" items={900 + i}' for i in range(40)]
+        cluster.add_logs(NS, name, "app", app, every_seconds=10)
+        every = canary_503_every if hash_ == "c1" else 0
+        proxy = [envoy_line(i, 503 if every and i % every == 0 else 200) for i in range(400)]
+        if hash_ == "c1":
+            proxy += [
+                "2026-11-27T10:00:00.000000Z\twarning\tenvoy config\tStreamAggregatedResources gRPC "
+                "config stream to xds-grpc closed since 35s ago: 14, connection error"
+            ] * 30
+        cluster.add_logs(NS, name, "istio-proxy", proxy, every_seconds=1)
 
 
 def test_a_canary_failing_only_in_its_mesh_proxy_log_fails(cluster: FakeCluster, kubeconfig: Path) -> None:

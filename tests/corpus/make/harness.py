@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -199,6 +200,12 @@ def java_classes(build: Path, app: str, source: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run(["javac", "-d", str(out), str(APPS / app / source)], check=True)
     return out
+
+
+def pod_name(rng: random.Random, prefix: str) -> str:
+    """A pod name as a Deployment's ReplicaSet gives it: prefix, 9 and 5 characters of its alphabet."""
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return f"{prefix}-{''.join(rng.choices(alphabet, k=9))}-{''.join(rng.choices(alphabet, k=5))}"
 
 
 def pod_log(root: Path, side: str, pod: str) -> Path:

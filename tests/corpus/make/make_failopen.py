@@ -13,6 +13,7 @@ made with `python3 -m venv DIR && DIR/bin/pip install grpcio`; grpcio 1.85 was u
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import subprocess
@@ -33,9 +34,7 @@ scenario = harness.registrar(SCENARIOS)
 SCRIPT = "tests/corpus/make/make_failopen.py"
 
 
-def pod_name(prefix: str) -> str:
-    alphabet = "bcdfghjklmnpqrstvwxz2456789"
-    return f"{prefix}-{''.join(RNG.choices(alphabet, k=9))}-{''.join(RNG.choices(alphabet, k=5))}"
+pod_name = functools.partial(harness.pod_name, RNG)
 
 
 # ------------------------------------------------------------------ Python gRPC, status names

@@ -34,9 +34,7 @@ scenario = harness.registrar(SCENARIOS)
 SCRIPT = "tests/corpus/make/make_formats.py"
 
 
-def pod_name(prefix: str) -> str:
-    alphabet = "bcdfghjklmnpqrstvwxz2456789"
-    return f"{prefix}-{''.join(RNG.choices(alphabet, k=9))}-{''.join(RNG.choices(alphabet, k=5))}"
+pod_name = functools.partial(harness.pod_name, RNG)
 
 
 class Dependency:
