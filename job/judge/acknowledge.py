@@ -30,7 +30,16 @@ OVER_BROAD_SHARE = 0.5  # an ignore matching more than this share of the analysi
 OVER_BROAD_MIN = 2  # ...and more than this many is refused
 # read apart from templates: a finding of these kinds is never made to disappear by an ignore
 PROTECTED_KINDS = frozenset(
-    {"crash", "too-few-data", "quiet-service", "latency", "latency-tail", "other-shapes", *NEVER_PASS_KINDS}
+    {
+        "crash",
+        "log-restarts",
+        "too-few-data",
+        "quiet-service",
+        "latency",
+        "latency-tail",
+        "other-shapes",
+        *NEVER_PASS_KINDS,
+    }
 )
 _RANK = {"critical": 3, "major": 2, "minor": 1, "info": 0}
 

@@ -276,3 +276,26 @@ def test_an_ignore_covers_its_message_when_the_stable_logs_it_too_but_less(tmp_p
     verdict = judged(tmp_path, stable, canary, IGNORE_NOISE)
     assert verdict.verdict == "pass", verdict.summary
     assert {f.kind for f in verdict.findings if f.acknowledged} >= {"template-increase", "error-share"}
+
+
+def test_ignoring_the_start_up_line_never_hides_restarts(tmp_path: Path) -> None:
+    def starts(count: int) -> str:
+        return "".join(
+            f"2026-11-27 10:{n:02d}:00,141 INFO thumbs: thumbs 2.4.0 listening on http://0.0.0.0:8080\n"
+            + "".join(
+                f'2026-11-27 10:{n:02d}:{1 + i:02d},500 INFO thumbs: 10.0.0.{i} "GET /t/{i} HTTP/1.1" 200 -\n'
+                for i in range(40)
+            )
+            for n in range(count)
+        )
+
+    acks = """
+acknowledge:
+  - pattern: 'thumbs: thumbs <*> listening on <*>'
+    action: ignore
+    reason: we know it starts
+"""
+    verdict = judged(tmp_path, starts(1), starts(6), acks)
+    [restarts] = [f for f in verdict.findings if f.kind == "log-restarts"]
+    assert (verdict.verdict, restarts.severity, restarts.acknowledged) == ("fail", "major", None)
+    assert any("judged as known noise" in note for note in verdict.notes), "the ignore was applied"
