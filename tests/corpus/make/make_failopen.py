@@ -8,7 +8,9 @@ from the story before any analysis ran.
     python tests/corpus/make/make_failopen.py --labels        # rewrite scenario.yaml only
 
 Needs: a Python with grpcio (CORPUS4_GRPC_PYTHON, default /work/cache/failopen-grpc/bin/python;
-made with `python3 -m venv DIR && DIR/bin/pip install grpcio`; grpcio 1.85 was used).
+made with `python3 -m venv DIR && DIR/bin/pip install grpcio`; grpcio 1.85 was used), and Node.js
+with express 4 and morgan 1 (`npm install express@4 morgan@1` in CORPUS4_NODE_DIR, default
+/work/cache/failopen-node; morgan 1.12.1 was used).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -23,10 +26,11 @@ import time
 from pathlib import Path
 
 import harness
-from harness import APPS, PY_ENV, Scenario, free_port, pod_log, wait_for_port
+from harness import APPS, PY_ENV, Request, Scenario, free_port, pod_log, serve_and_capture, wait_for_port
 
 BUILD = Path(os.environ.get("CORPUS4_BUILD", "/work/cache/corpus4"))
 GRPC_PY = os.environ.get("CORPUS4_GRPC_PYTHON", "/work/cache/failopen-grpc/bin/python")
+NODE_DIR = Path(os.environ.get("CORPUS4_NODE_DIR", "/work/cache/failopen-node"))
 PY = sys.executable
 RNG = random.Random(20261127)
 SCENARIOS: list[Scenario] = []
@@ -222,9 +226,70 @@ def _restart_concatenated(root: Path) -> None:
     pod_log(root, "canary", "kubectl-logs-l").write_bytes(b"".join(part.read_bytes() for part in parts))
 
 
+# ------------------------------------------------------------------ morgan dev, the time after the status
+
+MORGAN_FMT = (
+    "morgan 1.12 `dev` format (Express 4, Node.js 20): ':method :url :status :response-time ms - "
+    ":res[content-length]' with ANSI colours, the time right after the status"
+)
+MORGAN_APP = "Node.js product search API (Express 4 + morgan dev)"
+
+
+def search_pod(log: Path, n: int, env: dict[str, str]) -> None:
+    port = free_port()
+    words = ["cable", "shoe", "lamp", "chair", "desk", "mug", "sock", "phone", "bag", "pen"]
+    requests = [
+        Request(f"/api/search?q={RNG.choice(words)}+{RNG.choice(words)}")
+        if RNG.random() < 0.7
+        else Request(f"/api/products/{RNG.randint(1, 5000)}")
+        for _ in range(n)
+    ]
+    node_env = {"NODE_PATH": str(NODE_DIR / "node_modules"), **env}
+    counts = serve_and_capture(
+        ["node", str(APPS / "morgansvc.js"), str(port)], log, port, requests, env=node_env
+    )
+    print(f"  {log.name}: {counts}", flush=True)
+
+
+@scenario(
+    "morgan-dev-good",
+    "pass",
+    "good",
+    MORGAN_APP,
+    MORGAN_FMT,
+    "stable 1.7.2 and canary 1.8.0 the same healthy search; every request 200 in a few ms",
+    ("node", "morgan"),
+)
+def _morgan_good(root: Path) -> None:
+    for _ in (1, 2):
+        search_pod(pod_log(root, "stable", pod_name("search")), 300, {"APP_VERSION": "1.7.2"})
+        search_pod(pod_log(root, "canary", pod_name("search")), 300, {"APP_VERSION": "1.8.0"})
+
+
+@scenario(
+    "morgan-dev-slow-search",
+    "fail",
+    "latency",
+    MORGAN_APP,
+    MORGAN_FMT,
+    "canary 1.8.0's migration dropped the products' name index: every search scans the table and takes "
+    "about four times longer (~5 ms to ~35 ms); every answer is still 200, so only morgan's time says it",
+    ("node", "morgan"),
+)
+def _morgan_slow(root: Path) -> None:
+    for _ in (1, 2):
+        search_pod(pod_log(root, "stable", pod_name("search")), 300, {"APP_VERSION": "1.7.2"})
+        canary = {"APP_VERSION": "1.8.0", "MODE": "noindex"}
+        search_pod(pod_log(root, "canary", pod_name("search")), 300, canary)
+
+
 def available(sc: Scenario) -> str | None:
     if "grpc" in sc.needs and subprocess.run([GRPC_PY, "-c", "import grpc"], capture_output=True).returncode:
         return f"grpcio in CORPUS4_GRPC_PYTHON={GRPC_PY}"
+    if "morgan" in sc.needs and not (NODE_DIR / "node_modules" / "morgan").is_dir():
+        return f"express and morgan in CORPUS4_NODE_DIR={NODE_DIR} (npm install express@4 morgan@1)"
+    if "node" in sc.needs and shutil.which("node") is None:
+        return "node"
     return None
 
 
