@@ -50,6 +50,7 @@ def test_scenario_is_well_formed(scenario: accuracy.Scenario) -> None:
             "tests/corpus/make/make_tail.py ",
             "tests/corpus/make/make_known_noise.py ",
             "tests/corpus/make/make_formats.py ",
+            "tests/corpus/make/make_failopen.py ",
         )
     )
 

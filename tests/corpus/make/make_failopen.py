@@ -93,8 +93,8 @@ def quote_pod(log: Path, n: int, env: dict[str, str]) -> None:
 )
 def _grpc_good(root: Path) -> None:
     for _ in (1, 2):
-        quote_pod(pod_log(root, "stable", pod_name("quote")), 250, {"APP_VERSION": "2.0.3"})
-        quote_pod(pod_log(root, "canary", pod_name("quote")), 250, {"APP_VERSION": "2.1.0"})
+        quote_pod(pod_log(root, "stable", pod_name("quote")), 150, {"APP_VERSION": "2.0.3"})
+        quote_pod(pod_log(root, "canary", pod_name("quote")), 150, {"APP_VERSION": "2.1.0"})
 
 
 @scenario(
@@ -110,9 +110,9 @@ def _grpc_good(root: Path) -> None:
 )
 def _grpc_unavailable(root: Path) -> None:
     for _ in (1, 2):
-        quote_pod(pod_log(root, "stable", pod_name("quote")), 250, {"APP_VERSION": "2.0.3"})
+        quote_pod(pod_log(root, "stable", pod_name("quote")), 150, {"APP_VERSION": "2.0.3"})
         canary = {"APP_VERSION": "2.1.0", "APP_MODE": "unavailable"}
-        quote_pod(pod_log(root, "canary", pod_name("quote")), 250, canary)
+        quote_pod(pod_log(root, "canary", pod_name("quote")), 150, canary)
 
 
 # ------------------------------------------------------------------ restarts seen only in the log
@@ -181,7 +181,7 @@ def supervised_pod(log: Path, n: int, env: dict[str, str], restart_every: int = 
 def _restart_good(root: Path) -> None:
     for side, version in (("stable", "2.3.1"), ("canary", "2.4.0")):
         log = pod_log(root, side, pod_name("thumbs"))
-        supervised_pod(log, 700, {"APP_VERSION": version}, restart_every=350)
+        supervised_pod(log, 400, {"APP_VERSION": version}, restart_every=200)
 
 
 @scenario(
@@ -212,12 +212,12 @@ def _restart_segfault(root: Path) -> None:
     "before it; no pod restarted",
 )
 def _restart_concatenated(root: Path) -> None:
-    supervised_pod(pod_log(root, "stable", pod_name("thumbs")), 750, {"APP_VERSION": "2.3.1"})
+    supervised_pod(pod_log(root, "stable", pod_name("thumbs")), 400, {"APP_VERSION": "2.3.1"})
     parts = [BUILD / f"concat-{n}.log" for n in range(3)]
     for part in parts:
         part.unlink(missing_ok=True)
     pods = [
-        threading.Thread(target=supervised_pod, args=(part, 250, {"APP_VERSION": "2.4.0"})) for part in parts
+        threading.Thread(target=supervised_pod, args=(part, 130, {"APP_VERSION": "2.4.0"})) for part in parts
     ]
     for pod in pods:
         pod.start()
@@ -262,8 +262,8 @@ def search_pod(log: Path, n: int, env: dict[str, str]) -> None:
 )
 def _morgan_good(root: Path) -> None:
     for _ in (1, 2):
-        search_pod(pod_log(root, "stable", pod_name("search")), 300, {"APP_VERSION": "1.7.2"})
-        search_pod(pod_log(root, "canary", pod_name("search")), 300, {"APP_VERSION": "1.8.0"})
+        search_pod(pod_log(root, "stable", pod_name("search")), 200, {"APP_VERSION": "1.7.2"})
+        search_pod(pod_log(root, "canary", pod_name("search")), 200, {"APP_VERSION": "1.8.0"})
 
 
 @scenario(
@@ -278,9 +278,9 @@ def _morgan_good(root: Path) -> None:
 )
 def _morgan_slow(root: Path) -> None:
     for _ in (1, 2):
-        search_pod(pod_log(root, "stable", pod_name("search")), 300, {"APP_VERSION": "1.7.2"})
+        search_pod(pod_log(root, "stable", pod_name("search")), 200, {"APP_VERSION": "1.7.2"})
         canary = {"APP_VERSION": "1.8.0", "MODE": "noindex"}
-        search_pod(pod_log(root, "canary", pod_name("search")), 300, canary)
+        search_pod(pod_log(root, "canary", pod_name("search")), 200, canary)
 
 
 def available(sc: Scenario) -> str | None:
