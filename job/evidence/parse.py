@@ -171,10 +171,10 @@ _CHI_REQUEST = re.compile(r"\"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (?:https?
 # uWSGI's request log: "... [Thu Nov 27 20:00:00 2026] GET /x => generated 21 bytes in 3 msecs
 # (HTTP/1.1 500) 2 headers in 80 bytes ..."
 _UWSGI = re.compile(r"\] ([A-Z]+) (\S+) => generated \d+ bytes in (\d+) msecs \(HTTP/[\d.]+ (\d{3})\)")
-# morgan (Node): "GET /x 500 23 - 12.345 ms" (tiny, short); dev puts the time right after the status:
-# "GET /x 500 12.345 ms - 23"
+# morgan (Node): "GET /x 500 23 - 12.345 ms" (tiny, short); a time with its unit right after the status:
+# morgan dev "GET /x 500 12.345 ms - 23", koa-logger "--> GET /x 500 3ms 2b"
 _TRAILING_MS = re.compile(r" (\d+(?:\.\d+)?) ?ms$")
-_MS_AFTER_STATUS = re.compile(r" (\d+(?:\.\d+)?) ms - ")
+_TIME_AFTER_STATUS = re.compile(r" (\d+(?:\.\d+)?) ?(ms|µs|us|s)(?= |$)")
 # Rails: "Completed 500 Internal Server Error in 12ms (Views: ...)"; Phoenix: "Sent 500 in 431µs"
 _RAILS = re.compile(r"(?:Completed (\d{3}) [^\n]*?|Sent (\d{3})) in (\d+(?:\.\d+)?)(ms|µs|us)\b")
 # a request's time at the end of a line that has its status: "/shop.Cart/Get StatusCode.NOT_FOUND 1.2ms"
@@ -638,10 +638,10 @@ def _access_duration(body: str, end: int) -> float | None:
         kv = _KV_SECONDS.search(body, end)
         if kv is not None:
             return float(kv.group(1)) * 1000.0
-    if body.startswith(" ms - ", body.find(" ", end + 1)):
-        morgan_dev = _MS_AFTER_STATUS.match(body, end)
-        if morgan_dev is not None:
-            return float(morgan_dev.group(1))
+    if after.isdigit():
+        right_after = _TIME_AFTER_STATUS.match(body, end)
+        if right_after is not None:
+            return float(right_after.group(1)) * _UNIT_MS[right_after.group(2)]
     if body[-2:] == "ms":
         trailing_ms = _TRAILING_MS.search(body, end)
         if trailing_ms is not None:

@@ -368,6 +368,9 @@ def test_one_word_status_names_are_grpc_only_on_a_grpc_line(line: str) -> None:
         # morgan dev (Node): the time right after the status, the length last
         ("GET /api/items/7 500 12.345 ms - 123", 500, 12.345),
         ("GET / 304 2.100 ms - -", 304, 2.1),
+        # koa-logger (Node): "-->", the time and the length after the status
+        ("  --> GET /api/items 500 3ms 2b", 500, 3.0),
+        ("  --> GET /api/items 200 1.2s 15.3kb", 200, 1200.0),
         # Fiber (Go)
         ("15:04:05 | 500 |      1.2ms |       127.0.0.1 | GET     | /api/items      | -", 500, 1.2),
         # Phoenix (Elixir)
