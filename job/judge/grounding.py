@@ -156,7 +156,11 @@ _DANGLING = re.compile(
 
 
 # A full stop no sentence ends with: "…, while the stable version has."
-_STOPPED = re.compile(r"\b(a|an|the|has|have|had|be|been|while|whereas|because|and|or|but|than)[.!?]$", re.I)
+# "…with 139 events in the canary vs.": a comparison with nothing to compare to.
+_STOPPED = re.compile(
+    r"\b(a|an|the|has|have|had|be|been|while|whereas|because|and|or|but|than|vs|versus|which|with|of)[.!?]$",
+    re.I,
+)
 
 
 def _check_names_signal(cause: str, prompt: Prompt) -> None:
@@ -206,7 +210,8 @@ def _whole_sentences(text: str, cap: int, label: str) -> str:
     # grammar's one-sentence pattern) closed the sentence before it was whole.
     # "…compared to the stable version, which,.": a full stop after a comma ends nothing either.
     stopped = _DANGLING.search(text.rstrip(",;:- ")) is not None or not _balanced(text)
-    stopped = stopped or _STOPPED.search(text) is not None or text.rstrip(".!?").endswith((",", ";", ":"))
+    # ("…, which, ." too: the space before the stop does not make the clause whole)
+    stopped = stopped or _STOPPED.search(text) is not None or text.rstrip(".!? ").endswith((",", ";", ":"))
     if not at_cap and not stopped:
         return text
     sentences = _SENTENCE.split(text)
@@ -217,7 +222,8 @@ def _whole_sentences(text: str, cap: int, label: str) -> str:
     # most on GET /balance/…" keeps the first two), when they say enough to stand alone. The
     # clauses kept are checked like any other text.
     clauses = re.split(r"(?<=[;,])\s+", text)[:-1]
-    while clauses and not _balanced(" ".join(clauses)):  # "… (254 of 254," is not a whole clause
+    # "… (254 of 254," is not a whole clause, nor is "…, which," (a clause that ends on a dangling word)
+    while clauses and (not _balanced(" ".join(clauses)) or _DANGLING.search(clauses[-1].rstrip(",;"))):
         clauses.pop()
     kept = " ".join(clauses).rstrip(",;").strip()
     if len(kept.split()) < MIN_CLAUSE_WORDS:

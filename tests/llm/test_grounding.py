@@ -254,6 +254,11 @@ def test_a_sentence_closed_after_a_dangling_word_keeps_its_whole_clauses() -> No
     """The 1.5B model: "…compared to the stable version, which,." (the grammar let it close there)."""
     whole = "The canary answers HTTP 500 on /api/cart more often than the stable version"
     assert check("bad", whole + ", which,.").cause == whole + "."
+    assert check("bad", whole + ", which, .").cause == whole + "."
+    compared = whole + ", with 139 events in the canary vs."
+    assert check("bad", compared).cause == whole + "."
+    assert check("bad", whole + ", which.").cause == whole + "."
+    assert check("bad", whole + ".").cause == whole + ".", "a whole sentence is kept as it is"
 
 
 def test_status_errors_are_the_status_class_not_error_logs() -> None:
