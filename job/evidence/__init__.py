@@ -123,7 +123,7 @@ def _read_side(
     side: SideSnapshot, acc: _Side, index: TemplateIndex, counts: dict[tuple[int, str], TemplateCounts]
 ) -> None:
     id_for, request_id = index.id_for, index.request_id
-    add, active, startup = acc.add, acc.activity.add, acc.startup
+    add, active, startup, other_ids = acc.add, acc.activity.add, acc.startup, index.other_ids
     for stream in side.streams:
         reader = LineReader(_chunks(stream), MAX_LINE_BYTES, clean=LineRedactor().batch)
         time_of = LineClock().time
@@ -141,8 +141,10 @@ def _read_side(
             # the runtime's time (kubectl logs --timestamps) when the stream has it, else the record's own
             when = time_of(reader.stamp or event.head)
             started = startup.get(cluster_id)
-            if started is None:  # once per template: is it a start-up line?
-                started = startup[cluster_id] = cluster_id not in index.other_ids and is_startup(parsed)
+            if started is None:  # once per template: is it a start-up line? (each "other shapes" line)
+                started = is_startup(parsed)
+                if cluster_id not in other_ids:
+                    startup[cluster_id] = started
             if started:
                 starts.start_line(position, parsed.message, when, latest, earliest)
             elif starts.first_request is None and parsed.status is not None:
@@ -245,7 +247,8 @@ def build_evidence(snapshot: Snapshot, keep: Callable[[TemplateStat], bool] | No
         if stats.other_shapes:
             notes.append(
                 f"{name}: {stats.other_shapes} of {stats.events} events were new shapes past the budget "
-                f"of {index.side_budget} per side (free text, payloads, binary?): counted as other shapes"
+                f"of {index.side_budget} per side, or came while most of its lines were new shapes "
+                "(free text, payloads, binary?): counted as other shapes"
             )
         lost = loss_note(name, stats.loss)
         if lost:

@@ -171,11 +171,12 @@ def test_high_cardinality_canary_is_bounded_and_keeps_its_errors(evidence_of) ->
     word = lambda: "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))  # noqa: E731
     stable = "".join(f'level=info msg="served request {i}"\n' for i in range(2000))
     lines = [
-        f'level={"error" if i % 10 == 0 else "info"} msg="{word()} {word()} {word()}"' for i in range(4000)
+        f'level={"error" if i % 2 == 0 else "info"} msg="{word()} {word()} {word()}"' for i in range(4000)
     ]
     evidence = evidence_of(stable, "\n".join(lines) + "\n")
     canary = evidence.canary
-    assert canary.levels["error"] == 400  # every error is still an error
+    assert canary.levels["error"] == 2000  # every error is still an error
+    # free text: info shapes stop reaching drain3 early, errors keep theirs up to budget + reserve
     assert canary.other_shapes == 4000 - SIDE_BUDGET - ERROR_RESERVE
     assert evidence.stable.other_shapes == 0
     assert evidence.template_total <= 2 * (SIDE_BUDGET + ERROR_RESERVE)
@@ -184,3 +185,26 @@ def test_high_cardinality_canary_is_bounded_and_keeps_its_errors(evidence_of) ->
     ]
     assert other_errors and other_errors[0].canary > 0 and other_errors[0].examples  # examples kept
     assert any("past the budget" in note and note.startswith("canary") for note in evidence.notes)
+
+
+def test_a_new_error_amid_free_text_keeps_its_template_and_fails_the_canary(evidence_of) -> None:  # type: ignore[no-untyped-def]
+    """Both versions log free text (every line a new shape, so the index stops mining info shapes
+    early); the canary also starts failing a lookup. The error keeps its own template, and fails."""
+    import random
+    import string
+
+    from job.judge.policy import decide
+    from job.judge.rules import run_rules
+
+    rng = random.Random(8)
+    word = lambda: "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))  # noqa: E731
+    chatter = lambda n: [f'level=info msg="search {word()} {word()} {word()}"' for _ in range(n)]  # noqa: E731
+    stable = chatter(3000)
+    canary = chatter(3000)
+    for i in range(1000, 3000, 20):
+        canary.insert(i, 'level=error msg="stock lookup failed: connection refused by inventory-db"')
+    evidence = evidence_of("\n".join(stable) + "\n", "\n".join(canary) + "\n")
+    assert evidence.canary.other_shapes > 2000 and evidence.stable.other_shapes > 2000
+    refused = [t for t in evidence.templates if "connection refused" in t.template]
+    assert len(refused) == 1 and refused[0].canary == 100 and refused[0].level == "error"
+    assert decide(evidence, run_rules(evidence)).verdict == "fail"

@@ -133,3 +133,28 @@ def test_a_banner_twice_in_a_row_a_second_apart_is_two_starts(evidence_of: Evide
     # the same lines a few milliseconds apart (.NET's one per address) stay one start
     same_start = banner.format(8) + banner.format(8).replace(",141", ",150")
     assert evidence_of(served, same_start + served).canary.log_restarts == 0
+
+
+def test_restarts_among_free_text_count_though_they_are_other_shapes(evidence_of: EvidenceOf) -> None:
+    """A service logging what its users type (every line a new shape): once the template index
+    treats the side as free text, its lines are "other shapes", and a start-up line first met
+    there is judged line by line instead of once per template."""
+    import random
+    import string
+
+    rng = random.Random(4)
+
+    def chatter(minute: int) -> str:
+        word = lambda: "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))  # noqa: E731
+        return "".join(
+            f"2026-11-27T10:{minute:02d}:{s // 10:02d}.{s % 10}00Z  INFO 1 --- [nio-8080-exec-1] "
+            f'c.e.search.SearchController : search "{word()} {word()} {word()}"\n'
+            for s in range(600)
+        )
+
+    stable = "".join(chatter(m) for m in range(4))
+    canary = chatter(0) + chatter(1) + spring_boot(2, requests=0) + chatter(2) + spring_boot(3, requests=0)
+    canary += chatter(3)
+    evidence = evidence_of(stable, canary)
+    assert evidence.canary.other_shapes > 2000  # the start-up lines came as other shapes
+    assert (evidence.stable.log_restarts, evidence.canary.log_restarts) == (0, 2)

@@ -128,3 +128,57 @@ def test_an_apache_error_is_one_template_whatever_the_weekday() -> None:
         for n, day in enumerate(("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"), start=4)
     }
     assert len(ids) == 1
+
+
+def test_free_text_stops_reaching_drain3_early_and_errors_keep_their_shapes() -> None:
+    from job.evidence.templates import FREE_TEXT_AFTER, FREE_TEXT_BLOCK, OTHER_ID
+
+    index = TemplateIndex()
+    ids = [index.id_for(text) for text in _free_text(3000)]
+    # every line a new shape: mining stops within one block of FREE_TEXT_AFTER, far below the budget
+    assert FREE_TEXT_AFTER <= index.drain_calls <= FREE_TEXT_AFTER + FREE_TEXT_BLOCK
+    assert OTHER_ID not in ids[:FREE_TEXT_AFTER] and ids[-1] == OTHER_ID
+    # error-level shapes are still mined while the free text goes on
+    errors = [index.id_for(text, "error") for text in _free_text(100, seed=5)]
+    assert OTHER_ID not in errors and len(set(errors)) > 50
+
+
+def test_mining_resumes_when_free_text_gives_way_to_repeating_lines() -> None:
+    from job.evidence.templates import FREE_TEXT_BLOCK, OTHER_ID
+
+    index = TemplateIndex()
+    [index.id_for(text) for text in _free_text(2000)]
+    assert index.id_for("payment gateway answered slowly") == OTHER_ID  # still free text
+    steady = [f"worker {name} polled the queue" for name in ("alpha", "beta", "gamma", "delta")]
+    for i in range(2 * FREE_TEXT_BLOCK):
+        index.id_for(steady[i % len(steady)])
+    new = index.id_for("payment gateway refused the card")
+    assert new != OTHER_ID and index.template(new) == "payment gateway refused the card"
+
+
+def test_a_service_with_hundreds_of_shapes_keeps_every_one() -> None:
+    """A real service meets its shapes early and then repeats them: even 600 of them, each seen
+    first among three lines of shapes already seen, all keep their own templates."""
+    import random
+
+    from job.evidence.templates import OTHER_ID
+
+    rng = random.Random(7)
+    shapes = [" ".join(words.split()[:3]) + " handled" for words in _free_text(600, seed=9)]
+    index = TemplateIndex()
+    first_ids = []
+    for n, shape in enumerate(shapes):
+        first_ids.append(index.id_for(shape))
+        for _ in range(3):
+            assert index.id_for(shapes[rng.randrange(n + 1)]) != OTHER_ID
+    assert OTHER_ID not in first_ids and index.drain_calls == 600
+
+
+def test_a_free_text_stable_leaves_the_canary_its_own_judgement() -> None:
+    from job.evidence.templates import OTHER_ID
+
+    index = TemplateIndex()
+    [index.id_for(text) for text in _free_text(2000)]
+    index.next_side()
+    canary = [index.id_for(text) for text in _free_text(50, seed=11)]
+    assert OTHER_ID not in canary
