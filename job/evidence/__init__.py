@@ -138,8 +138,8 @@ def _read_side(
             else:
                 cluster_id = id_for(parsed.message or "(empty)", parsed.level)
             add(event, counts, cluster_id)
-            # the runtime's time (kubectl logs --timestamps) when the stream has it, else the record's own
-            when = time_of(reader.stamp or event.head)
+            # the runtime's time (kubectl logs --timestamps) when the head line had it, else the record's own
+            when = time_of(event.stamp or event.head)
             started = startup.get(cluster_id)
             if started is None:  # once per template: is it a start-up line? (each "other shapes" line)
                 started = is_startup(parsed)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from job.evidence.lines import LineReader
 from job.evidence.parse import CRASH_HEADS, LEVEL_RANK, Parsed, parse_line
 
 EXTRA_KEPT = 12  # continuation lines kept for examples; the rest are only counted
@@ -80,9 +81,14 @@ class Event(NamedTuple):
     lines: int  # head + continuation lines
     extra: list[str] | None  # first continuation lines, for examples (the last slot: last unindented one)
     crash: bool
+    stamp: str = ""  # the runtime's timestamp the line reader stripped from the head line ("" if none)
 
 
 def group_events(lines: Iterable[str]) -> Iterator[Event]:
+    # A LineReader says which runtime timestamp it stripped from the line it gave last. An event is
+    # yielded only once the line after it is read, so its head's stamp is taken when the head comes.
+    reader = lines if isinstance(lines, LineReader) else None
+    stamp = ""
     head: str | None = None
     parsed: Parsed | None = None
     extra: list[str] | None = None
@@ -99,7 +105,7 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
                     record.append(line.strip())
                 elif first == "}" and not continued:  # its closing brace: the record is whole
                     text = "".join(record) + line.strip().rstrip(",")  # log4j2 complete=true: "},"
-                    yield _event(text[:PRETTY_JSON_HEAD], parse_line(text), count + 1, None)
+                    yield _event(text[:PRETTY_JSON_HEAD], parse_line(text), count + 1, None, stamp)
                     head, record = None, None
                     continue
                 else:
@@ -123,8 +129,10 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
                 elif not line[0].isspace():
                     extra[-1] = line  # keep the last unindented line: the exception of a traceback
                 continue
-            yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
+            yield _event(head, parsed, count, extra, stamp)  # type: ignore[arg-type]
         head, extra, count, stack_lines = line, None, 1, 0
+        if reader is not None:
+            stamp = reader.stamp
         if line == "{":
             record = [line]
         parsed = parse_line(line)
@@ -132,16 +140,16 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
             line[0] in "/f" and _NODE_CRASH_HEAD.match(line) is not None
         )
     if head is not None:
-        yield _event(head, parsed, count, extra)  # type: ignore[arg-type]
+        yield _event(head, parsed, count, extra, stamp)  # type: ignore[arg-type]
 
 
 _DOTNET_HEADS = frozenset(("info", "warn", "fail", "crit", "dbug", "trce"))
 
 
-def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Event:
+def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None, stamp: str = "") -> Event:
     # (a head that starts like a crash was parsed as fatal: parse_line reads CRASH_HEADS so)
     if extra is None and parsed.level != "fatal" and not _dies(head, parsed):
-        return Event(head, parsed, count, None, False)  # one line, no crash: most events
+        return Event(head, parsed, count, None, False, stamp)  # one line, no crash: most events
     if extra and head[4:6] == ": " and head[-1:] == "]" and head[:4] in _DOTNET_HEADS:
         parsed = _dotnet_record(parsed, extra[0].strip())
     if parsed.level == "fatal" and _ONE_SESSION_FATAL.search(parsed.message) is not None:
@@ -164,7 +172,7 @@ def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None) -> Ev
             crash = crash or _dies(error, parsed)
     if crash and parsed.level != "fatal":
         parsed = parsed._replace(level="fatal")
-    return Event(head, parsed, count, extra, crash)
+    return Event(head, parsed, count, extra, crash, stamp)
 
 
 def _dotnet_record(parsed: Parsed, text: str) -> Parsed:

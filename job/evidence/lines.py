@@ -53,8 +53,7 @@ class LineReader:
         self.cut_lines = 0  # lines longer than max_line_bytes
         self.cut_bytes = 0  # the bytes dropped from them
         # the runtime timestamp stripped from the latest line (`kubectl logs --timestamps`), or "" when
-        # it had none: the reader runs at most one line ahead of the events built from it, which is
-        # close enough for per-slice activity
+        # it had none; group_events keeps each event's own (it reads one line past an event's end)
         self.stamp = ""
 
     def __iter__(self) -> Iterator[str]:

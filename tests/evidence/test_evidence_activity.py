@@ -375,3 +375,35 @@ def test_both_sides_durations_share_one_bounded_grid() -> None:
     assert hist.edges_ms[0] >= hist.edges_ms[-1] / 1.2e4, "a 0 ms request does not stretch the scale"
     heaviest = max(range(BINS), key=hist.canary.__getitem__)
     assert hist.edges_ms[heaviest] <= 800 * 1.6 and hist.edges_ms[heaviest + 1] >= 800
+
+
+def test_each_event_keeps_the_runtime_timestamp_of_its_own_head_line() -> None:
+    """The line reader strips a runtime-style stamp (`...Z ` before the text) and says so for the
+    line it gave last; an event is built once the line after it is read, and must keep its own."""
+    from job.evidence.events import group_events
+    from job.evidence.lines import LineReader
+
+    text = (
+        "2024-05-01T12:00:00Z WARN retrying the payment call\n"
+        "plain progress line with no time\n"
+        "2024-05-01T12:00:05Z ERROR payment call failed\n"
+        "\tat com.example.Pay.call(Pay.java:42)\n"
+        "another plain line\n"
+        "2024-05-01T12:00:09Z WARN retrying the payment call\n"
+    )
+    events = list(group_events(LineReader([text.encode()])))
+    assert [e.stamp for e in events] == [
+        "2024-05-01T12:00:00Z ",
+        "",
+        "2024-05-01T12:00:05Z ",
+        "",
+        "2024-05-01T12:00:09Z ",
+    ]
+    # so the stamped records are the timed ones, each at its own time
+    pairs = "".join(
+        f"2024-05-01T12:{i // 60:02d}:{i % 60:02d}Z WARN retrying the payment call\nplain progress line\n"
+        for i in range(0, 600, 10)
+    )
+    activity = build_evidence(snapshot(pairs, pairs)).activity
+    assert activity is not None and activity.canary.timed == 60
+    assert activity.canary.last - activity.canary.first == 590
