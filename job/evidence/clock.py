@@ -167,7 +167,7 @@ def _find(head: str) -> re.Match[str] | None:
 
 def parse_time(line: str, year: int | None = None) -> float | None:
     """Epoch seconds of the record whose head line is `line`, or None when it carries no time."""
-    found = _read(line[:SCAN_CHARS], year)
+    found = _read(line[:SCAN_CHARS], year) if could_hold_time(line) else None
     if found is None:
         return None
     base, fraction = found[0], found[1]
@@ -228,6 +228,8 @@ class LineClock:
                 if when is not None:
                     return when
                 break
+        if not could_hold_time(line):  # a line without a time, as most of a stream without times
+            return None
         found = _read(line[:SCAN_CHARS], self._year)
         if found is None:
             return None
@@ -262,6 +264,22 @@ class LineClock:
         self._text = line[self._at : at + 2]
         self._when = base + float("0." + fraction) if fraction else float(base)
         return self._when
+
+
+def could_hold_time(line: str) -> bool:
+    """False only when no format can match in the line's first SCAN_CHARS characters: every _STAMP
+    (and _ISO) format but the epoch writes its hour and minute as `<digit>:<digit>`, and the epoch
+    is a number first on the line or the value of a JSON key (`"ts":`). A line without a time
+    (logfmt, free text, words) is told apart with a colon search or two, not a scan for every format
+    (which cost a stream without times more than the rest of its clock)."""
+    if line[:1].isdigit():
+        return True
+    at = line.find(":", 0, SCAN_CHARS)
+    while at >= 0:
+        if at and (line[at - 1].isdigit() or line[at - 1] == '"'):
+            return True
+        at = line.find(":", at + 1, SCAN_CHARS)
+    return False
 
 
 def _read(head: str, year: int | None) -> tuple[float, str | None, int, int, str] | None:

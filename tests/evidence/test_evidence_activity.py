@@ -5,12 +5,13 @@ from __future__ import annotations
 import calendar
 import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from job.evidence import build_evidence
 from job.evidence.activity import MAX_BUCKETS, SLICES, ActivityCounter, binomial_lower_tail
-from job.evidence.clock import LineClock, parse_time
+from job.evidence.clock import SCAN_CHARS, LineClock, _find, could_hold_time, parse_time
 from job.judge import judge
 from job.judge.rules import quiet_canary
 from job.model import LLMConfig, LogStream, SideSnapshot, Snapshot
@@ -224,6 +225,35 @@ def test_interleaved_formats_have_each_line_read_to_its_second_and_fraction() ->
                 line = layout.format(m=m, s=s, f=rng.randrange(1, 999_999))
                 exact = parse_time(line, year=2026)
                 assert clock.time(line) == (None if exact is None else pytest.approx(exact, abs=1e-9)), line
+
+
+def test_a_line_that_cannot_hold_a_time_is_never_one_that_holds_one() -> None:
+    """could_hold_time skips the full scan only where no format can match: checked against the scan
+    itself on lines made of the pieces times are written with (digits, colons, quotes, month
+    names, brackets) and on every line of the corpus."""
+    arabic_indic = "\u0661\u0662:\u0663\u0664:\u0665\u0666"  # digits `\d` matches too
+    pieces = ["1", "12", "2026", ":", ":0", '"ts":', '"', "-", "/", " ", ".", ",", "T", "Z", "Nov", "Thu",
+              "a", "[", "{", "I1126 ", "1795674739.5 ", "06:32:19", arabic_indic]  # fmt: skip
+    rng = random.Random(7)
+    lines = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40))) for _ in range(20_000)]
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    for log in sorted(corpus.glob("*/*/*.log")):
+        lines += [line for line in log.read_bytes().decode("utf-8", "replace").splitlines() if line]
+    for line in lines:
+        if not could_hold_time(line):
+            assert _find(line[:SCAN_CHARS]) is None, line
+
+
+def test_a_timed_line_after_many_untimed_ones_gets_its_time() -> None:
+    """A stream that starts without times (or stops writing them) loses no line that has one."""
+    clock = LineClock()
+    untimed = [f'level=info msg="request {i} done: ok"' for i in range(500)]
+    assert all(clock.time(line) is None for line in untimed)
+    assert clock.time("2026-11-26T06:00:01Z level=info msg=x") == T0 + 1
+    assert all(clock.time(line) is None for line in untimed)
+    assert clock.time("2026-11-26T06:00:02Z level=info msg=x") == T0 + 2
+    assert clock.time('{"ts":1795674739.5,"msg":"x"}') == 1795674739.5
+    assert clock.time("1795674740.25 ERROR x") == 1795674740.25
 
 
 # ---------------------------------------------------------------- bounded slices
