@@ -1,8 +1,11 @@
 """The evidence bench must keep running: tiny sizes, figures printed, nothing timed."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,3 +97,15 @@ def test_evidence_ab_quick_compares_two_commits() -> None:
 def test_evidence_ab_same_output_compares_every_analysis() -> None:
     out = _bench("evidence_ab.py", "--quick", "--same-output", ".", ".")
     assert out.strip() == ". against .: 3 of 3 analyses give the same Evidence"
+
+
+@pytest.mark.skipif(
+    shutil.which("valgrind") is None, reason="valgrind is not installed (apt-get install valgrind)"
+)
+def test_instructions_bench_prints_a_count_per_line() -> None:
+    header, row, footer = (
+        _bench("instructions.py", "--inputs", "words", "--lines", "200", ".").strip().splitlines()
+    )
+    assert header.split() == ["commit", "words"] and row.split()[0] == "."
+    assert int(row.split()[1].replace(",", "")) > 1000  # an analysis costs thousands of instructions a line
+    assert "instructions per line" in footer
