@@ -1,4 +1,6 @@
-from job.evidence.templates import TemplateIndex, mask
+import random
+
+from job.evidence.templates import _ANY_VARIABLE, TemplateIndex, mask
 
 
 def test_variable_parts_are_masked() -> None:
@@ -30,6 +32,19 @@ def test_a_token_holding_a_digit_is_masked_wherever_it_is_in_the_message() -> No
     assert mask(f"{words} 42 {words}") == f"{words} <*> {words}"
     assert mask(f"id-7 {words} x.9-y {words}") == f"<*> {words} <*> {words}"
     assert mask(f"{words}x9 {words}") == f"{words.removesuffix('away')}<*> {words}"
+
+
+def test_the_key_is_the_token_regex_s_on_any_text() -> None:
+    """mask() works on the UTF-8 bytes; its key is `_ANY_VARIABLE.sub` on the text, whatever the
+    text: tokens at either end, after multi-byte characters, other scripts' digits and letters, the
+    byte 0xFF's character, a lone surrogate from a JSON escape."""
+    pieces = ["a", "Zq", "_", ".", "-", "0", "7", "42", " ", ":", "/", "=", "[", '"', "é", "ÿ", "\u0661",
+              "\u00b2", "日本", "\ud800", "\t", "0x1f", "v2", "x_9y.z", "-7", "<*>"]  # fmt: skip
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))) for _ in range(20_000)]
+    texts += ["", "9", "a9", "9a", "é9", "9é", "a-9.b_c d", "\ud8009", "x\ud800 y7"]
+    for text in texts:
+        assert mask(text) == _ANY_VARIABLE.sub("<*>", text), repr(text)
 
 
 def test_same_shape_same_id_on_both_sides_and_cache_skips_drain() -> None:
