@@ -1,7 +1,7 @@
 """Instructions per line of the evidence stage, per commit and input: a measure the load cannot move.
 
     python bench/instructions.py 284ef97 HEAD                     # the generated mix and every high-card kind
-    python bench/instructions.py --inputs mix ids --lines 10000 main .
+    python bench/instructions.py --inputs mix,ids --lines 10000 main .
 
 Timings on a shared 2-core machine vary by 20-35% from one run to the next; the number of
 instructions a process executes does not. Each commit's `job/` is taken with `git archive` (as
@@ -76,9 +76,13 @@ def _instructions(tree: Path, kind: str, lines: int, analyse: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("commits", nargs="+", help="commits to compare (git names), or . for this tree")
-    parser.add_argument("--inputs", nargs="*", default=list(INPUTS), choices=INPUTS)
+    parser.add_argument("--inputs", default=",".join(INPUTS), help=f"comma-separated, of {', '.join(INPUTS)}")
     parser.add_argument("--lines", type=int, default=20_000, help="lines per input (half a side)")
     args = parser.parse_args(argv)
+    args.inputs = args.inputs.split(",")
+    unknown = sorted(set(args.inputs) - set(INPUTS))
+    if unknown:
+        parser.error(f"unknown input {', '.join(unknown)}: choose from {', '.join(INPUTS)}")
     if shutil.which("valgrind") is None:
         print("valgrind is not installed: apt-get install valgrind", file=sys.stderr)
         return 2
