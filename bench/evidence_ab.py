@@ -81,7 +81,8 @@ def _lines(lines: int, scenarios: int) -> dict[str, int]:
     return {"mixed": mixed, "corpus": corpus}
 
 
-def _tree(commit: str, into: Path) -> Path:
+def commit_tree(commit: str, into: Path) -> Path:
+    """The commit's `job/` unpacked into `into` (git archive), or this tree for "."."""
     if commit == ".":
         return ROOT
     into.mkdir()
@@ -95,7 +96,7 @@ def _same_output(commits: list[str], lines: int, scenarios: int) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         digests = []
         for i, commit in enumerate(commits):
-            tree = _tree(commit, Path(scratch, str(i)))
+            tree = commit_tree(commit, Path(scratch, str(i)))
             args = [sys.executable, "-c", CHILD, str(tree), str(ROOT), str(lines), str(scenarios), "same"]
             digests.append(
                 json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = _lines(lines, scenarios)
     seconds: dict[str, dict[str, list[float]]] = {c: {k: [] for k in counts} for c in args.commits}
     with tempfile.TemporaryDirectory() as scratch:
-        trees = {c: _tree(c, Path(scratch, str(i))) for i, c in enumerate(args.commits)}
+        trees = {c: commit_tree(c, Path(scratch, str(i))) for i, c in enumerate(args.commits)}
         order = list(args.commits)
         for _ in range(rounds):
             random.shuffle(order)

@@ -22,6 +22,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.evidence_ab import commit_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ("mix", "ids", "json", "words", "java")
 
@@ -50,15 +54,6 @@ if analyse:
     side = lambda chunks: SideSnapshot(streams=[LogStream(name="s", open=lambda: iter(chunks))])
     build_evidence(Snapshot(stable=side(stable), canary=side(canary)))
 """
-
-
-def _tree(commit: str, into: Path) -> Path:
-    if commit == ".":
-        return ROOT
-    into.mkdir()
-    archive = subprocess.run(["git", "archive", commit, "job"], cwd=ROOT, capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into
 
 
 def _instructions(tree: Path, kind: str, lines: int, analyse: bool) -> int:
@@ -90,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     first: list[int] = []
     with tempfile.TemporaryDirectory() as scratch:
         for i, commit in enumerate(args.commits):
-            tree = _tree(commit, Path(scratch, str(i)))
+            tree = commit_tree(commit, Path(scratch, str(i)))
             per_line = [
                 (_instructions(tree, kind, args.lines, True) - _instructions(tree, kind, args.lines, False))
                 // args.lines
