@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from job.evidence.masking import SpanMasker
+from job.evidence.masking import DIGITS_AS_ZERO, SpanMasker
 from job.evidence.miner import IndexedDrain
 
 # Variable parts of a message, most specific first: (mask name, regex, what any match needs: one
@@ -69,15 +69,12 @@ WORD_MASKS: tuple[tuple[str, str, str], ...] = (
 _ANY_VARIABLE = re.compile(r"(?<![\w.-])[A-Za-z_.-]*+\d[\w.-]*+", re.ASCII)
 # That pass tries a match at every character (about 250 instructions each), so mask() finds the
 # same tokens on the UTF-8 bytes instead, where only a token's digits start a match: every digit
-# made "0" (one table lookup a byte), each token's tail from its first digit becomes _MARK by a
-# pattern with a literal first byte (found by a plain byte scan), and the letters before _MARK (the
-# token's head) are stripped off. UTF-8 never holds the byte 0xFF, and its multi-byte characters
-# (bytes >= 0x80) are what the ASCII classes above do not match: the same tokens, the same key.
-_DIGITS_AS_ZERO = bytes(ord("0") if ord("0") <= byte <= ord("9") else byte for byte in range(256))
+# made "0" (one table lookup a byte), the text is split at each token's tail from its first digit by
+# a pattern with a literal first byte (found by a plain byte scan), and the letters before each tail
+# (the token's head) are stripped off. UTF-8's multi-byte characters (bytes >= 0x80) are what the
+# ASCII classes above do not match: the same tokens, the same key.
 _TOKEN_TAIL = re.compile(rb"0[\w.-]*+")
-_MARK = b"\xff"
 _TOKEN_HEAD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.-"  # [A-Za-z_.-]
-_TOKEN_HEAD_BYTES = frozenset(_TOKEN_HEAD)
 MAX_CACHED_CHARS = 2_000_000  # the key cache holds at most this much text (a few MB)
 _HTTP_METHODS = ("GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "HEAD ", "OPTIONS ", "CONNECT ", "TRACE ")
 SIDE_BUDGET = 1000  # new shapes per side that reach drain3 (and new request shapes, apart)
@@ -109,14 +106,15 @@ def mask(message: str) -> str:
         data = message.encode()
     except UnicodeEncodeError:  # a lone surrogate (a JSON "\\ud800" escape): the regex on the text
         return _ANY_VARIABLE.sub("<*>", message)
-    data = data.translate(_DIGITS_AS_ZERO)
+    data = data.translate(DIGITS_AS_ZERO)
     if 48 not in data:  # no digit ("0"): the message is its own key
         return message
-    parts = _TOKEN_TAIL.sub(_MARK, data).split(_MARK)
-    for index in range(len(parts) - 1):
-        part = parts[index]
-        if part and part[-1] in _TOKEN_HEAD_BYTES:  # the token began with letters before its digit
-            parts[index] = part.rstrip(_TOKEN_HEAD)
+    parts = _TOKEN_TAIL.split(data)  # the text between the tokens' tails
+    last = parts.pop()
+    # each part before a tail ends with that token's head letters, if any: a part never ends with
+    # another [\w.-] character (a tail takes all that follow its digit), so stripping is exact
+    parts = [part.rstrip(_TOKEN_HEAD) for part in parts]
+    parts.append(last)
     return b"<*>".join(parts).decode()
 
 

@@ -49,3 +49,14 @@ def test_weekday_and_month_names_are_one_date() -> None:
     assert sunday == monday and sunday.startswith("[<DATE> <TS> <NUM>]")
     assert masker.mask("cert expires Sun, 04 Dec 2022") == masker.mask("cert expires Tue, 17 Jan 2023")
     assert masker.mask("you may 3 times") == "you may <NUM> times"
+
+
+def test_ascii_spans_found_from_their_digits_are_the_span_regex_s() -> None:
+    """An ASCII message's spans are found from its digits; the result is the span regex's on any
+    ASCII text (heads of letters and marks, dates with a space, spans at either end)."""
+    masks = new_masker()._ascii
+    rng = random.Random(5)
+    alphabet = [*"0123456789aZ_.:/,+-x @=\"'[](){}#;", " 12", "abc", "Dec 04 ", "2024-05-01 12:00:00", " 7:"]
+    fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
+    for message in [text for text in REALISTIC if text.isascii()] + fuzz:
+        assert masks.mask_ascii(message) == masks.mask(message), repr(message)
