@@ -59,7 +59,7 @@ def normalise_level(value: Any) -> str:
         found = _LEVEL_AS_WRITTEN.get(value)
         if found is not None:
             return found
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value != value or value in (float("inf"), float("-inf")):
             return "unknown"
         return _NUMERIC_LEVELS.get(int(value) // 10 * 10, "unknown")
@@ -340,7 +340,7 @@ def _json_duration(key: str, value: Any) -> float | None:
             value = float(text) if "." in text else int(text)
         else:
             return duration_ms(f"{key.lower()}={text}")
-    if not isinstance(value, int | float) or value != value or value < 0:
+    if not isinstance(value, (int, float)) or value != value or value < 0:
         return None
     if scale is None:
         scale = 1000.0 if isinstance(value, float) and not value.is_integer() else 1.0
@@ -380,7 +380,8 @@ def _parse_json(line: str) -> Parsed | None:
     level = normalise_level(raw_level) if raw_level is not None else "unknown"
     status = None
     raw_status = found.get("status")
-    if isinstance(raw_status, int | str) and str(raw_status).isdigit() and 100 <= int(raw_status) <= 599:
+    # (isinstance with a tuple: `int | str` would build a union object on every record)
+    if isinstance(raw_status, (int, str)) and str(raw_status).isdigit() and 100 <= int(raw_status) <= 599:
         status = int(raw_status)
     elif raw_status in (0, "0") and "response_flags" in record:  # Envoy's JSON access log: no response
         status = NO_RESPONSE
