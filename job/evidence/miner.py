@@ -13,6 +13,8 @@ scored with drain3's own `get_seq_distance` in leaf order: the best match is the
 scan would pick (same similarity, same tie-breaks). Templates only ever turn tokens into
 wildcards, so a posting list may hold stale entries (rescored, never wrong) but never misses one.
 
+A leaf of at most SCANNED_LEAF clusters is scanned as drain3 scans it (cheaper than the lists).
+
 At most `max_candidates` clusters are scored per message, so the cost per message is bounded
 whatever the input (the bound is only reached by adversarial inputs where over half the tokens of
 each message are common in its leaf yet nothing matches; then the best of those is taken).
@@ -28,6 +30,10 @@ from collections.abc import Sequence
 from drain3.drain import Drain, LogCluster, Node
 
 MAX_CANDIDATES = 200
+# A leaf of this many clusters or fewer is scanned as drain3 scans it: scoring each of them costs
+# less than reading the posting lists (a stream of one shape's variants, such as an exception logged
+# with a different object each time, keeps all of them in one cluster)
+SCANNED_LEAF = 4
 
 _Postings = dict[tuple[int, str], list[int]]
 
@@ -65,6 +71,8 @@ class IndexedDrain(Drain):
         if include_params or not tokens or root_node is not self.root_node:
             return super().tree_search(root_node, tokens, sim_th, include_params)  # drain3's exact scan
         leaf = self._leaf(tokens)
+        if leaf is not None and len(leaf.cluster_ids) <= SCANNED_LEAF:
+            return self.fast_match(leaf.cluster_ids, tokens, sim_th, include_params)  # drain3's own scan
         postings = self._postings.get(leaf) if leaf is not None else None
         if not postings:
             return None
