@@ -180,9 +180,93 @@ def parse_time(line: str, year: int | None = None) -> float | None:
 # formats; 8 left the generated mix of 10 formats a full read on 15% of its lines, 16 on 14 of
 # 47,956, for the same times)
 FORMATS_KEPT = 16
-# an earlier format: (text to the second, where, its time, epoch second, fraction marks, text to
-# the minute, that minute's epoch, the seconds regex)
-_Format = tuple[str, int, float, int, str, str, int, re.Pattern[str]]
+
+
+class _Format:
+    """A time as a stream's clock last read it: its text up to the second (made when first needed),
+    where it starts in the line, and the time. When its seconds can be read alone (plain seconds
+    last), also its text up to the minute (else ""), where that text ends, that minute's epoch (its
+    zone applied), the regex of its seconds, and what the regex made of the text after its minute
+    on earlier lines. One object per format: the clock moves it between the line before's and the
+    kept ones, and each line read in its minute updates it in place."""
+
+    __slots__ = ("at", "char", "digits", "end", "marks", "minute", "minute_epoch", "probe", "second",
+                 "seconds", "stop", "text", "told", "when")  # fmt: skip
+
+    def __init__(self, text: str, at: int, when: float, base: float, marks: str) -> None:
+        self.text: str | None = text
+        self.at, self.when = at, when
+        # one character of its text, compared before the text: its first that is not a digit (a
+        # date's separator, a bracket, a quote), as formats at one place mostly differ there and the
+        # same format at another place has a digit there; a third of a `startswith`'s cost
+        offset = len(text) - len(text.lstrip("0123456789"))
+        if offset == len(text):
+            offset = 0
+        self.probe, self.char = at + offset, text[offset : offset + 1]
+        self.minute, self.end, self.stop, self.minute_epoch, self.marks = "", at, at, 0, marks
+        self.seconds, self.second, self.digits = _SECONDS_AFTER[".,"], "", 0
+        # its minute's text, a second's two digits and the character after them (fewer where the
+        # line or its first SCAN_CHARS end) -> that second's text and value, and whether a fraction
+        # mark follows: a line that starts so at its place shows this minute and has that second,
+        # told by one lookup instead of a comparison and a match
+        self.told: dict[str, tuple[str, int, bool]] = {}
+        if marks and text[-3:-2] == ":":
+            self.minute = text[:-2]
+            self.end = at + len(self.minute)
+            self.stop = min(self.end + 3, SCAN_CHARS)
+            self.minute_epoch = base - int(text[-2:])  # type: ignore[assignment]
+            self.seconds = _SECONDS_AFTER[marks]
+
+    def in_minute(self, line: str, told: tuple[str, int, bool] | None) -> float | None:
+        """The time of a line whose text up to `end` is this minute (`told`: what its `told` holds
+        for the line): its seconds and fraction read as the format writes them, or None to read
+        the line in full (anything else there)."""
+        fraction: str | None = None
+        if told is not None:
+            seconds, value, marked = told
+            if marked:  # as many fraction digits as the last time, mostly: the regex takes the same
+                # when they are a run of digits that ends there (or the line does); `digits` came
+                # from the regex at this place, so they end within SCAN_CHARS
+                start, digits = self.stop, self.digits
+                fraction = line[start : start + digits]
+                if not (fraction.isdecimal() and not line[start + digits : start + digits + 1].isdecimal()):
+                    told = None
+        if told is None:
+            found = self.seconds.match(line, self.end, SCAN_CHARS)
+            if found is None:
+                return None
+            seconds, fraction = found.groups()
+            value = _SECOND_VALUES[seconds]
+            self._learn(line, seconds, value, fraction)
+        self.text, self.second = None, seconds
+        base = self.minute_epoch + value
+        if fraction:
+            known = _FRACTION_VALUES.get(fraction)
+            self.when = when = base + (float("0." + fraction) if known is None else known)
+        else:
+            self.when = when = float(base)
+        return when
+
+    def _learn(self, line: str, seconds: str, value: int, fraction: str | None) -> None:
+        """Remember what the seconds regex made of this line's text after the minute, when the
+        characters up to `stop` decide it: a fraction's mark (its digits are checked each time),
+        or anything but a mark or an ASCII digit (or nothing: the line ends) after a second."""
+        after = line[self.end + 2 : self.stop]
+        if fraction:
+            self.digits = len(fraction)
+        elif after and (after in self.marks or after in _ASCII_DIGITS):
+            return  # a mark with no digits after it: what follows the mark decides, not kept
+        if len(self.told) >= _TOLD_MAX:
+            self.told.clear()
+        self.told[line[self.at : self.stop]] = (seconds, value, bool(fraction))
+
+
+# what _SECONDS_AFTER reads, looked up by its text (a third of int()'s or float()'s cost): a second
+# ([0-5][0-9] or 60), a fraction of up to 3 digits (milliseconds)
+_SECOND_VALUES = {f"{second:02d}": second for second in range(61)}
+_FRACTION_VALUES = {f"{value:0{n}d}": float(f"0.{value:0{n}d}") for n in (1, 2, 3) for value in range(10**n)}
+_ASCII_DIGITS = "0123456789"
+_TOLD_MAX = 512  # a format's told seconds (61 a minute, by the characters after them), bounded
 
 
 class LineClock:
@@ -194,79 +278,69 @@ class LineClock:
     format reads them. (A zone or year written after the second is taken to be the line before's:
     one stream does not change zones from one line to the next.) So does a line whose time reads
     to the minute as one of the FORMATS_KEPT formats met before it (lines of a few formats
-    interleaved), which then is the line before's."""
+    interleaved), which then is the line before's. Each format is first compared by one character
+    at its place, so a line of interleaved formats mostly costs that much per format it is not,
+    and a line whose text after its format's minute starts as an earlier line's did (the same
+    second, then a mark or what ended that second) has that second told by one lookup."""
 
     def __init__(self, year: int | None = None) -> None:
-        self._formats: list[_Format] = []  # the earlier formats, the latest first
         self._year = year
-        self._text = ""  # the previous time's text up to its second, and where it was
-        self._at = 0
-        self._when = 0.0
-        self._base = 0  # that time's epoch second
-        self._marks = ""  # what may start a fraction after its seconds ("": no plain seconds last)
-        self._minute = ""  # its text up to the minute, made when a line first shares it
-        self._minute_epoch = 0  # the epoch of that minute, its zone applied
-        self._seconds = _SECONDS_AFTER[".,"]  # seconds and fraction, as that format writes them
+        self._now = _Format("", 0, 0.0, 0, "")  # the line before's format (none yet: matches no line)
+        self._formats: list[_Format] = []  # the earlier formats whose seconds read alone, the latest first
 
     def time(self, line: str) -> float | None:
-        text, at = self._text, self._at
-        if text and line.startswith(text, at):
-            return self._when
-        minute = self._minute
-        if not minute and self._marks and text[-3:-2] == ":":  # the line before's minute, made once
-            minute = self._minute = text[:-2]
-            self._minute_epoch = self._base - int(text[-2:])
-            self._seconds = _SECONDS_AFTER[self._marks]
-        if minute and line.startswith(minute, at):
-            when = self._in_minute(line, at + len(minute))
+        now = self._now
+        try:
+            here = line[now.probe] == now.char
+        except IndexError:  # a line too short to hold its time there
+            here = False
+        if here:
+            text = now.text
+            if text is None:  # made when first compared (most lines of interleaved formats never are)
+                text = now.text = now.minute + now.second
+            if line.startswith(text, now.at):
+                return now.when
+            if now.minute:
+                told = now.told.get(line[now.at : now.stop])
+                if told is not None or line.startswith(now.minute, now.at):
+                    when = now.in_minute(line, told)
+                    if when is not None:
+                        return when
+        formats, index, told = self._formats, 0, None
+        try:
+            for earlier in formats:
+                if line[earlier.probe] == earlier.char:
+                    told = earlier.told.get(line[earlier.at : earlier.stop])
+                    if told is not None or line.startswith(earlier.minute, earlier.at):
+                        break
+                index += 1  # (counted here: list.remove would compare the line's format with each before it)
+        except IndexError:  # a line too short for some format's place: those formats skipped, one by one
+            size, index, told = len(line), 0, None
+            for earlier in formats:
+                if earlier.probe < size and line.startswith(earlier.minute, earlier.at):
+                    break
+                index += 1
+        if index < len(formats):  # an earlier format's minute: the line before's from now on
+            earlier = formats.pop(index)
+            if now.minute:
+                formats.insert(0, now)
+            self._now = earlier
+            when = earlier.in_minute(line, told)
             if when is not None:
                 return when
-        for index, earlier in enumerate(self._formats):
-            if line.startswith(earlier[5], earlier[1]):  # an earlier format's minute
-                del self._formats[index]
-                self._keep()
-                (self._text, self._at, self._when, self._base, self._marks, self._minute, self._minute_epoch,
-                 self._seconds) = earlier  # fmt: skip
-                when = self._in_minute(line, earlier[1] + len(earlier[5]))
-                if when is not None:
-                    return when
-                break
         if not could_hold_time(line):  # a line without a time, as most of a stream without times
             return None
         found = _read(line[:SCAN_CHARS], self._year)
         if found is None:
             return None
-        self._keep()
-        base, fraction, at, end, self._marks = found
-        self._when = base + float("0." + fraction) if fraction else float(base)
-        self._at, self._base = at, base  # type: ignore[assignment]
-        self._text = line[at:end]
-        self._minute = ""
-        return self._when
-
-    def _keep(self) -> None:
-        """The last line's format among the earlier ones, when its seconds can be read alone."""
-        text, marks = self._text, self._marks
-        if not (marks and text[-3:-2] == ":"):
-            return
-        minute = self._minute or text[:-2]
-        epoch = self._minute_epoch if self._minute else self._base - int(text[-2:])
-        seconds = _SECONDS_AFTER[marks]
-        self._formats.insert(0, (text, self._at, self._when, self._base, marks, minute, epoch, seconds))
-        del self._formats[FORMATS_KEPT:]
-
-    def _in_minute(self, line: str, at: int) -> float | None:
-        """The time of a line whose text up to `at` is the line before's minute: its seconds (and
-        fraction) read here, or None to read the line in full (anything but a second and a
-        fraction as the format writes them)."""
-        found = self._seconds.match(line, at, SCAN_CHARS)
-        if found is None:
-            return None
-        seconds, fraction = found.groups()
-        base = self._minute_epoch + int(seconds)
-        self._text = line[self._at : at + 2]
-        self._when = base + float("0." + fraction) if fraction else float(base)
-        return self._when
+        now = self._now
+        if now.minute:
+            formats.insert(0, now)
+            del formats[FORMATS_KEPT:]
+        base, fraction, at, end, marks = found
+        when = base + float("0." + fraction) if fraction else float(base)
+        self._now = _Format(line[at:end], at, when, base, marks)
+        return when
 
 
 def could_hold_time(line: str) -> bool:

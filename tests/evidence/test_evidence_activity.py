@@ -227,6 +227,79 @@ def test_interleaved_formats_have_each_line_read_to_its_second_and_fraction() ->
                 assert clock.time(line) == (None if exact is None else pytest.approx(exact, abs=1e-9)), line
 
 
+def _mixed_stdout(rng: random.Random) -> list[str]:
+    """One stdout of interleaved formats over a minute and an hour's rollover: access logs whose time
+    moves with the client address, HAProxy, Python logging (a comma before the fraction), klog,
+    JSON, logfmt, Go, syslog and an epoch; 20 more places of the access log's time (more than the
+    clock keeps, so a format seen early is met again after 20 others); lines without a time, and
+    seconds no format has. A fraction is the same for every line of one second, so a line given
+    the line before's time (same second, same place) has exactly its own."""
+
+    def fields(moment: int) -> dict[str, object]:
+        when = datetime.fromtimestamp(moment, UTC)
+        return {"m": when.minute, "s": when.second, "h": when.hour, "f": moment * 7919 % 1000,
+                "us": moment * 104729 % 1_000_000, "ip": ".".join(str(rng.randrange(256)) for _ in range(4)),
+                "port": rng.randrange(10_000, 65_536), "dots": "." * rng.randrange(1, 21), "epoch": moment,
+                "tens": when.second // 10}  # fmt: skip
+
+    layouts = [
+        '{ip} - - [26/Nov/2026:{h:02d}:{m:02d}:{s:02d} +0000] "GET /x HTTP/1.1" 200 5',
+        "haproxy[12]: {ip}:{port} [26/Nov/2026:{h:02d}:{m:02d}:{s:02d}.{f:03d}] public api/a 0/0/0/1/1 200 5",
+        "2026-11-26 {h:02d}:{m:02d}:{s:02d},{f:03d} - app - INFO - cache hit",
+        "I1126 {h:02d}:{m:02d}:{s:02d}.{us:06d}   1 main.go:1] synced",
+        '{{"time": "2026-11-26T{h:02d}:{m:02d}:{s:02d}.{f:03d}Z", "level": "info"}}',
+        "time=2026-11-26T{h:02d}:{m:02d}:{s:02d}.{f:03d}Z level=info msg=x",
+        "2026/11/26 {h:02d}:{m:02d}:{s:02d} handled x in 3ms",
+        '{{"ts":{epoch}.{f:03d},"msg":"x"}}',
+        "{dots}[26/Nov/2026:{h:02d}:{m:02d}:{s:02d} +0000] ping",
+        "no time on this line",
+        "2026-11-26 {h:02d}:{m:02d}:6{f:01d},{f:03d} - app - INFO - no such second",
+        "I1126 {h:02d}:{m:02d}:{tens}x   1 main.go:1] not a second",
+    ]
+    syslog = "Nov 26 {h:02d}:{m:02d}:{s:02d} host app[1]: started"
+    moment = calendar.timegm((2026, 11, 26, 6, 58, 50, 0, 0, 0))
+    lines = [syslog.format(**fields(moment))]
+    lines += [layouts[8].replace("{dots}", "." * k).format(**fields(moment)) for k in range(1, 21)]
+    while moment < calendar.timegm((2026, 11, 26, 7, 1, 10, 0, 0, 0)):
+        moment += rng.choice((0, 0, 0, 1, 1, 2))
+        timed_twice = [*layouts[:9], *layouts[:9], *layouts[9:], syslog]  # lines with times are most
+        lines += [rng.choice(timed_twice).format(**fields(moment)) for _ in range(rng.randrange(1, 4))]
+    return lines
+
+
+def test_interleaved_formats_at_moving_places_give_every_line_its_exact_time() -> None:
+    """The clock's shortcuts (the line before's second, a kept format's minute, a character compared
+    first, a second told by its text) give each line bit for bit the time parse_time reads in it,
+    or none where it has none."""
+    for seed in range(3):
+        lines = _mixed_stdout(random.Random(seed))
+        clock = LineClock(year=2026)
+        assert [clock.time(line) for line in lines] == [parse_time(line, year=2026) for line in lines]
+
+
+def test_a_second_told_by_the_text_after_its_minute_is_the_one_the_match_reads() -> None:
+    """A kept format's second is told by the text after its minute as an earlier line of it had it
+    there; a line written otherwise (a mark ending a sentence, then a fraction; more or fewer
+    fraction digits than before) has it read by the match: the time parse_time reads."""
+    other = "I1126 06:00:{:02d}.5   1 main.go:1] x"  # another format between: the line before is not theirs
+    lines = [
+        "2026/11/26 06:00:01 a",
+        "2026/11/26 06:00:05. done",  # "05." then a space: a second without a fraction
+        other.format(6),
+        "2026/11/26 06:00:05.250 b",  # that second again, with a fraction
+        "2026-11-26 06:00:01,123 c",
+        "2026-11-26 06:00:02,123 d",  # a fraction of 3 digits
+        other.format(7),
+        "2026-11-26 06:00:02,1234 e",  # the same second with 4
+        other.format(8),
+        "2026-11-26 06:00:02,12 f",  # and with 2
+        "2026-11-26 06:00:00,5 g",  # a line out of order: not the second before's
+    ]
+    clock = LineClock(year=2026)
+    assert [clock.time(line) for line in lines] == [parse_time(line, year=2026) for line in lines]
+    assert (parse_time(lines[3]), parse_time(lines[7])) == (T0 + 5.25, T0 + 2.1234)
+
+
 def test_a_line_that_cannot_hold_a_time_is_never_one_that_holds_one() -> None:
     """could_hold_time skips the full scan only where no format can match: checked against the scan
     itself on lines made of the pieces times are written with (digits, colons, quotes, month
