@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import NamedTuple
 
 from job.evidence.lines import LineReader
@@ -143,13 +144,14 @@ def group_events(lines: Iterable[str]) -> Iterator[Event]:
         yield _event(head, parsed, count, extra, stamp)  # type: ignore[arg-type]
 
 
+_new_event = partial(tuple.__new__, Event)  # as parse.new_parsed: half the constructor's cost
 _DOTNET_HEADS = frozenset(("info", "warn", "fail", "crit", "dbug", "trce"))
 
 
 def _event(head: str, parsed: Parsed, count: int, extra: list[str] | None, stamp: str = "") -> Event:
     # (a head that starts like a crash was parsed as fatal: parse_line reads CRASH_HEADS so)
     if extra is None and parsed.level != "fatal" and not _dies(head, parsed):
-        return Event(head, parsed, count, None, False, stamp)  # one line, no crash: most events
+        return _new_event((head, parsed, count, None, False, stamp))  # one line, no crash: most events
     if extra and head[4:6] == ": " and head[-1:] == "]" and head[:4] in _DOTNET_HEADS:
         parsed = _dotnet_record(parsed, extra[0].strip())
     if parsed.level == "fatal" and _ONE_SESSION_FATAL.search(parsed.message) is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import re
+from functools import partial
 from typing import Any, NamedTuple
 
 from ahocorasick_rs import AhoCorasick, Implementation
@@ -45,6 +46,10 @@ class Parsed(NamedTuple):
     duration_ms: float | None
     request: bool = False  # message is "<what> <status>" of a request record (see TemplateIndex.request_id)
 
+
+# A NamedTuple's constructor is a generated Python function; the returns of every line build the
+# tuple directly (every field given, in order) for about half the cost
+new_parsed = partial(tuple.__new__, Parsed)
 
 # the aliases as logs write them ("INFO", "Warning", "error"): one lookup for nearly every line
 _LEVEL_AS_WRITTEN = {
@@ -418,7 +423,7 @@ def _parse_json(line: str) -> Parsed | None:
         message = f"{message} error={first_line}"
         if level == "unknown":
             level = "error"
-    return Parsed(level, message, status, duration, request and error is None)
+    return new_parsed((level, message, status, duration, request and error is None))
 
 
 # GELF's level is a syslog severity: 0 emergency .. 3 error, 4 warning, 5 notice, 6 info, 7 debug
@@ -486,7 +491,7 @@ def parse_line(line: str) -> Parsed:
     klog = _KLOG.match(line) if line[:1] in "IWEF" else None
     if klog is not None:
         body = klog.group(2)
-        return Parsed(_KLOG_LETTER[klog.group(1)], body, _status(body), duration_ms(body))
+        return new_parsed((_KLOG_LETTER[klog.group(1)], body, _status(body), duration_ms(body), False))
 
     if "| " in line and "|" in line[:40]:
         gin = _GIN.search(line)
@@ -528,7 +533,7 @@ def parse_line(line: str) -> Parsed:
         if found:
             message = _logfmt_message(body)
             if message is not None:
-                return Parsed(normalise_level(found.group(1)), message, status, duration)
+                return new_parsed((normalise_level(found.group(1)), message, status, duration, False))
 
     level = "unknown"
     if body[4:6] == ": " and body[:4] in _DOTNET_LEVELS:
@@ -548,7 +553,7 @@ def parse_line(line: str) -> Parsed:
         level, body = _JUL_LOCALIZED[body[:colon]], body[colon + 2 :]
     elif words & _ERROR_WORDS_HINT:
         level = _infer_level(body)
-    return Parsed(level, body.strip(), status, duration)
+    return new_parsed((level, body.strip(), status, duration, False))
 
 
 def _trailing_duration(body: str) -> float | None:
@@ -586,7 +591,7 @@ def _access_line(body: str, duration: float | None) -> Parsed | None:
             duration = float(total)  # Ta: total active time, ms (-1: the request never completed)
     word = _LEVEL_AT_START.match(body)
     level = normalise_level(word.group(1)) if word else "info"
-    return Parsed(level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True)
+    return new_parsed((level, f"{method} {path.split('?', 1)[0]} {code}", int(code), duration, True))
 
 
 def _framework_request(body: str) -> Parsed | None:
