@@ -639,7 +639,10 @@ def _access_duration(body: str, end: int) -> float | None:
         if trailing_ms is not None:
             return float(trailing_ms.group(1))
     if body[-1:] in "0123456789s":
-        trailing = _TRAILING_DURATION.search(body, end)
+        # its quote is the line's last one (nothing after it holds a quote): matched there, not
+        # searched for from the status on
+        quote = body.rfind('"', end)
+        trailing = _TRAILING_DURATION.match(body, quote) if quote >= 0 else None
         if trailing is not None:
             value, unit = trailing.groups()
             if unit:

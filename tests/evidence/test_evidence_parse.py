@@ -3,6 +3,7 @@ import random
 
 import pytest
 
+from job.evidence import parse
 from job.evidence.parse import _decode, duration_ms, normalise_level, parse_line
 
 
@@ -189,3 +190,17 @@ def test_docker_json_file_wrapping_is_unwrapped() -> None:
 )
 def test_normalise_level(raw: object, level: str) -> None:
     assert normalise_level(raw) == level
+
+
+def test_a_trailing_request_time_is_matched_at_the_last_quote_as_a_search_finds_it() -> None:
+    """`_access_duration` matches the trailing `" <number>[unit]` at the line's last quote only:
+    the same match as searching for it from the status on, on fuzzed tails."""
+    rng = random.Random(7)
+    pieces = ['"', " ", "1", "2", ".", "ms", "s", "us", "µs", "x", '"-"', " 0.023", '" 15']
+    for _ in range(50_000):
+        body = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        end = rng.randint(0, len(body))
+        searched = parse._TRAILING_DURATION.search(body, end)
+        quote = body.rfind('"', end)
+        matched = parse._TRAILING_DURATION.match(body, quote) if quote >= 0 else None
+        assert (searched and searched.groups()) == (matched and matched.groups()), (body, end)
