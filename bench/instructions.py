@@ -1,7 +1,11 @@
 """Instructions per line of the evidence stage, per commit and input: a measure the load cannot move.
 
-    python bench/instructions.py 284ef97 HEAD                     # the generated mix and every high-card kind
+    python bench/instructions.py main HEAD                        # the generated mix and every high-card kind
+    python bench/instructions.py --inputs mix 284ef97 HEAD        # the first release: the mix only
     python bench/instructions.py --inputs mix,ids --lines 10000 main .
+
+The first release (284ef97) mines every new shape with drain3's quadratic scan: a high-card kind
+takes it tens of minutes under valgrind, so measure it on the mix alone.
 
 Timings on a shared 2-core machine vary by 20-35% from one run to the next; the number of
 instructions a process executes does not. Each commit's `job/` is taken with `git archive` (as
