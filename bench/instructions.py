@@ -90,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for i, commit in enumerate(args.commits):
             tree = commit_tree(commit, Path(scratch, str(i)))
+            if not (tree / "job" / "evidence" / "miner.py").exists() and set(args.inputs) - {"mix"}:
+                print(
+                    f"{commit} mines with drain3's quadratic scan (no job/evidence/miner.py): a high-card"
+                    " kind would take it tens of minutes; measure it with --inputs mix",
+                    file=sys.stderr,
+                )
+                return 2
             per_line = [
                 (_instructions(tree, kind, args.lines, True) - _instructions(tree, kind, args.lines, False))
                 // args.lines
