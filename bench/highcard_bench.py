@@ -15,18 +15,23 @@ grows with the square of the shapes, so it runs on at most --drain-lines lines (
 10k input, the first and last 5k lines of the bigger ones; a starred row says so). At 100k lines
 of random words it would take hours: 20k lines took 41 s, 10k about 45 s on this machine.
 "linear" is the time per line against the 100k row: 1M lines within 1.1 x 10 x the 100k time
-means <= 1.10. Speed is lines per CPU second (one core), the best of up to 5 runs that fit in 5 s
-(evidence_bench._timed: a 10k row is 5 fresh analyses, a 1M row one); memory is tracemalloc's peak,
-measured in a separate run.
+means <= 1.10. Speed is lines per CPU second (one core). A shared machine's speed drifts by a
+third from one minute to the next, so one pass proves little: every row is timed once per round
+(--rounds, 5 by default), the rows of a round in random order, and the median and the best of the
+rounds are printed, with "linear" from each (a row's run: the best of up to 5 runs that fit in
+5 s, evidence_bench._timed, so a 10k row is 5 fresh analyses, a 1M row one). Memory is
+tracemalloc's peak, measured once per row in a separate run.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import string
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -110,7 +115,24 @@ def _line_count(chunks: list[bytes]) -> int:
 _DRAIN_RUNS: dict[tuple[str, int], tuple[float, float]] = {}  # plain drain3 on the same capped input
 
 
-def bench(kind: str, size: int, drain_lines: int) -> dict[str, float | int]:
+@dataclass
+class Row:
+    """One kind at one size: its analysis (to time), and what is measured once."""
+
+    kind: str
+    size: int
+    lines: int
+    input_mb: float
+    run: Callable[[], None]
+    ours_mb: float
+    drain_lines: int
+    drain_lps: float
+    drain_mb: float
+    seconds: list[float] = field(default_factory=list)  # one per round
+
+
+def prepare(kind: str, size: int, drain_lines: int) -> Row:
+    """Generate a row's input (half stable, half canary), measure its peak memory and plain drain3."""
     stable = generate(kind, size if kind == "binary" else size // 2, seed=1)
     canary = generate(kind, size if kind == "binary" else size - size // 2, seed=2)
     lines = _line_count(stable) + _line_count(canary)
@@ -125,28 +147,39 @@ def bench(kind: str, size: int, drain_lines: int) -> dict[str, float | int]:
 
     text = [line for chunks in (stable, canary) for line in read_lines(chunks)]
     head = text[: drain_lines // 2] + text[len(text) - (drain_lines - drain_lines // 2) :]
+    del text
 
     def plain_drain3() -> None:
         miner = plain_drain3_miner()
         for line in head:
             miner.add_log_message(line)
 
-    seconds = _timed(ours)
     _, peak = _measure(ours)
     key = (kind, len(head)) if len(head) < lines else (kind, -size)
     if key not in _DRAIN_RUNS:
         _DRAIN_RUNS[key] = (_timed(plain_drain3), _measure(plain_drain3)[1])
     drain_seconds, drain_peak = _DRAIN_RUNS[key]
-    return {
-        "lines": lines,
-        "input_mb": sum(len(c) for c in stable + canary) / 2**20,
-        "seconds": seconds,
-        "ours_lps": lines / seconds,
-        "ours_mb": peak,
-        "drain_lines": len(head),
-        "drain_lps": len(head) / drain_seconds,
-        "drain_mb": drain_peak,
-    }
+    input_mb = sum(len(c) for c in stable + canary) / 2**20
+    return Row(kind, size, lines, input_mb, ours, peak, len(head), len(head) / drain_seconds, drain_peak)
+
+
+def time_rounds(rows: list[Row], rounds: int, seed: int = 18) -> None:
+    """Time every row once per round, the rows of each round in a new random order, so the
+    machine's drift falls on every row alike rather than on whichever ran last."""
+    order = random.Random(seed)
+    for number in range(1, rounds + 1):
+        shuffled = rows[:]
+        order.shuffle(shuffled)
+        for row in shuffled:
+            row.seconds.append(_timed(row.run))
+        print(f"round {number}/{rounds} timed", file=sys.stderr, flush=True)
+
+
+def _linear(row: Row, base: Row | None, pick: Callable[[list[float]], float]) -> str:
+    """Time per line against the 100k row's, both by the same statistic of the rounds."""
+    if base is None or base is row:
+        return "-"
+    return f"{(pick(row.seconds) / row.lines) / (pick(base.seconds) / base.lines):.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,33 +188,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", nargs="*", default=[*KINDS, "binary"], choices=[*KINDS, "binary"])
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="lines per run (binary: MB)")
     parser.add_argument("--drain-lines", type=int, default=DRAIN_LINES, help="plain drain3's cap")
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (5; --quick: 2)")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([2_000] if args.quick else [10_000, 100_000, 1_000_000])
     drain_lines = min(args.drain_lines, 1_000) if args.quick else args.drain_lines
-    header = (
-        "kind",
-        "lines",
-        "input MB",
-        "evidence l/s",
-        "peak MB",
-        "linear",
-        "drain3 l/s",
-        "on lines",
-        "peak MB",
+    rounds = args.rounds or (2 if args.quick else 5)
+    if rounds < 1:
+        parser.error(f"--rounds must be 1 or more, not {rounds}")
+    rows = [
+        prepare(kind, size, drain_lines)
+        for kind in args.kinds
+        for size in (BINARY_MB if kind == "binary" else sizes)
+    ]
+    time_rounds(rows, rounds)
+    header = ("kind", "lines", "input MB", "median l/s", "best l/s", "peak MB", "linear", "best",
+              "drain3 l/s", "on lines", "peak MB")  # fmt: skip
+    print("{:>6} {:>9} {:>8} | {:>10} {:>9} {:>7} {:>6} {:>5} | {:>10} {:>8} {:>7}".format(*header))
+    for row in rows:
+        base = next((r for r in rows if r.kind == row.kind and r.size == 100_000), None)  # binary: MB
+        median, best = statistics.median(row.seconds), min(row.seconds)
+        linear = f"{_linear(row, base, statistics.median):>6} {_linear(row, base, min):>5}"
+        ours = f"{row.lines / median:>10,.0f} {row.lines / best:>9,.0f} {row.ours_mb:>7.1f} {linear}"
+        capped = "" if row.drain_lines >= row.lines else "*"
+        drain = f"{row.drain_lps:>10,.0f} {row.drain_lines:>7,}{capped} {row.drain_mb:>7.1f}"
+        print(f"{row.kind:>6} {row.lines:>9,} {row.input_mb:>8.1f} | {ours} | {drain}", flush=True)
+    print(
+        f"{rounds} rounds, rows in random order each round; linear = time per line against the 100k row"
+        " (median of the rounds, then best)"
     )
-    print("{:>6} {:>9} {:>8} | {:>12} {:>7} {:>6} | {:>10} {:>8} {:>7}".format(*header))
-    for kind in args.kinds:
-        per_line_100k = None
-        for size in BINARY_MB if kind == "binary" else sizes:
-            r = bench(kind, size, drain_lines)
-            per_line = r["seconds"] / r["lines"]
-            if kind != "binary" and size == 100_000:
-                per_line_100k = per_line
-            linear = f"{per_line / per_line_100k:.2f}" if per_line_100k and size != 100_000 else "-"
-            capped = "" if r["drain_lines"] >= r["lines"] else "*"
-            ours = f"{r['ours_lps']:>12,.0f} {r['ours_mb']:>7.1f} {linear:>6}"
-            drain = f"{r['drain_lps']:>10,.0f} {r['drain_lines']:>7,}{capped} {r['drain_mb']:>7.1f}"
-            print(f"{kind:>6} {r['lines']:>9,} {r['input_mb']:>8.1f} | {ours} | {drain}", flush=True)
     print(
         f"* plain drain3 ran on the first and last {drain_lines // 2:,} lines only: quadratic on these inputs"
     )

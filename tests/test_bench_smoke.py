@@ -1,6 +1,7 @@
 """The evidence bench must keep running: tiny sizes, figures printed, nothing timed."""
 
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +30,31 @@ def test_evidence_bench_quick_prints_a_table() -> None:
 
 def test_highcard_bench_quick_prints_a_row_per_size() -> None:
     header, row = _bench("highcard_bench.py", "--quick", "--kinds", "words").strip().splitlines()[:2]
-    assert "evidence l/s" in header and "drain3 l/s" in header and "peak MB" in header
+    assert "median l/s" in header and "best l/s" in header and "drain3 l/s" in header and "peak MB" in header
     assert row.split()[0] == "words" and int(row.split()[1].replace(",", "")) >= 2000
+
+
+def test_highcard_bench_times_every_row_each_round_and_reads_linearity_from_the_rounds() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.highcard_bench import Row, _linear, time_rounds
+
+    ran: list[tuple[int, str]] = []  # (round, row) per run: a fast row is run more than once a round
+
+    def row(kind: str, size: int, lines: int) -> Row:
+        made = Row(kind, size, lines, 0.0, lambda: None, 0.0, 0, 0.0, 0.0)
+        made.run = lambda: ran.append((len(made.seconds), f"{kind}{size}"))
+        return made
+
+    rows = [row("words", 100_000, 100_000), row("words", 1_000_000, 1_000_000), row("ids", 10_000, 10_000)]
+    time_rounds(rows, rounds=3)
+    assert all(len(r.seconds) == 3 for r in rows)
+    orders = [list(dict.fromkeys(name for number, name in ran if number == n)) for n in range(3)]
+    assert all(sorted(order) == ["ids10000", "words100000", "words1000000"] for order in orders)
+    assert len({tuple(order) for order in orders}) > 1  # a new order per round (seeded)
+    base, big = rows[0], rows[1]
+    base.seconds, big.seconds = [1.0, 3.0, 2.0], [30.0, 19.0, 22.0]
+    assert _linear(big, base, min) == "1.90" and _linear(big, base, statistics.median) == "1.10"
+    assert _linear(base, base, min) == "-" and _linear(rows[2], None, min) == "-"
 
 
 def test_run_all_records_machine_date_command_and_each_benchmark(tmp_path: Path) -> None:
