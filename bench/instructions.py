@@ -45,6 +45,7 @@ from job.model import LogStream, SideSnapshot, Snapshot
 def load(name):
     spec = importlib.util.spec_from_file_location(name, f"{root}/bench/{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
