@@ -48,6 +48,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str] | None]] = [
         ["--quick", "--kinds", "words"],
     ),
     (
+        "Evidence stage: what reading each line's time costs (the quiet-canary clock), same inputs",
+        "bench/clock_cost.py",
+        [],
+        ["--quick"],
+    ),
+    (
         "Verdict accuracy on the labelled scenario corpus (evidence only)",
         "bench/accuracy.py",
         [],

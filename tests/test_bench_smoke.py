@@ -57,6 +57,42 @@ def test_highcard_bench_times_every_row_each_round_and_reads_linearity_from_the_
     assert _linear(base, base, min) == "-" and _linear(rows[2], None, min) == "-"
 
 
+def test_clock_cost_times_the_stage_with_and_without_reading_times() -> None:
+    out = _bench("clock_cost.py", "--quick")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["mixed"], ["corpus"])]
+    assert [(row[0], row[3]) for row in rows] == [
+        ("mixed", "on"),
+        ("mixed", "off"),
+        ("corpus", "on"),
+        ("corpus", "off"),
+    ]
+    assert rows[0][-1].endswith("%") and rows[2][-1].endswith("%")
+
+
+def test_clock_cost_off_reads_no_time_and_puts_the_clock_back() -> None:
+    sys.path.insert(0, str(ROOT))
+    import job.evidence
+    from bench.clock_cost import inputs, without_clock
+    from bench.evidence_bench import _stream
+    from job.evidence import build_evidence
+    from job.model import SideSnapshot, Snapshot
+
+    ((stable, canary),) = inputs(400, 1)["mixed"][0]
+
+    def evidence():  # type: ignore[no-untyped-def]
+        return build_evidence(
+            Snapshot(
+                stable=SideSnapshot(streams=[_stream("s", c) for c in stable]),
+                canary=SideSnapshot(streams=[_stream("c", c) for c in canary]),
+            )
+        )
+
+    clock = job.evidence.LineClock
+    with without_clock():
+        assert evidence().activity is None
+    assert job.evidence.LineClock is clock and evidence().activity is not None
+
+
 def test_run_all_records_machine_date_command_and_each_benchmark(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     _bench(
