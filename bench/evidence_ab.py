@@ -5,9 +5,12 @@
 
 Each commit's `job/` is taken with `git archive` into a temporary directory and run in its own
 process (so nothing is shared but the inputs): evidence_bench.py's generated mixed-format lines
-(repetitive: ~100 templates), and every scenario of the labelled corpus (real programs' logs), per
-round in random order. A shared machine's load drifts, so the rounds interleave the commits and
-the medians and best runs are printed. "HEAD" is the commit; "." is this working tree as it is.
+(repetitive: ~100 templates) as a file holds them (`mixed`: its format and second change on nearly
+every line, the stream clock's worst case) and as cluster mode reads them (`stamped`: each line
+after the runtime's timestamp, which the clock reads first), and every scenario of the labelled
+corpus (real programs' logs), per round in random order. A shared machine's load drifts, so the
+rounds interleave the commits and the medians and best runs are printed. "HEAD" is the commit;
+"." is this working tree as it is.
 
     PYTHONPATH=. python bench/evidence_ab.py --same-output main .   # is the Evidence unchanged?
 
@@ -51,6 +54,8 @@ def timed(pairs):
     return time.process_time() - start
 
 mixed = [([generate(lines // 2, seed=1)], [generate(lines - lines // 2, seed=2, bad=True)])]
+stamped = [([generate(lines // 2, seed=1, stamped=True)],
+            [generate(lines - lines // 2, seed=2, bad=True, stamped=True)])]
 corpus = []
 for scenario in sorted(Path(root, "tests", "corpus").iterdir())[:scenarios or None]:
     if (scenario / "canary").is_dir():
@@ -63,10 +68,10 @@ if len(sys.argv) > 5:  # --same-output: each analysis's Evidence, hashed
         text = json.dumps(dataclasses.asdict(evidence), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
     chosen = sorted(Path(root, "tests", "corpus").iterdir())[:scenarios or None]
-    names = ["mixed"] + [scenario.name for scenario in chosen if (scenario / "canary").is_dir()]
-    print(json.dumps(dict(zip(names, map(digest, mixed + corpus)))))
+    names = ["mixed", "stamped"] + [scenario.name for scenario in chosen if (scenario / "canary").is_dir()]
+    print(json.dumps(dict(zip(names, map(digest, mixed + stamped + corpus)))))
 else:
-    print(json.dumps({"mixed": timed(mixed), "corpus": timed(corpus)}))
+    print(json.dumps({"mixed": timed(mixed), "stamped": timed(stamped), "corpus": timed(corpus)}))
 """
 
 
@@ -75,10 +80,10 @@ def _lines(lines: int, scenarios: int) -> dict[str, int]:
     from bench.evidence_bench import generate
 
     stable, canary = generate(lines // 2, seed=1), generate(lines - lines // 2, seed=2, bad=True)
-    mixed = sum(c.count(b"\n") for c in stable + canary)
+    mixed = sum(c.count(b"\n") for c in stable + canary)  # the same lines, stamped or not
     chosen = sorted((ROOT / "tests" / "corpus").iterdir())[: scenarios or None]
     corpus = sum(f.read_bytes().count(b"\n") for d in chosen for f in d.glob("*/*.log"))
-    return {"mixed": mixed, "corpus": corpus}
+    return {"mixed": mixed, "stamped": mixed, "corpus": corpus}
 
 
 def commit_tree(commit: str, into: Path) -> Path:
