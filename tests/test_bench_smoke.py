@@ -147,8 +147,10 @@ def test_evidence_ab_quick_compares_two_commits() -> None:
     rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["HEAD"], ["."])]
     assert [(row[0], row[1]) for row in rows] == [
         ("HEAD", "mixed"),
+        ("HEAD", "stamped"),
         ("HEAD", "corpus"),
         (".", "mixed"),
+        (".", "stamped"),
         (".", "corpus"),
     ]
     assert all(int(row[2].replace(",", "")) > 0 and int(row[4].replace(",", "")) > 0 for row in rows)
@@ -156,7 +158,20 @@ def test_evidence_ab_quick_compares_two_commits() -> None:
 
 def test_evidence_ab_same_output_compares_every_analysis() -> None:
     out = _bench("evidence_ab.py", "--quick", "--same-output", ".", ".")
-    assert out.strip() == ". against .: 3 of 3 analyses give the same Evidence"
+    assert out.strip() == ". against .: 4 of 4 analyses give the same Evidence"
+
+
+def test_stamped_mix_is_the_mix_after_runtime_timestamps_in_order() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.evidence_bench import generate
+    from job.evidence.clock import parse_runtime_stamp
+
+    plain = b"".join(generate(300, seed=4)).decode().splitlines()
+    stamped = b"".join(generate(300, seed=4, stamped=True)).decode().splitlines()
+    stamps, lines = zip(*(line.split(" ", 1) for line in stamped), strict=True)
+    assert list(lines) == plain
+    times = [parse_runtime_stamp(stamp) for stamp in stamps]
+    assert all(t is not None for t in times) and times == sorted(times) and len(set(times)) == len(times)
 
 
 @pytest.mark.skipif(
