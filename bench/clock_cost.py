@@ -7,9 +7,11 @@ The quiet-canary test needs every event's time (the stream clock, job/evidence/c
 counts it into the activity timeline; the first release (284ef97) read no time at all. Each round
 builds the Evidence of every input twice, as it is and with a clock that reads no time (so no
 activity is counted either), in random order; the medians and best runs are printed, and what the
-time costs as a share of the stage. Inputs: evidence_bench.py's generated mix (its format and
-second change on nearly every line: the clock's worst case) and every scenario of the labelled
-corpus (real programs' logs, where a stream's lines share a format and mostly a second).
+time costs as a share of the stage. Inputs: evidence_bench.py's generated mix as a file holds it
+(its format and second change on nearly every line: the clock's worst case), the same lines as
+cluster mode reads them (after the runtime's timestamp, which the clock reads first), and every
+scenario of the labelled corpus (real programs' logs, where a stream's lines share a format and
+mostly a second).
 Lines per CPU second of this process.
 """
 
@@ -72,6 +74,12 @@ def _timed(pairs: list[Pair]) -> float:
 def inputs(lines: int, scenarios: int) -> dict[str, tuple[list[Pair], int]]:
     """name -> (analyses, lines in them)."""
     mixed = [([generate(lines // 2, seed=1)], [generate(lines - lines // 2, seed=2, bad=True)])]
+    stamped = [
+        (
+            [generate(lines // 2, seed=1, stamped=True)],
+            [generate(lines - lines // 2, seed=2, bad=True, stamped=True)],
+        )
+    ]
     corpus: list[Pair] = []
     for scenario in sorted((ROOT / "tests" / "corpus").iterdir())[: scenarios or None]:
         if (scenario / "canary").is_dir():
@@ -83,7 +91,11 @@ def inputs(lines: int, scenarios: int) -> dict[str, tuple[list[Pair], int]]:
     def count(pairs: list[Pair]) -> int:
         return sum(c.count(b"\n") for pair in pairs for side in pair for chunks in side for c in chunks)
 
-    return {"mixed": (mixed, count(mixed)), "corpus": (corpus, count(corpus))}
+    return {
+        "mixed": (mixed, count(mixed)),
+        "stamped": (stamped, count(mixed)),
+        "corpus": (corpus, count(corpus)),
+    }
 
 
 def measure(
