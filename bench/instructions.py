@@ -5,13 +5,14 @@
     python bench/instructions.py --inputs mix,ids --lines 10000 main .
 
 The first release (284ef97) mines every new shape with drain3's quadratic scan: a high-card kind
-takes it tens of minutes under valgrind, so measure it on the mix alone.
+takes it tens of minutes under valgrind, so measure it on the mix alone (`mix,stamped`).
 
 Timings on a shared 2-core machine vary by 20-35% from one run to the next; the number of
 instructions a process executes does not. Each commit's `job/` is taken with `git archive` (as
 bench/evidence_ab.py does; "." is this tree) and run under `valgrind --tool=cachegrind` twice per
 input, with and without one `build_evidence`, on the same generated lines (this tree's
-generators: bench/evidence_bench.py's mix, bench/highcard_bench.py's kinds); the difference,
+generators: bench/evidence_bench.py's mix, as a file holds it and `stamped` as cluster mode
+reads it, after runtime timestamps; bench/highcard_bench.py's kinds); the difference,
 divided by the lines, is the analysis's cost a line, start-up and input generation excluded.
 Needs valgrind (Debian: `apt-get install valgrind`); a 20k-line input takes about a minute a run.
 """
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.evidence_ab import commit_tree
 
 ROOT = Path(__file__).resolve().parent.parent
-INPUTS = ("mix", "ids", "json", "words", "java")
+INPUTS = ("mix", "stamped", "ids", "json", "words", "java")
 
 # Run under valgrind with the commit's tree first on sys.path: job/ is imported from the tree before
 # the generators (which put this tree's root on sys.path) are loaded from this tree.
@@ -49,9 +50,10 @@ def load(name):
     spec.loader.exec_module(module)
     return module
 
-if kind == "mix":
-    mix = load("evidence_bench")
-    stable, canary = mix.generate(lines // 2, seed=1), mix.generate(lines - lines // 2, seed=2, bad=True)
+if kind in ("mix", "stamped"):
+    mix, stamped = load("evidence_bench"), kind == "stamped"
+    stable = mix.generate(lines // 2, seed=1, stamped=stamped)
+    canary = mix.generate(lines - lines // 2, seed=2, bad=True, stamped=stamped)
 else:
     high = load("highcard_bench")
     stable, canary = high.generate(kind, lines // 2, 1), high.generate(kind, lines - lines // 2, 2)
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for i, commit in enumerate(args.commits):
             tree = commit_tree(commit, Path(scratch, str(i)))
-            if not (tree / "job" / "evidence" / "miner.py").exists() and set(args.inputs) - {"mix"}:
+            quadratic = not (tree / "job" / "evidence" / "miner.py").exists()
+            if quadratic and set(args.inputs) - {"mix", "stamped"}:
                 print(
                     f"{commit} mines with drain3's quadratic scan (no job/evidence/miner.py): a high-card"
                     " kind would take it tens of minutes; measure it with --inputs mix",
