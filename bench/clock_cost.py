@@ -31,11 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import job.evidence  # noqa: E402
-from bench.evidence_bench import _stream, generate  # noqa: E402
+from bench.evidence_bench import Pair, _stream, corpus_pairs, generate_sides  # noqa: E402
 from job.evidence import build_evidence  # noqa: E402
 from job.model import SideSnapshot, Snapshot  # noqa: E402
-
-Pair = tuple[list[list[bytes]], list[list[bytes]]]  # (stable streams, canary streams), chunks each
 
 
 class _NoTime:
@@ -73,20 +71,11 @@ def _timed(pairs: list[Pair]) -> float:
 
 def inputs(lines: int, scenarios: int) -> dict[str, tuple[list[Pair], int]]:
     """name -> (analyses, lines in them)."""
-    mixed = [([generate(lines // 2, seed=1)], [generate(lines - lines // 2, seed=2, bad=True)])]
-    stamped = [
-        (
-            [generate(lines // 2, seed=1, stamped=True)],
-            [generate(lines - lines // 2, seed=2, bad=True, stamped=True)],
-        )
-    ]
-    corpus: list[Pair] = []
-    for scenario in sorted((ROOT / "tests" / "corpus").iterdir())[: scenarios or None]:
-        if (scenario / "canary").is_dir():
-            sides = (
-                [[f.read_bytes()] for f in sorted((scenario / s).glob("*.log"))] for s in ("stable", "canary")
-            )
-            corpus.append(tuple(sides))  # type: ignore[arg-type]
+    stable, canary = generate_sides(lines)
+    stamped_stable, stamped_canary = generate_sides(lines, stamped=True)
+    mixed: list[Pair] = [([stable], [canary])]
+    stamped: list[Pair] = [([stamped_stable], [stamped_canary])]
+    corpus = corpus_pairs(scenarios)
 
     def count(pairs: list[Pair]) -> int:
         return sum(c.count(b"\n") for pair in pairs for side in pair for chunks in side for c in chunks)

@@ -41,7 +41,7 @@ sys.path.insert(1, root)
 from pathlib import Path
 from job.evidence import build_evidence
 from job.model import LogStream, SideSnapshot, Snapshot
-from bench.evidence_bench import generate
+from bench.evidence_bench import corpus_pairs, generate_sides
 
 def side(streams):
     return SideSnapshot(streams=[LogStream(name="s", open=lambda c=c: iter(c)) for c in streams])
@@ -53,14 +53,9 @@ def timed(pairs):
         build_evidence(Snapshot(stable=side(stable), canary=side(canary)))
     return time.process_time() - start
 
-mixed = [([generate(lines // 2, seed=1)], [generate(lines - lines // 2, seed=2, bad=True)])]
-stamped = [([generate(lines // 2, seed=1, stamped=True)],
-            [generate(lines - lines // 2, seed=2, bad=True, stamped=True)])]
-corpus = []
-for scenario in sorted(Path(root, "tests", "corpus").iterdir())[:scenarios or None]:
-    if (scenario / "canary").is_dir():
-        corpus.append(tuple([[f.read_bytes()] for f in sorted((scenario / s).glob("*.log"))]
-                            for s in ("stable", "canary")))
+mixed = [tuple([chunks] for chunks in generate_sides(lines))]
+stamped = [tuple([chunks] for chunks in generate_sides(lines, stamped=True))]
+corpus = corpus_pairs(scenarios)
 if len(sys.argv) > 5:  # --same-output: each analysis's Evidence, hashed
     import dataclasses, hashlib
     def digest(pair):
@@ -77,9 +72,9 @@ else:
 
 def _lines(lines: int, scenarios: int) -> dict[str, int]:
     sys.path.insert(0, str(ROOT))
-    from bench.evidence_bench import generate
+    from bench.evidence_bench import generate_sides
 
-    stable, canary = generate(lines // 2, seed=1), generate(lines - lines // 2, seed=2, bad=True)
+    stable, canary = generate_sides(lines)
     mixed = sum(c.count(b"\n") for c in stable + canary)  # the same lines, stamped or not
     chosen = sorted((ROOT / "tests" / "corpus").iterdir())[: scenarios or None]
     corpus = sum(f.read_bytes().count(b"\n") for d in chosen for f in d.glob("*/*.log"))

@@ -112,6 +112,33 @@ def generate(lines: int, seed: int = 7, bad: bool = False, stamped: bool = False
     return [data[k : k + (1 << 20)] for k in range(0, len(data), 1 << 20)]
 
 
+def generate_sides(lines: int, stamped: bool = False) -> tuple[list[bytes], list[bytes]]:
+    """The mix of `lines` lines as the benchmarks' two sides: a stable half (seed 1) and a canary
+    half that fails (seed 2), as a file holds them or (`stamped`) as cluster mode reads them."""
+    return (
+        generate(lines // 2, seed=1, stamped=stamped),
+        generate(lines - lines // 2, seed=2, bad=True, stamped=stamped),
+    )
+
+
+# one analysis's input: (stable streams, canary streams), each stream its chunks
+Pair = tuple[list[list[bytes]], list[list[bytes]]]
+
+
+def corpus_pairs(scenarios: int = 0) -> list[Pair]:
+    """Each labelled scenario of tests/corpus (the first `scenarios` of them; 0: all), one stream
+    per log file."""
+    pairs: list[Pair] = []
+    corpus = Path(__file__).resolve().parent.parent / "tests" / "corpus"
+    for scenario in sorted(corpus.iterdir())[: scenarios or None]:
+        if (scenario / "canary").is_dir():
+            stable, canary = (
+                [[f.read_bytes()] for f in sorted((scenario / s).glob("*.log"))] for s in ("stable", "canary")
+            )
+            pairs.append((stable, canary))
+    return pairs
+
+
 def _stamped(lines: list[str], rng: random.Random) -> list[str]:
     """Each line after an RFC 3339 time with nanoseconds, trailing zeros trimmed, as the API server
     writes it: 6 ms apart on average (about 170 lines a second), from 2024-05-01T12:00:00Z."""
@@ -167,8 +194,7 @@ def _timed(run, budget: float = 5.0, most: int = 5) -> float:  # type: ignore[no
 
 
 def bench(lines: int) -> dict[str, float]:
-    stable = generate(lines // 2, seed=1)
-    canary = generate(lines - lines // 2, seed=2, bad=True)
+    stable, canary = generate_sides(lines)
     total_lines = sum(c.count(b"\n") for c in stable + canary)
 
     def ours() -> None:

@@ -51,9 +51,7 @@ def load(name):
     return module
 
 if kind in ("mix", "stamped"):
-    mix, stamped = load("evidence_bench"), kind == "stamped"
-    stable = mix.generate(lines // 2, seed=1, stamped=stamped)
-    canary = mix.generate(lines - lines // 2, seed=2, bad=True, stamped=stamped)
+    stable, canary = load("evidence_bench").generate_sides(lines, stamped=kind == "stamped")
 else:
     high = load("highcard_bench")
     stable, canary = high.generate(kind, lines // 2, 1), high.generate(kind, lines - lines // 2, 2)

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import job.evidence as evidence_stage
-from bench.evidence_bench import _stream, generate
+from bench.evidence_bench import _stream, generate_sides
 from job.evidence.lines import LineReader
 from job.evidence.redact import LineRedactor
 from job.model import SideSnapshot, Snapshot
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args(argv)
     lines, rounds = (4_000, 2) if args.quick else (args.lines, args.rounds)
-    stable, canary = generate(lines // 2, seed=1), generate(lines - lines // 2, seed=2, bad=True)
+    stable, canary = generate_sides(lines)
     total = sum(chunk.count(b"\n") for chunk in stable + canary)
 
     read = list(LineReader(canary))
