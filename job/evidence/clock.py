@@ -199,7 +199,7 @@ class _Format:
         # one character of its text, compared before the text: its first that is not a digit (a
         # date's separator, a bracket, a quote), as formats at one place mostly differ there and the
         # same format at another place has a digit there; a third of a `startswith`'s cost
-        offset = len(text) - len(text.lstrip("0123456789"))
+        offset = len(text) - len(text.lstrip(_ASCII_DIGITS))
         if offset == len(text):
             offset = 0
         self.probe, self.char = at + offset, text[offset : offset + 1]
