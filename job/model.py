@@ -332,6 +332,9 @@ class Activity:
     expected_tail: float = 0.0
     tail_p_value: float | None = None  # P(canary this low in the tail | its earlier share)
     concurrent_share: float = 0.0  # canary events in slices where the stable logged too (earlier part)
+    # canary events timed after the stable's last line, left out of the window (file mode): a clock or
+    # zone change, or a date in a message read as a line's time; a quiet finding then stays a doubt
+    canary_beyond: int = 0
 
 
 @dataclass

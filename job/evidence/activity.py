@@ -29,6 +29,10 @@ MAX_BUCKETS = 4096
 TAIL_SHARE = 0.25  # the last part of the window whose activity is compared with the part before
 MIN_REQUESTS = 20  # per side in the window before requests (not all events) are compared
 KNOWN_WINDOW_SLACK = 120.0  # seconds the lines' times may stray outside a known window (clock skew)
+# seconds the canary's lines may run past the stable's last one before the stable's last line ends the
+# window (file mode): a canary log taken a little later is the same window; one whose times run far past
+# the stable's has a clock or zone change, or a date in a message read as a line's time
+BEYOND_STABLE_SLACK = 120.0
 
 _EVENTS, _ERRORS, _REQUESTS, _5XX, _4XX = range(5)
 
@@ -96,14 +100,24 @@ class ActivityCounter:
             counts[series] for key, counts in self.buckets.items() if start < (key + 0.5) * width <= end
         )
 
+    def last_by(self, series: int, end: float) -> float | None:
+        """The end of the latest bucket holding events of a series whose middle is at or before `end`
+        (never past `end`), or None: the side's last event within a window that ends before its own."""
+        width, latest = self.width, None
+        for key, counts in self.buckets.items():
+            if counts[series] and (key + 0.5) * width <= end and (latest is None or key > latest):
+                latest = key
+        return None if latest is None else min((latest + 1) * width, end)
+
 
 def build_activity(
     stable: ActivityCounter, canary: ActivityCounter, stable_side: SideSnapshot, canary_side: SideSnapshot
 ) -> tuple[Activity | None, str | None]:
     """Both sides on one grid, with the quiet tests; None when no line carried a time. The
-    second value is a note for the reader when the times could not be used as they are."""
+    second value is a note for the reader when the times could not be used as they are (or not
+    at all: a canary that went quiet cannot be seen then, and the reader is told so)."""
     if not stable.timed and not canary.timed:
-        return None, None
+        return None, _untimed_note("the log lines of both sides")
     window, note = _window(stable, canary, stable_side, canary_side)
     start, end, kind = window
     span = max(end - start, 1.0)
@@ -120,15 +134,43 @@ def build_activity(
         canary=_slices(canary, start, slice_seconds, slices),
     )
     both = stable.timed and canary.timed
-    overlap = both and max(stable.first, canary.first) < min(stable.last, canary.last)  # type: ignore[type-var]
+    # closed: a canary that logged only within one second (then hung) lies inside the stable's span
+    overlap = both and max(stable.first, canary.first) <= min(stable.last, canary.last)  # type: ignore[type-var]
     if overlap or (both and kind == "known"):
+        if kind == "lines" and end < canary.last:  # type: ignore[operator]
+            activity.canary_beyond = canary.count(_EVENTS, end + canary.width, math.inf)
+            note = (
+                f"{activity.canary_beyond} canary event(s) are timed up to {_span(canary.last - end)} after "  # type: ignore[operator]
+                "the stable's last line (its log taken later, a clock or time-zone change, or a date in a "
+                "message read as a line's time?): the canary's activity is judged up to the stable's last"
+                " line"
+            )
         _quiet_tests(activity, stable, canary)
     elif both:
         note = note or (
-            "the stable's and the canary's log lines cover different times: their activity is shown, "
-            "not compared"
+            "the stable's and the canary's log lines cover different times (recorded one after the other, "
+            "or one side writes local time without a zone?): their activity is shown, not compared, so a "
+            "canary that went quiet cannot be seen"
+        )
+    else:
+        note = _untimed_note(
+            "the stable's log lines (not the canary's)"
+            if canary.timed
+            else "the canary's log lines (not the stable's)"
         )
     return activity, note
+
+
+def _untimed_note(lines: str) -> str:
+    """Why a canary that went quiet cannot be seen: `lines` (whose) carry no time the clock reads."""
+    return (
+        f"{lines} carry no time the clock reads, so whether the canary went quiet (stopped logging while "
+        "the stable went on) cannot be told (in file mode, take the logs with `kubectl logs --timestamps`)"
+    )
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
 
 
 def _window(
@@ -151,8 +193,16 @@ def _window(
         note = None
     start = max(firsts)  # from when both sides were logging: a stable's older history is not compared
     end = max(lasts)
-    if start >= min(lasts):  # the sides do not overlap: show all of both
+    if start > min(lasts):  # the sides do not overlap: show all of both
         start = min(firsts)
+    elif (
+        stable.last is not None
+        and canary.last is not None
+        and canary.last > stable.last + BEYOND_STABLE_SLACK
+    ):
+        # the stable is the reference: a canary time far past its last line (a stray date in a message,
+        # a clock jump) must not stretch the window until a canary that went quiet looks busy
+        end = max(stable.last, start)
     return (start, end, "lines"), note
 
 
@@ -193,16 +243,22 @@ def _quiet_tests(activity: Activity, stable: ActivityCounter, canary: ActivityCo
     activity.concurrent_share = _concurrent_share(activity, series, end - tail_seconds)
 
     canary_last = canary.last_request if by_requests else canary.last
-    if canary_last is not None and canary_last > base_start:
-        stable_base = stable.count(series, base_start, canary_last)
-        canary_base = canary.count(series, base_start, canary_last)
-        share = _share(canary_base, stable_base)
+    if canary_last is not None and canary_last > end:  # its times run past the window (see _window)
+        canary_last = canary.last_by(series, end)
+    if canary_last is not None:
+        # split where the canary's last bucket ends: both sides' events of that second count before it
+        split = min((canary_last // canary.width + 1) * canary.width, end)
+        stable_base = stable.count(series, base_start, split)
+        canary_base = canary.count(series, base_start, split)
+        share = _share(canary_base, stable_base) if canary_last > base_start else None
+        quiet = stable.count(series, split, end)
+        activity.quiet_seconds = round(max(0.0, end - canary_last), 3)
+        activity.stable_while_quiet = quiet
         if share is not None:
-            quiet = stable.count(series, canary_last, end)
-            activity.quiet_seconds = round(max(0.0, end - canary_last), 3)
-            activity.stable_while_quiet = quiet
             activity.expected_while_quiet = round(quiet * share / (1 - share), 2)
             activity.quiet_p_value = (1 - share) ** quiet
+        # else its share before the silence cannot be measured (it logged only at its start, or only
+        # where the stable logged nothing): the rule weighs the silence on its own
 
     cut = end - tail_seconds
     stable_base = stable.count(series, base_start, cut)

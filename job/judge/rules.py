@@ -63,6 +63,9 @@ QUIET_MIN_SECONDS = 30.0  # ...and this long (log times are often whole seconds;
 QUIET_FAIL_SECONDS = 60.0
 COLLAPSE_RATIO = 0.25  # the canary's tail activity at most this share of what was expected
 COLLAPSE_FAIL_RATIO = 0.10
+# canary events timed past the stable's last line (file mode): a few are dates in messages read as a
+# line's time; more are a clock or zone change, which leaves a silence a doubt, not a failure
+STRAY_TIMES, STRAY_SHARE = 2, 0.01
 MIN_CONCURRENT = 0.8  # share of canary events logged while the stable logged too (sides recorded together)
 # Even a minor one leaves the verdict inconclusive: a canary that went quiet, required metrics missing.
 NEVER_PASS_KINDS = frozenset({"quiet-canary", "metric-no-data", "metrics-unavailable"})
@@ -603,7 +606,14 @@ def quiet_canary(evidence: Evidence) -> list[Finding]:
         and act.expected_tail >= QUIET_MIN_EXPECTED
         and act.canary_tail <= COLLAPSE_RATIO * act.expected_tail
     )
-    if not (silent or collapsed):
+    # a long silence after a canary logged only at its start (or only while the stable logged nothing):
+    # its earlier share cannot be measured, so the silence is weighed on the stable's activity alone
+    unmeasured = (
+        act.quiet_p_value is None
+        and act.stable_while_quiet >= QUIET_FAIL_EXPECTED
+        and act.quiet_seconds >= max(QUIET_FAIL_SECONDS, QUIET_FAIL_SPAN * span)
+    )
+    if not (silent or collapsed or unmeasured):
         return []
     severe_silence = (
         silent
@@ -615,12 +625,22 @@ def quiet_canary(evidence: Evidence) -> list[Finding]:
         and act.expected_tail >= QUIET_FAIL_EXPECTED
         and act.canary_tail <= COLLAPSE_FAIL_RATIO * act.expected_tail
     )
-    severity: Severity = "major" if severe_silence or severe_collapse else "minor"
+    # canary times past the stable's last line (a clock or zone change?) leave the silence in doubt
+    shifted = act.canary_beyond > max(STRAY_TIMES, STRAY_SHARE * act.canary.timed)
+    severity: Severity = "major" if (severe_silence or severe_collapse) and not shifted else "minor"
     rates = (
         f"{unit} per minute in the last {_duration(act.tail_seconds)}: "
         f"canary {act.canary.tail_per_minute:g}, stable {act.stable.tail_per_minute:g}"
     )
-    if silent:
+    if unmeasured and not (silent or collapsed):
+        message = (
+            f"canary went quiet: no {unit} in the last {_duration(act.quiet_seconds)} of the "
+            f"{_duration(span)} window while the stable logged {act.stable_while_quiet}; how many it "
+            "should have logged cannot be told, as it logged only at its start or while the stable was "
+            f"silent ({rates})"
+        )
+        count = act.stable_while_quiet
+    elif silent:
         message = (
             f"canary went quiet: no {unit} in the last {_duration(act.quiet_seconds)} of the "
             f"{_duration(span)} window while the stable logged {act.stable_while_quiet}; at its earlier "
@@ -633,7 +653,12 @@ def quiet_canary(evidence: Evidence) -> list[Finding]:
             f"where about {act.expected_tail:.0f} were expected at its earlier share ({rates})"
         )
         count = act.canary_tail
-    if severity == "minor":
+    if shifted:
+        message += (
+            f"; {act.canary_beyond} canary event(s) are timed after the stable's last line (a clock or "
+            "time-zone change?), so the silence is a doubt, not a failure"
+        )
+    elif severity == "minor" and not unmeasured:
         message += "; too small a silence to fail on, too large to pass"
     return [Finding("quiet-canary", severity, "canary", message, count)]
 
