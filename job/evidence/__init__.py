@@ -119,32 +119,54 @@ def _chunks(stream: LogStream) -> Iterator[bytes]:
         raise AnalysisError(f"could not read log stream {stream.name}: {error}") from error
 
 
-def _read_side(
-    side: SideSnapshot, acc: _Side, index: TemplateIndex, counts: dict[tuple[int, str], TemplateCounts]
-) -> None:
-    id_for, request_id = index.id_for, index.request_id
-    add, active, startup, other_ids = acc.add, acc.activity.add, acc.startup, index.other_ids
-    for stream in side.streams:
-        reader = LineReader(_chunks(stream), MAX_LINE_BYTES, clean=LineRedactor().batch)
-        time_of = LineClock().time
-        requests_only = stream.requests_only
-        starts, position, latest, earliest = StreamStarts(), 0, float("-inf"), None
-        for event in group_events(reader):
+# Events go through the steps below a batch at a time: each step (template ids, counts, times) runs
+# over the whole batch before the next one starts, so its code and tables (the template tree, the
+# stream clock's formats) stay in the CPU's caches instead of being pushed out by the other steps on
+# every event. The steps' results do not depend on the batch's size; the time does (docs/analysis.md,
+# seventh pass). A batch also ends once it holds BATCH_CHARS of text, so long lines (up to
+# MAX_LINE_BYTES each) keep the memory held to about one event's, as without batches.
+BATCH_EVENTS = 256
+BATCH_CHARS = 1 << 20
+
+
+def _batches(events: Iterator[Event], requests_only: bool) -> Iterator[list[Event]]:
+    """The stream's events in order, BATCH_EVENTS (or BATCH_CHARS of text) at a time;
+    `requests_only`: a mesh proxy's stream, whose own lines (no HTTP status) are left out."""
+    batch: list[Event] = []
+    held = 0
+    for event in events:
+        if requests_only and event.parsed.status is None:
+            continue
+        batch.append(event)
+        held += len(event.head)
+        if event.extra:
+            held += sum(map(len, event.extra))
+        if len(batch) == BATCH_EVENTS or held >= BATCH_CHARS:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
+class _StreamTimes:
+    """One stream's event times in order, read by its clock: counted into its side's activity and
+    given to the stream's start-up detector."""
+
+    def __init__(self, activity: ActivityCounter) -> None:
+        self.time_of = LineClock().time
+        self.active = activity.add
+        self.starts = StreamStarts()
+        self.events = 0
+        self.latest, self.earliest = float("-inf"), None
+
+    def read(self, batch: list[Event], startups: list[bool]) -> None:
+        """`startups`: for each event, whether its record says the program just started."""
+        time_of, active, starts = self.time_of, self.active, self.starts
+        position, latest, earliest = self.events, self.latest, self.earliest
+        for event, started in zip(batch, startups, strict=True):
             parsed = event.parsed
-            if requests_only and parsed.status is None:
-                continue  # a mesh proxy's own line, not one of the pod's requests
-            if parsed.request:
-                cluster_id = request_id(parsed.message, parsed.level)
-            else:
-                cluster_id = id_for(parsed.message or "(empty)", parsed.level)
-            add(event, counts, cluster_id)
             # the runtime's time (kubectl logs --timestamps) when the head line had it, else the record's own
             when = time_of(event.stamp or event.head)
-            started = startup.get(cluster_id)
-            if started is None:  # once per template: is it a start-up line? (each "other shapes" line)
-                started = is_startup(parsed)
-                if cluster_id not in other_ids:
-                    startup[cluster_id] = started
             if started:
                 starts.start_line(position, parsed.message, when, latest, earliest)
             elif starts.first_request is None and parsed.status is not None:
@@ -156,7 +178,35 @@ def _read_side(
                     latest = when
                     if earliest is None:
                         earliest = when
-        timed, untimed, examples = starts.restarts(position)
+        self.events, self.latest, self.earliest = position, latest, earliest
+
+
+def _read_side(
+    side: SideSnapshot, acc: _Side, index: TemplateIndex, counts: dict[tuple[int, str], TemplateCounts]
+) -> None:
+    id_for, request_id = index.id_for, index.request_id
+    add, startup, other_ids = acc.add, acc.startup, index.other_ids
+    for stream in side.streams:
+        reader = LineReader(_chunks(stream), MAX_LINE_BYTES, clean=LineRedactor().batch)
+        times = _StreamTimes(acc.activity)
+        for batch in _batches(group_events(reader), stream.requests_only):
+            ids = [
+                request_id(parsed.message, parsed.level)
+                if parsed.request
+                else id_for(parsed.message or "(empty)", parsed.level)
+                for parsed in [event.parsed for event in batch]
+            ]
+            startups = []
+            for event, cluster_id in zip(batch, ids, strict=True):
+                add(event, counts, cluster_id)
+                started = startup.get(cluster_id)
+                if started is None:  # once per template: is it a start-up line? (each "other shapes" line)
+                    started = is_startup(event.parsed)
+                    if cluster_id not in other_ids:
+                        startup[cluster_id] = started
+                startups.append(started)
+            times.read(batch, startups)
+        timed, untimed, examples = times.starts.restarts(times.events)
         if timed or untimed:
             acc.stats.log_restarts += timed + untimed
             acc.stats.log_restarts_untimed += untimed
