@@ -9,14 +9,26 @@ import yaml
 
 from job.errors import InputError
 
+# Far more than any real configuration (500 acknowledge entries of 2,000 characters and their reasons
+# are 2 MB): a larger file is another one given by mistake (a log), which YAML would read for minutes.
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
 
 def read_config_text(path: str, name: str, fix: str = "check the path") -> str:
-    """The text of `path`; a missing, unreadable or non-UTF-8 file is an InputError naming it as
-    `name` (e.g. "--canary-config") with `fix`."""
+    """The text of `path`; a missing, unreadable, non-UTF-8 or oversized file is an InputError
+    naming it as `name` (e.g. "--canary-config") with `fix`."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise InputError(f"cannot read {name} {path!r}: {error.strerror or error}; {fix}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InputError(
+            f"{name} {path!r} is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB, far more than a "
+            "configuration file holds: is it the right file (not a log)?"
+        )
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{name} {path!r} is not UTF-8 text: pass the YAML file") from None
 

@@ -22,7 +22,9 @@ def analyze(request: AnalysisRequest) -> Verdict:
 
     matcher = Matcher(known)
     # the evidence keeps every template an entry matches (and counts them), so the judge sees them
-    return judge(build_evidence(snapshot, keep=matcher.keep), request.llm, matcher)
+    # ...and mines every shape an always-fail entry matches, even past the template budget
+    evidence = build_evidence(snapshot, keep=matcher.keep, must_mine=matcher.must_fail_hook())
+    return judge(evidence, request.llm, matcher)
 
 
 def _acknowledgements(request: AnalysisRequest) -> Acknowledgements | None:

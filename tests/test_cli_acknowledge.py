@@ -45,6 +45,8 @@ def test_the_ack_file_turns_known_noise_into_a_pass(logs: list[str], tmp_path: P
             "entry 1: unknown key",
         ),
         ("acknowledge:\n  - regex: '(['\n    action: ignore\n", "entry 1: regex '([' is not a valid"),
+        # a log given by mistake: refused by its size, not read as YAML for minutes
+        ("2026-11-26 06:00:00 INFO served /api/cart\n" * 110_000, "is larger than 4 MiB"),
     ],
 )
 def test_a_missing_or_invalid_file_is_exit_2_in_one_line(

@@ -260,9 +260,14 @@ def _finish_side(acc: _Side, side: SideSnapshot, counts: Iterable[TemplateCounts
     return stats
 
 
-def build_evidence(snapshot: Snapshot, keep: Callable[[TemplateStat], bool] | None = None) -> Evidence:
-    """`keep`: templates to keep in the Evidence beyond its usual selection (see select_templates)."""
-    index = TemplateIndex()
+def build_evidence(
+    snapshot: Snapshot,
+    keep: Callable[[TemplateStat], bool] | None = None,
+    must_mine: Callable[[str, str], bool] | None = None,
+) -> Evidence:
+    """`keep`: templates to keep in the Evidence beyond its usual selection (see select_templates);
+    `must_mine`: shapes mined past the template budget (see TemplateIndex)."""
+    index = TemplateIndex(must_mine=must_mine)
     counts: dict[tuple[int, str], TemplateCounts] = {}
     stable, canary = _Side(canary=False), _Side(canary=True)
     _read_side(snapshot.stable, stable, index, counts)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 
 from job.evidence.masking import DIGITS_AS_ZERO, SpanMasker
 from job.evidence.miner import IndexedDrain
@@ -82,6 +83,10 @@ ERROR_RESERVE = 200  # more for error-level messages
 FREE_TEXT_AFTER = 200  # shapes a side mines before it can be judged free text
 FREE_TEXT_BLOCK = 256  # lookups per judgement (at least: it is made on the first new shape after them)
 FREE_TEXT_SHARE = 0.75  # new shapes among them that make it free text
+# shapes past the budget or in free text that are mined all the same, because a team's acknowledge
+# file says they must fail the rollout (`must_mine`): an always-fail message is never lost among
+# "other shapes"; bounded, so a flood of them cannot grow the miner without end
+MUST_MINE_MAX = 200
 OTHER_ID = 0  # "other shapes": past the budget (drain3's cluster ids start at 1, request ids are < 0)
 OTHER_TEMPLATE = "(other shapes: past the template budget)"
 _PROBLEM_LEVELS = frozenset(("error", "fatal"))
@@ -129,7 +134,15 @@ def new_drain() -> IndexedDrain:
 class TemplateIndex:
     """message -> template id, shared by both sides; memory bounded by the budget, not the lines."""
 
-    def __init__(self, side_budget: int = SIDE_BUDGET, error_reserve: int = ERROR_RESERVE) -> None:
+    def __init__(
+        self,
+        side_budget: int = SIDE_BUDGET,
+        error_reserve: int = ERROR_RESERVE,
+        must_mine: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        """`must_mine(masked text, level)`: a shape past the budget that is mined all the same."""
+        self.must_mine = must_mine
+        self._forced = 0
         self.masker = new_masker()
         self.drain = new_drain()
         self.side_budget = side_budget
@@ -159,6 +172,9 @@ class TemplateIndex:
             self._mined += 1
             self.drain_calls += 1
             cluster_id = self.drain.add(self.masker.mask(message)).cluster_id
+        elif self._must(masked := self.masker.mask(message) if self.must_mine else "", level):
+            self.drain_calls += 1
+            cluster_id = self.drain.add(masked).cluster_id
         else:
             cluster_id = OTHER_ID
         self._cache(self._ids, key, cluster_id)
@@ -176,6 +192,13 @@ class TemplateIndex:
             return self._mined < self.side_budget + self.error_reserve
         return self._mined < self.side_budget and not self._free_text
 
+    def _must(self, masked: str, level: str) -> bool:
+        """A shape the budget would leave out is mined all the same (see MUST_MINE_MAX)."""
+        if self.must_mine is None or self._forced >= MUST_MINE_MAX or not self.must_mine(masked, level):
+            return False
+        self._forced += 1
+        return True
+
     def request_id(self, message: str, level: str = "info") -> int:
         """A request record, "<what> <status>", keeps its status code in its template (drain3 would
         merge "GET /x 200" with "GET /x 500"). "GET /api/users/42" is already a shape and skips
@@ -190,7 +213,11 @@ class TemplateIndex:
         found = self._requests.get(key)
         if found is not None:
             return found
-        if isinstance(part, str) and self._new_requests >= self.side_budget:
+        if (
+            isinstance(part, str)
+            and self._new_requests >= self.side_budget
+            and not self._must(f"{self.masker.mask(prefix) if self.must_mine else ''} {code}", level)
+        ):
             part, key = OTHER_ID, f"{OTHER_ID} {code}"  # one "other shapes" request template per status
             found = self._requests.get(key)
             if found is not None:

@@ -67,6 +67,11 @@ def apply(
             active.append(entry)
     matched = {e.index: [t for t in evidence.templates if matcher.matches(e, t)] for e in active}
     must_fail = [e for e in active if e.action == "always-fail"]
+    for entry in must_fail:  # every canary template it matched, also those the evidence did not keep
+        known_ids = {t.id for t in matched[entry.index]}
+        matched[entry.index] += [
+            t for t in matcher.failing.get(entry.index, {}).values() if t.id not in known_ids
+        ]
     failing_ids = {t.id for e in must_fail for t in matched[e.index]}
     extra = [f for e in must_fail if (f := _always_fail(e, matched[e.index], acks.source))]
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from job.config_file import load_yaml, read_config_text
 from job.errors import InputError
 from job.evidence.parse import LEVELS
-from job.evidence.templates import MASKS, WORD_MASKS, is_other_shapes
+from job.evidence.templates import MASKS, WORD_MASKS, is_other_shapes, template_key
 from job.model import AckEntry, Acknowledgements, TemplateStat
 
 TOP_KEY = "acknowledge"
@@ -196,6 +196,9 @@ class Matcher:
                 self._compiled[entry.index] = re.compile(entry.regex)
         self.templates_seen = 0
         self.hits: dict[int, int] = {}
+        # canary templates each always-fail entry matched, among all of the analysis' templates: the
+        # evidence keeps a bounded number of matched ones, and a busy ignore must not crowd them out
+        self.failing: dict[int, dict[str, TemplateStat]] = {}
 
     def matches(self, entry: AckEntry, template: TemplateStat) -> bool:
         if is_other_shapes(template.template):
@@ -217,7 +220,25 @@ class Matcher:
             if self.matches(entry, template):
                 self.hits[entry.index] = self.hits.get(entry.index, 0) + 1
                 hit = True
+                if entry.action == "always-fail" and template.canary:
+                    self.failing.setdefault(entry.index, {})[template.id] = template
         return hit
+
+    def must_fail_hook(self) -> Callable[[str, str], bool] | None:
+        """For the evidence stage: does an always-fail entry match a shape (its masked text and
+        level) that would otherwise count among "other shapes" (past the template budget, or in
+        free text)? None without always-fail entries (nothing to look for)."""
+        entries = [e for e in self.acknowledgements.entries if e.action == "always-fail"]
+        if not entries:
+            return None
+
+        def must_fail(text: str, level: str) -> bool:
+            shape = TemplateStat(
+                id="", template=text, level=level, stable=0, canary=0, key=template_key(level, text)
+            )
+            return any(self.matches(entry, shape) for entry in entries)
+
+        return must_fail
 
     def counted(self) -> bool:
         return self.templates_seen > 0

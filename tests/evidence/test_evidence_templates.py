@@ -1,6 +1,6 @@
 import random
 
-from job.evidence.templates import _ANY_VARIABLE, TemplateIndex, mask
+from job.evidence.templates import _ANY_VARIABLE, OTHER_ID, TemplateIndex, mask
 
 
 def test_variable_parts_are_masked() -> None:
@@ -197,3 +197,19 @@ def test_a_free_text_stable_leaves_the_canary_its_own_judgement() -> None:
     index.next_side()
     canary = [index.id_for(text) for text in _free_text(50, seed=11)]
     assert OTHER_ID not in canary
+
+
+def test_a_shape_that_must_be_mined_is_mined_past_the_budget_and_no_other() -> None:
+    """The acknowledge file's always-fail shapes (`must_mine`) get their own template past the side's
+    budget, for messages and request records alike; every other new shape counts as other shapes."""
+    wanted = {"payment provider <NUM> unreachable", "GET /admin/<NUM> 200"}
+    index = TemplateIndex(side_budget=3, error_reserve=0, must_mine=lambda text, level: text in wanted)
+    for i in range(10):
+        index.id_for(f"shape number {i} x{'y' * i}")
+        index.request_id(f"GET /route{'z' * i} 200")
+    assert index.id_for("cache warmed in full") == OTHER_ID
+    template_id = index.id_for("payment provider 42 unreachable", "warn")
+    assert template_id != OTHER_ID and index.template(template_id) == "payment provider <NUM> unreachable"
+    request = index.request_id("GET /admin/7 200")
+    assert request not in index.other_ids and index.template(request) == "GET /admin/<NUM> 200"
+    assert index.request_id("GET /other/7 200") in index.other_ids

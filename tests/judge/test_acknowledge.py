@@ -4,6 +4,8 @@ can (fail closed), always-fail, expiry, over-broad entries, and what the result 
 from __future__ import annotations
 
 import datetime
+import random
+import string
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +301,56 @@ acknowledge:
     [restarts] = [f for f in verdict.findings if f.kind == "log-restarts"]
     assert (verdict.verdict, restarts.severity, restarts.acknowledged) == ("fail", "major", None)
     assert any("judged as known noise" in note for note in verdict.notes), "the ignore was applied"
+
+
+def test_always_fail_finds_its_message_among_free_text_past_the_template_budget(tmp_path: Path) -> None:
+    """A canary that logs free text (payloads, user input) stops mining new shapes: a must-fail
+    message that first appears after that still fails the rollout, whatever its level."""
+    rng = random.Random(1)
+    words = [
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9))) for _ in range(5000)
+    ]
+    free_text = "".join(
+        f'time="2024-05-01T12:00:{i % 60:02d}Z" level=info msg="{" ".join(rng.sample(words, 4))}"\n'
+        for i in range(3000)
+    )
+    fallback = 'time="2024-05-01T12:05:00Z" level={level} msg="falling back to the legacy payment provider"\n'
+    acks = """
+acknowledge:
+  - regex: 'falling back to the legacy payment provider'
+    action: always-fail
+    reason: the legacy provider charges twice
+"""
+    for level in ("info", "warn", "error"):
+        verdict = judged(tmp_path, STABLE, STABLE + free_text + fallback.format(level=level) * 3, acks)
+        assert any(f.kind == "other-shapes" for f in verdict.findings), (
+            "the canary's free text is past the budget"
+        )
+        [finding] = [f for f in verdict.findings if f.kind == "always-fail"]
+        assert (verdict.verdict, finding.count) == ("fail", 3), level
+
+
+def test_always_fail_is_not_crowded_out_by_a_busy_ignore(tmp_path: Path) -> None:
+    """The evidence keeps a bounded number of the templates entries match; an ignore that matches
+    many busy ones must not push the always-fail message (one line) out of sight."""
+    rng = random.Random(2)
+    names = ["".join(rng.choice(string.ascii_lowercase) for _ in range(8)) for _ in range(120)]
+    routine = "".join(
+        f'time="2024-05-01T12:00:00Z" level=info msg="{n} settings reloaded"\n' for n in names[60:] * 3
+    )
+    shards = "".join(
+        f'time="2024-05-01T12:00:01Z" level=info msg="{n} cache shard rebalanced"\n' for n in names[:60] * 5
+    )
+    fallback = 'time="2024-05-01T12:05:00Z" level=info msg="falling back to the legacy payment provider"\n'
+    acks = """
+acknowledge:
+  - regex: 'cache shard rebalanced'
+    action: ignore
+    reason: the shards move on every deploy
+  - pattern: 'falling back to the legacy payment provider'
+    action: always-fail
+    reason: the legacy provider charges twice
+"""
+    verdict = judged(tmp_path, STABLE + routine, STABLE + routine + shards + fallback, acks)
+    [finding] = [f for f in verdict.findings if f.kind == "always-fail"]
+    assert verdict.verdict == "fail" and finding.count == 1
