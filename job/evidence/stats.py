@@ -104,8 +104,10 @@ class DurationHistogram:
         return 0.0
 
     def count_above(self, ms: float) -> int:
-        """Values in buckets entirely above `ms` (conservative: the bucket holding `ms` is not counted)."""
-        if ms <= 0:
+        """Values in buckets entirely above `ms` (conservative: the bucket holding `ms` is not counted).
+        A 0 ms threshold (a stable whose responses are under its log's resolution) has the 0 ms values
+        at or below it: counting them above made every canary value look slow, so none could."""
+        if ms < 0:
             return self.count
         limit = int(math.log(ms + 1e-3) / self._GROWTH)
         return sum(n for index, n in self.buckets.items() if index > limit)

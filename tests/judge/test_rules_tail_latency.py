@@ -73,3 +73,23 @@ def test_expected_share_is_never_zero_and_counts_match_buckets() -> None:
     assert tail.threshold_ms == pytest.approx(50, rel=0.02) and tail.above == 2
     assert tail.expected_share == pytest.approx(1 / 51)
     assert stable.max == 50.0
+
+
+def test_a_stable_that_logs_zero_durations_still_has_a_tail_to_compare() -> None:
+    """Responses under the log's resolution (nginx's `0.000`, a cache) are 0 ms: values equal to a
+    0 ms threshold are not above it, so a canary tail of seconds fails and one of 1 ms does not."""
+
+    def log(durations: list[float]) -> str:  # spread over the same 10 minutes on both sides
+        seconds = [i * 600 // len(durations) for i in range(len(durations))]
+        return "".join(
+            f'{{"ts":"2024-05-01T12:{s // 60:02d}:{s % 60:02d}Z","level":"info","method":"GET",'
+            f'"path":"/api/items","status":200,"duration_ms":{ms}}}\n'
+            for s, ms in zip(seconds, durations, strict=True)
+        )
+
+    stable = log([0.0] * 400)
+    slow = evidence_from_logs(stable, log([0.0] * 190 + [3000.0] * 10))
+    assert slow.tail_threshold_ms == 0 and slow.canary_above_stable_tail == pytest.approx(0.05)
+    [finding] = tail_latency(slow)
+    assert finding.severity == "major" and decide(slow, run_rules(slow)).verdict == "fail"
+    assert tail_latency(evidence_from_logs(stable, log([0.0] * 190 + [1.0] * 10))) == []
