@@ -172,7 +172,7 @@ class TemplateIndex:
             self._mined += 1
             self.drain_calls += 1
             cluster_id = self.drain.add(self.masker.mask(message)).cluster_id
-        elif self._must(masked := self.masker.mask(message) if self.must_mine else "", level):
+        elif self.must_mine is not None and self._must(masked := self.masker.mask(message), level):
             self.drain_calls += 1
             cluster_id = self.drain.add(masked).cluster_id
         else:
@@ -194,7 +194,8 @@ class TemplateIndex:
 
     def _must(self, masked: str, level: str) -> bool:
         """A shape the budget would leave out is mined all the same (see MUST_MINE_MAX)."""
-        if self.must_mine is None or self._forced >= MUST_MINE_MAX or not self.must_mine(masked, level):
+        must = self.must_mine
+        if must is None or self._forced >= MUST_MINE_MAX or not must(masked, level):
             return False
         self._forced += 1
         return True
@@ -216,7 +217,7 @@ class TemplateIndex:
         if (
             isinstance(part, str)
             and self._new_requests >= self.side_budget
-            and not self._must(f"{self.masker.mask(prefix) if self.must_mine else ''} {code}", level)
+            and not (self.must_mine is not None and self._must(f"{self.masker.mask(prefix)} {code}", level))
         ):
             part, key = OTHER_ID, f"{OTHER_ID} {code}"  # one "other shapes" request template per status
             found = self._requests.get(key)
