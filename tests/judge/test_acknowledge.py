@@ -354,3 +354,19 @@ acknowledge:
     verdict = judged(tmp_path, STABLE + routine, STABLE + routine + shards + fallback, acks)
     [finding] = [f for f in verdict.findings if f.kind == "always-fail"]
     assert verdict.verdict == "fail" and finding.count == 1
+
+
+def test_an_ignored_message_does_not_hide_a_new_one_the_miner_merges_with_it(tmp_path: Path) -> None:
+    """drain3 mines "payment failed: card declined" and a new "payment failed: gateway timeout" as
+    one template, "payment failed: <*> <*>": an ignore of the first (a literal) does not match it,
+    so the new error class still fails the canary."""
+    known = "payment failed: card declined"
+    stable = service_log(400, 1, (("error", known, 0.05),))
+    canary = service_log(400, 2, (("error", known, 0.05), ("error", "payment failed: gateway timeout", 0.2)))
+    acks = f"acknowledge:\n  - pattern: '{known}'\n    action: ignore\n    reason: customers' cards\n"
+    verdict = judged(tmp_path, stable, canary, acks)
+    assert verdict.verdict == "fail" and not any(f.acknowledged for f in verdict.findings)
+    assert verdict.evidence is not None
+    assert [t.template for t in verdict.evidence.templates if "payment" in t.template] == [
+        "payment failed: <*> <*>"
+    ]
