@@ -72,13 +72,13 @@ def evidence_and_floor(scenario: Scenario) -> tuple[Evidence, Verdict]:
     """What a model is shown for `scenario` and the evidence-only floor, as the pipeline makes them
     (with the scenario's acknowledge file, if it carries one)."""
     from job.collect import collect
-    from job.evidence import build_evidence
     from job.judge import floor_of
     from job.judge.known import Matcher, load_file
+    from job.pipeline import evidence_for
 
     known = Matcher(load_file(scenario.acknowledge)) if scenario.acknowledge else None
     snapshot = collect(FileSource(stable_paths=scenario.stable_paths, canary_paths=scenario.canary_paths))
-    return floor_of(build_evidence(snapshot, keep=known.keep if known else None), known)
+    return floor_of(evidence_for(snapshot, known), known)
 
 
 # ------------------------------------------------------------------ modes

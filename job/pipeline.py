@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from job.collect import collect, collect_metrics
 from job.evidence import build_evidence
 from job.judge import judge
-from job.model import Acknowledgements, AnalysisRequest, Verdict
+from job.model import Acknowledgements, AnalysisRequest, Evidence, Snapshot, Verdict
+
+if TYPE_CHECKING:
+    from job.judge.known import Matcher
 
 
 def analyze(request: AnalysisRequest) -> Verdict:
@@ -17,14 +22,20 @@ def analyze(request: AnalysisRequest) -> Verdict:
         snapshot.metrics = metrics.metrics
         snapshot.notes.extend(metrics.notes)
     if known is None:
-        return judge(build_evidence(snapshot), request.llm)
+        return judge(evidence_for(snapshot, None), request.llm)
     from job.judge.known import Matcher
 
     matcher = Matcher(known)
-    # the evidence keeps every template an entry matches (and counts them), so the judge sees them
-    # ...and mines every shape an always-fail entry matches, even past the template budget
-    evidence = build_evidence(snapshot, keep=matcher.keep, must_mine=matcher.must_fail_hook())
-    return judge(evidence, request.llm, matcher)
+    return judge(evidence_for(snapshot, matcher), request.llm, matcher)
+
+
+def evidence_for(snapshot: Snapshot, matcher: Matcher | None) -> Evidence:
+    """The snapshot's Evidence; with an acknowledge file's matcher it keeps (and counts) every
+    template an entry matches, so the judge sees them, and mines every shape an always-fail entry
+    matches, even past the template budget."""
+    if matcher is None:
+        return build_evidence(snapshot)
+    return build_evidence(snapshot, keep=matcher.keep, must_mine=matcher.must_fail_hook())
 
 
 def _acknowledgements(request: AnalysisRequest) -> Acknowledgements | None:
